@@ -6,7 +6,9 @@ package slo
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -69,7 +71,7 @@ func (s SLO) BadRate(window string) string {
 	switch s.Kind {
 	case Latency:
 		return fmt.Sprintf(`(%s - sum(rate(%s%s[%s])))`, s.TotalRate(window), DurationBucket,
-			s.serverSelector(fmt.Sprintf(`le="%s"`, formatBound(s.ThresholdMs))), window)
+			s.serverSelector(LeMatcher(s.ThresholdMs)), window)
 	default:
 		return fmt.Sprintf(`sum(rate(%s%s[%s]))`, CallsMetric, s.serverSelector(fmt.Sprintf(`status_code=%q`, ErrorStatus)), window)
 	}
@@ -85,9 +87,20 @@ func (s SLO) SLIQuery(window string) string {
 	return fmt.Sprintf(`(1 - %s)`, s.ErrorRatioQuery(window))
 }
 
-// formatBound writes a bucket bound the way the Prometheus exporter writes the le label.
+// formatBound writes a bucket bound the way the collector's Prometheus exporter writes the le label ("500").
 func formatBound(ms float64) string {
-	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%f", ms), "0"), ".")
+	return strconv.FormatFloat(ms, 'f', -1, 64)
+}
+
+// LeMatcher selects the histogram bucket of one bound. The collector exposes le="500", but Prometheus 3
+// normalizes the le label of classic histograms to float form on ingestion (le="500.0") while Prometheus 2
+// keeps it as exposed, so an integral bound is matched in both spellings.
+func LeMatcher(ms float64) string {
+	exposed := formatBound(ms)
+	if ms == math.Trunc(ms) {
+		return fmt.Sprintf(`le=~"%s|%s\\.0"`, exposed, exposed)
+	}
+	return fmt.Sprintf(`le=%q`, exposed)
 }
 
 // DefaultWindow is the compliance window of the default SLOs.
