@@ -1,0 +1,77 @@
+package dashboards
+
+import (
+	"fmt"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+)
+
+// CollectorHealth shows whether the telemetry pipeline itself keeps up: what the collector's receivers
+// accept and refuse, what its exporters send and fail to send, how full the exporters' queues are, what the
+// spanmetrics connector produces, and whether Prometheus reaches its targets. A dip in the shop dashboards
+// means little if the pipeline dropped the data.
+func CollectorHealth(opts Options) (dashboard.Dashboard, error) {
+	opts = opts.withDefaults()
+	byReceiver := func(metric string) string {
+		return fmt.Sprintf(`sum by (receiver) (rate(%s[$__rate_interval]))`, metric)
+	}
+	byExporter := func(metric string) string {
+		return fmt.Sprintf(`sum by (exporter) (rate(%s[$__rate_interval]))`, metric)
+	}
+	b := newDashboard(CollectorUID, "Chaos lab / Collector and pipeline health",
+		"The OpenTelemetry Collector's own telemetry (receivers, exporters, queues), the spanmetrics it derives, and Prometheus' scrape health.", opts).
+		WithRow(dashboard.NewRowBuilder("Receivers")).
+		WithPanel(opts.graph("Accepted spans",
+			"Spans per second that the receivers pushed into the pipeline.",
+			"short",
+			q(byReceiver("otelcol_receiver_accepted_spans_total"), "{{receiver}}"))).
+		WithPanel(opts.graph("Refused spans",
+			"Spans per second that the receivers refused (for example when the memory limiter pushes back).",
+			"short",
+			q(byReceiver("otelcol_receiver_refused_spans_total"), "{{receiver}}"))).
+		WithPanel(opts.graph("Accepted metric points",
+			"Metric data points per second that the receivers pushed into the pipeline.",
+			"short",
+			q(byReceiver("otelcol_receiver_accepted_metric_points_total"), "{{receiver}}"))).
+		WithPanel(opts.graph("Refused metric points",
+			"Metric data points per second that the receivers refused.",
+			"short",
+			q(byReceiver("otelcol_receiver_refused_metric_points_total"), "{{receiver}}"))).
+		WithRow(dashboard.NewRowBuilder("Exporters")).
+		WithPanel(opts.graph("Sent and failed spans",
+			"Spans per second that each exporter sent, and failed to send (dashed).",
+			"short",
+			q(byExporter("otelcol_exporter_sent_spans_total"), "sent {{exporter}}"),
+			q(byExporter("otelcol_exporter_send_failed_spans_total"), "failed {{exporter}}")).
+			OverrideByRegexp("failed .*", limitOverride())).
+		WithPanel(opts.graph("Sent and failed metric points",
+			"Metric points per second that each exporter sent, and failed to send (dashed).",
+			"short",
+			q(byExporter("otelcol_exporter_sent_metric_points_total"), "sent {{exporter}}"),
+			q(byExporter("otelcol_exporter_send_failed_metric_points_total"), "failed {{exporter}}")).
+			OverrideByRegexp("failed .*", limitOverride())).
+		WithPanel(opts.graph("Exporter queue usage",
+			"Batches waiting in each exporter's sending queue as a share of its capacity. A queue that fills up drops data.",
+			"percentunit",
+			q(`sum by (exporter) (otelcol_exporter_queue_size) / sum by (exporter) (otelcol_exporter_queue_capacity)`, "{{exporter}}"))).
+		WithPanel(opts.graph("Exporter queue size",
+			"Batches waiting in each exporter's sending queue, and the queue's capacity (dashed).",
+			"short",
+			q(`sum by (exporter) (otelcol_exporter_queue_size)`, "{{exporter}}"),
+			q(`sum by (exporter) (otelcol_exporter_queue_capacity)`, "{{exporter}} capacity")).
+			OverrideByRegexp(".* capacity", limitOverride())).
+		WithRow(dashboard.NewRowBuilder("Derived metrics and scraping")).
+		WithPanel(opts.graph("Spanmetrics output",
+			"Spans per second that the spanmetrics connector counted, all services and kinds: the input of every RED panel and SLO.",
+			"reqps",
+			q(fmt.Sprintf(`sum(rate(%s[$__rate_interval]))`, slo.CallsMetric), "calls"),
+			q(fmt.Sprintf(`sum(rate(%s{status_code="%s"}[$__rate_interval]))`, slo.CallsMetric, slo.ErrorStatus), "errors"))).
+		WithPanel(opts.graph("Scrape targets up",
+			"Prometheus targets that answered the last scrape, per job; a missing producer shows as a drop here.",
+			"short",
+			q(`sum by (job) (up)`, "{{job}}"),
+			q(`count by (job) (up)`, "{{job}} targets")).
+			OverrideByRegexp(".* targets", limitOverride()))
+	return b.Build()
+}
