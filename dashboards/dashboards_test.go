@@ -21,10 +21,11 @@ var update = flag.Bool("update", false, "rewrite the golden dashboards in testda
 // presetScenarios mirror the scenario presets of the README.
 var presetScenarios = []ScenarioRef{
 	{Name: "checkout-pod-kill", Fault: "pod-kill", Target: "checkout"},
-	{Name: "frontend-catalog-latency", Fault: "network-delay", Target: "product-catalog"},
-	{Name: "recommendation-cpu-stress", Fault: "stress-cpu", Target: "recommendation"},
-	{Name: "shipping-http-faults", Fault: "http-fault", Target: "shipping"},
-	{Name: "ad-failure-flag", Fault: "flag", Target: "ad"},
+	{Name: "frontend-catalog-latency", Fault: "network-delay", Target: "frontend"},
+	{Name: "recommendation-cpu-stress", Fault: "cpu-stress", Target: "recommendation"},
+	{Name: "shipping-http-faults", Fault: "http-replace", Target: "shipping"},
+	{Name: "ad-failure", Fault: "flag", Target: "ad"},
+	{Name: "checkout-gameday", Fault: "gameday", Target: "frontend,recommendation,shipping,checkout"},
 }
 
 func testOptions() Options {
@@ -283,14 +284,15 @@ func TestScenarioImpactHasOneRowPerScenario(t *testing.T) {
 	if len(rows) != len(presetScenarios) {
 		t.Fatalf("rows %v, want one per scenario", rows)
 	}
-	for i, want := range []string{"ad-failure-flag: flag on ad", "checkout-pod-kill: pod-kill on checkout"} {
+	for i, want := range []string{"ad-failure: flag on ad", "checkout-gameday: gameday on frontend, recommendation, shipping, checkout", "checkout-pod-kill: pod-kill on checkout"} {
 		if rows[i] != want {
 			t.Errorf("row %d = %q, want %q", i, rows[i], want)
 		}
 	}
 	s := string(raw)
 	// The checkout row uses checkout's SLO thresholds and checkout's pods, and not frontend's for frontend-proxy.
-	for _, want := range []string{`deployment=\"checkout\"`, `pod=~\"checkout-[a-z0-9]+-[a-z0-9]{5}\"`, `service_name=\"shipping\"`} {
+	for _, want := range []string{`deployment=~\"checkout\"`, `pod=~\"checkout-[a-z0-9]+-[a-z0-9]{5}\"`, `service_name=\"shipping\"`,
+		`pod=~\"frontend-[a-z0-9]+-[a-z0-9]{5}|recommendation-[a-z0-9]+-[a-z0-9]{5}|shipping-[a-z0-9]+-[a-z0-9]{5}|checkout-[a-z0-9]+-[a-z0-9]{5}\"`} {
 		if !strings.Contains(s, want) {
 			t.Errorf("scenario dashboard lacks %s", want)
 		}

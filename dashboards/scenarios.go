@@ -2,7 +2,9 @@ package dashboards
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
@@ -31,7 +33,7 @@ func ScenarioImpact(opts Options) (dashboard.Dashboard, error) {
 			Build()
 	}
 	for _, sc := range scenarios {
-		if sc.Name == "" || sc.Target == "" {
+		if sc.Name == "" || len(targetsOf(sc)) == 0 {
 			return dashboard.Dashboard{}, fmt.Errorf("dashboards: scenario %+v needs a name and a target", sc)
 		}
 		b = scenarioRow(b, opts, sc)
@@ -39,10 +41,26 @@ func ScenarioImpact(opts Options) (dashboard.Dashboard, error) {
 	return b.Build()
 }
 
+// targetsOf splits a scenario's target: a game day names the targets of its steps, comma separated.
+func targetsOf(sc ScenarioRef) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range strings.Split(sc.Target, ",") {
+		t = strings.TrimSpace(t)
+		if t != "" && !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 func scenarioRow(b *dashboard.DashboardBuilder, opts Options, sc ScenarioRef) *dashboard.DashboardBuilder {
 	ns := opts.ShopNamespace
-	services := []string{sc.Target}
-	if sc.Target != EdgeService {
+	targets := targetsOf(sc)
+	label := strings.Join(targets, ", ")
+	services := append([]string(nil), targets...)
+	if !slices.Contains(services, EdgeService) {
 		services = append(services, EdgeService)
 	}
 	var rate, errs, p95 []query
@@ -52,44 +70,52 @@ func scenarioRow(b *dashboard.DashboardBuilder, opts Options, sc ScenarioRef) *d
 		errs = append(errs, q(errorRatioQuery(sel, "service_name"), "{{service_name}}"))
 		p95 = append(p95, q(quantileQuery(0.95, sel, "service_name", "$__rate_interval"), "{{service_name}} p95"))
 	}
-	errPanel := opts.graph(sc.Target+": error ratio",
-		fmt.Sprintf("Share of server spans in error, for %s and the shop's edge. Dashed: the availability SLO's error budget.", sc.Target),
+	errPanel := opts.graph(label+": error ratio",
+		fmt.Sprintf("Share of server spans in error, for %s and the shop's edge. Dashed: the target's availability SLO error budget, where it has one.", label),
 		"percentunit", errs...).Span(8).Min(0)
-	latPanel := opts.graph(sc.Target+": p95 latency",
-		fmt.Sprintf("95th percentile server-span duration of %s and the shop's edge. Dashed: the latency SLO's threshold.", sc.Target),
+	latPanel := opts.graph(label+": p95 latency",
+		fmt.Sprintf("95th percentile server-span duration of %s and the shop's edge. Dashed: the target's latency SLO threshold, where it has one.", label),
 		"ms", p95...).Span(8)
-	if s, ok := sloFor(opts.SLOs, sc.Target, slo.Availability); ok {
-		errPanel = thresholdLine(errPanel, step(s.ErrorBudget(), "red"))
+	if len(targets) == 1 {
+		if s, ok := sloFor(opts.SLOs, targets[0], slo.Availability); ok {
+			errPanel = thresholdLine(errPanel, step(s.ErrorBudget(), "red"))
+		}
+		if s, ok := sloFor(opts.SLOs, targets[0], slo.Latency); ok {
+			latPanel = thresholdLine(latPanel, step(s.ThresholdMs, "red"))
+		}
 	}
-	if s, ok := sloFor(opts.SLOs, sc.Target, slo.Latency); ok {
-		latPanel = thresholdLine(latPanel, step(s.ThresholdMs, "red"))
+	var podRes, deployRes []string
+	for _, t := range targets {
+		podRes = append(podRes, podsOf(t))
+		deployRes = append(deployRes, regexQuote(t))
 	}
-	pods := podsOf(sc.Target)
+	pods := strings.Join(podRes, "|")
+	deployments := fmt.Sprintf(`deployment=~"%s"`, strings.Join(deployRes, "|"))
 	fault := sc.Fault
 	if fault == "" {
 		fault = "fault"
 	}
-	return b.WithRow(dashboard.NewRowBuilder(fmt.Sprintf("%s: %s on %s", sc.Name, fault, sc.Target))).
-		WithPanel(opts.graph(sc.Target+": request rate",
-			fmt.Sprintf("Server spans per second of %s and the shop's edge. A drop means requests fail before they are traced or are not sent at all.", sc.Target),
+	return b.WithRow(dashboard.NewRowBuilder(fmt.Sprintf("%s: %s on %s", sc.Name, fault, label))).
+		WithPanel(opts.graph(label+": request rate",
+			fmt.Sprintf("Server spans per second of %s and the shop's edge. A drop means requests fail before they are traced or are not sent at all.", label),
 			"reqps", rate...).Span(8)).
 		WithPanel(errPanel).
 		WithPanel(latPanel).
-		WithPanel(opts.graph(sc.Target+": ready replicas",
-			fmt.Sprintf("Ready and desired replicas of the %s Deployment.", sc.Target),
+		WithPanel(opts.graph(label+": ready replicas",
+			fmt.Sprintf("Ready and desired replicas of the %s Deployment(s).", label),
 			"short",
-			q(readyReplicasQuery(ns, sc.Target), "ready"),
-			q(desiredReplicasQuery(ns, sc.Target), "desired")).
+			q(fmt.Sprintf(`sum by (deployment) (kube_deployment_status_replicas_ready{namespace=%q, %s})`, ns, deployments), "{{deployment}} ready"),
+			q(fmt.Sprintf(`sum by (deployment) (kube_deployment_spec_replicas{namespace=%q, %s})`, ns, deployments), "{{deployment}} desired")).
 			Span(8).
-			OverrideByName("desired", limitOverride())).
-		WithPanel(opts.graph(sc.Target+": pod problems",
-			fmt.Sprintf("Pods of %s that are not ready, and container restarts over 5 minutes.", sc.Target),
+			OverrideByRegexp(".* desired", limitOverride())).
+		WithPanel(opts.graph(label+": pod problems",
+			fmt.Sprintf("Pods of %s that are not ready, and container restarts over 5 minutes.", label),
 			"short",
 			q(notReadyQuery(ns, pods), "not ready {{pod}}"),
 			q(restartsQuery(ns, pods), "restarts {{pod}}")).
 			Span(8)).
-		WithPanel(opts.graph(sc.Target+": CPU and memory / limit",
-			fmt.Sprintf("CPU and working-set memory of the %s pods as a share of their limits; throttling as the share of throttled CFS periods.", sc.Target),
+		WithPanel(opts.graph(label+": CPU and memory / limit",
+			fmt.Sprintf("CPU and working-set memory of the %s pods as a share of their limits; throttling as the share of throttled CFS periods.", label),
 			"percentunit",
 			q(fmt.Sprintf(`%s / %s`, cpuUsageQuery(ns, pods), limitQuery(ns, pods, "cpu", "core")), "cpu {{pod}}"),
 			q(fmt.Sprintf(`%s / %s`, memoryQuery(ns, pods), limitQuery(ns, pods, "memory", "byte")), "memory {{pod}}"),
