@@ -1,0 +1,616 @@
+package scenarios
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
+)
+
+const componentLabel = "app.kubernetes.io/component"
+
+// compiled is a validated chaos scenario, ready to become a Schedule, a Workflow or a workflow template.
+type compiled struct {
+	s        *scenario
+	kind     v1alpha1.TemplateType
+	chaos    *v1alpha1.EmbedChaos // its spec has no duration; see withDuration
+	duration string               // Go duration string, always set for chaos faults
+	dur      time.Duration
+	interval time.Duration // schedule interval, 0 without schedule
+}
+
+// env is what compilation needs from Build.
+type env struct {
+	opts     Options
+	disabled map[string]bool
+	e        *errs
+}
+
+func parseDuration(s string) (time.Duration, error) { return time.ParseDuration(s) }
+
+func (c *env) path(s *scenario, key string) string { return "scenarios." + s.Name + "." + key }
+
+// service checks a service name used at key and returns its catalog entry.
+func (c *env) service(s *scenario, key, name string, checkDisabled bool) (Service, bool) {
+	p := c.path(s, key)
+	if name == "" {
+		c.e.add(p, "required: a service of the shop (%s)", strings.Join(serviceNames(), ", "))
+		return Service{}, false
+	}
+	svc, ok := catalog[name]
+	if !ok {
+		msg := fmt.Sprintf("unknown service %q; expected a service of the shop namespace %s: %s", name, c.opts.ShopNamespace, strings.Join(serviceNames(), ", "))
+		if sg := suggest(name, serviceNames()); sg != "" {
+			msg = fmt.Sprintf("unknown service %q (did you mean %q?); expected a service of the shop namespace %s: %s", name, sg, c.opts.ShopNamespace, strings.Join(serviceNames(), ", "))
+		}
+		c.e.add(p, "%s", msg)
+		return Service{}, false
+	}
+	if checkDisabled && c.disabled[name] {
+		msg := fmt.Sprintf("service %q is not deployed in this stack", name)
+		if svc.LLM {
+			msg += " (it is an LLM component; set chaos-mesh-otel:llmComponents: true to deploy it)"
+		}
+		c.e.add(p, "%s", msg)
+		return svc, false
+	}
+	return svc, true
+}
+
+func (c *env) selector(target string) v1alpha1.PodSelectorSpec {
+	return v1alpha1.PodSelectorSpec{GenericSelectorSpec: v1alpha1.GenericSelectorSpec{
+		Namespaces:     []string{c.opts.ShopNamespace},
+		LabelSelectors: map[string]string{componentLabel: target},
+	}}
+}
+
+var validModes = []string{"one", "all", "fixed", "fixed-percent", "random-max-percent"}
+
+// podSelector validates target, mode, value and allowAll.
+func (c *env) podSelector(s *scenario) (v1alpha1.PodSelector, bool) {
+	ok := true
+	svc, okT := c.service(s, "target", s.Target, s.Enabled)
+	ok = ok && okT
+	mode := s.Mode
+	if mode == "" {
+		mode = "one"
+	}
+	switch mode {
+	case "one", "all":
+		if s.Value != "" {
+			c.e.add(c.path(s, "value"), "must be empty with mode %s; value is only for fixed, fixed-percent and random-max-percent", mode)
+			ok = false
+		}
+	case "fixed":
+		if n, err := strconv.Atoi(s.Value); err != nil || n < 1 {
+			c.e.add(c.path(s, "value"), "mode fixed needs value: a whole number of pods, at least 1 (got %q)", s.Value)
+			ok = false
+		}
+	case "fixed-percent", "random-max-percent":
+		if n, err := strconv.Atoi(strings.TrimSuffix(s.Value, "%")); err != nil || n < 1 || n > 100 {
+			c.e.add(c.path(s, "value"), "mode %s needs value: a whole percent from 1 to 100 (got %q)", mode, s.Value)
+			ok = false
+		}
+	default:
+		c.e.add(c.path(s, "mode"), "unknown mode %q; expected one of: %s", s.Mode, strings.Join(validModes, ", "))
+		ok = false
+	}
+	value := strings.TrimSuffix(s.Value, "%")
+	everything := mode == "all" || ((mode == "fixed-percent" || mode == "random-max-percent") && value == "100")
+	if okT && svc.Stateful && everything && !s.AllowAll {
+		c.e.add(c.path(s, "allowAll"), "must be true to hit every pod of the stateful service %s (mode %s); expected allowAll: true or a smaller mode such as one", svc.Name, mode)
+		ok = false
+	}
+	return v1alpha1.PodSelector{Selector: c.selector(s.Target), Mode: v1alpha1.SelectorMode(mode), Value: value}, ok
+}
+
+// durationKey validates a positive Go duration at key.
+func (c *env) durationKey(s *scenario, key, v string, required bool) (time.Duration, bool) {
+	if v == "" {
+		if required {
+			c.e.add(c.path(s, key), "required: a Go duration such as 30s, 5m or 1h")
+			return 0, false
+		}
+		return 0, true
+	}
+	d, err := parseDuration(v)
+	if err != nil || d <= 0 {
+		c.e.add(c.path(s, key), "expected a positive Go duration such as 500ms, 30s or 5m, got %q", v)
+		return 0, false
+	}
+	return d, true
+}
+
+// percentKey validates a percentage 0 < p <= 100 (a number, optionally followed by %).
+func (c *env) percentKey(s *scenario, key, v string, required bool) (string, bool) {
+	if v == "" {
+		if required {
+			c.e.add(c.path(s, key), "required: a percent greater than 0 and at most 100, e.g. 10")
+			return "", false
+		}
+		return "", true
+	}
+	t := strings.TrimSpace(strings.TrimSuffix(v, "%"))
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || f <= 0 || f > 100 {
+		c.e.add(c.path(s, key), "expected a percent greater than 0 and at most 100, e.g. 10, got %q", v)
+		return "", false
+	}
+	return t, true
+}
+
+// schedule validates a schedule (cron or @every) and returns its shortest interval.
+func (c *env) schedule(s *scenario, gameday bool) (time.Duration, bool) {
+	if s.Schedule == "" {
+		return 0, true
+	}
+	p := c.path(s, "schedule")
+	if strings.HasPrefix(s.Schedule, "@every") && gameday {
+		c.e.add(p, "a game day accepts only a cron expression (e.g. \"0 3 * * *\"): @every is broken for Schedules of type Workflow (chaos-mesh#4624)")
+		return 0, false
+	}
+	sched, err := v1alpha1.StandardCronParser.Parse(s.Schedule)
+	if err != nil {
+		c.e.add(p, "expected a cron expression (\"*/10 * * * *\") or @every <duration> (\"@every 10m\"), got %q: %v", s.Schedule, err)
+		return 0, false
+	}
+	if strings.HasPrefix(s.Schedule, "@every") {
+		d, err := parseDuration(strings.TrimSpace(strings.TrimPrefix(s.Schedule, "@every")))
+		if err != nil || d < time.Second {
+			c.e.add(p, "expected @every <duration> of at least 1s, got %q", s.Schedule)
+			return 0, false
+		}
+		return d, true
+	}
+	return shortestInterval(sched.Next), true
+}
+
+// shortestInterval is the smallest gap between consecutive activations over a sample of a year.
+func shortestInterval(next func(time.Time) time.Time) time.Duration {
+	t := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	end := t.AddDate(1, 0, 0)
+	prev := next(t)
+	var best time.Duration
+	for i := 0; i < 2000 && !prev.IsZero() && prev.Before(end); i++ {
+		n := next(prev)
+		if n.IsZero() {
+			break
+		}
+		if gap := n.Sub(prev); best == 0 || gap < best {
+			best = gap
+		}
+		prev = n
+	}
+	return best
+}
+
+var httpMethods = []string{"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "CONNECT"}
+
+// compileChaos validates one chaos scenario and builds its typed spec. It returns nil when invalid.
+func (c *env) compileChaos(s *scenario) *compiled {
+	def := faults[s.Fault]
+	before := len(c.e.list)
+	out := &compiled{s: s, kind: def.kind}
+
+	sel, _ := c.podSelector(s)
+	containerSel := func() v1alpha1.ContainerSelector {
+		cs := v1alpha1.ContainerSelector{PodSelector: sel}
+		if s.Container != "" {
+			cs.ContainerNames = []string{s.Container}
+		}
+		return cs
+	}
+
+	// Duration: how long the fault lasts. Pod and container kills are instantaneous; their duration only
+	// bounds the workflow step, so it defaults to 30s.
+	defaultDur := ""
+	if s.Fault == "pod-kill" || s.Fault == "container-kill" {
+		defaultDur = "30s"
+	}
+	durStr := s.Duration
+	if durStr == "" {
+		durStr = defaultDur
+	}
+	if d, ok := c.durationKey(s, "duration", durStr, true); ok {
+		out.dur, out.duration = d, durStr
+	}
+	if iv, ok := c.schedule(s, false); ok && iv > 0 {
+		out.interval = iv
+		if out.dur > iv {
+			c.e.add(c.path(s, "duration"), "%s is longer than the schedule's interval (%s); expected a duration of at most %s", durStr, iv, iv)
+		}
+	}
+
+	ec := &v1alpha1.EmbedChaos{}
+	out.chaos = ec
+	switch def.kind {
+	case v1alpha1.TypeNetworkChaos:
+		ec.NetworkChaos = c.network(s, sel)
+	case v1alpha1.TypeStressChaos:
+		ec.StressChaos = c.stress(s, containerSel())
+	case v1alpha1.TypeHTTPChaos:
+		ec.HTTPChaos = c.http(s, sel)
+	case v1alpha1.TypeDNSChaos:
+		spec := &v1alpha1.DNSChaosSpec{ContainerSelector: containerSel(), Action: v1alpha1.ErrorAction}
+		if s.Fault == "dns-random" {
+			spec.Action = v1alpha1.RandomAction
+		}
+		for i, p := range s.Patterns {
+			if p == "" || strings.ContainsAny(p, " /:") {
+				c.e.add(fmt.Sprintf("%s[%d]", c.path(s, "patterns"), i), "expected a domain pattern such as product-catalog or *.svc.cluster.local, got %q", p)
+			}
+		}
+		spec.DomainNamePatterns = s.Patterns
+		ec.DNSChaos = spec
+	case v1alpha1.TypeIOChaos:
+		ec.IOChaos = c.io(s, containerSel())
+	case v1alpha1.TypeTimeChaos:
+		spec := &v1alpha1.TimeChaosSpec{ContainerSelector: containerSel(), TimeOffset: s.Offset}
+		if s.Offset == "" {
+			c.e.add(c.path(s, "offset"), "required: a Go duration to shift the clock by, e.g. -10m or 1h")
+		} else if _, err := parseDuration(s.Offset); err != nil {
+			c.e.add(c.path(s, "offset"), "expected a Go duration to shift the clock by, e.g. -10m or 1h, got %q", s.Offset)
+		}
+		ec.TimeChaos = spec
+	case v1alpha1.TypePodChaos:
+		spec := &v1alpha1.PodChaosSpec{ContainerSelector: v1alpha1.ContainerSelector{PodSelector: sel}, Action: v1alpha1.PodChaosAction(s.Fault)}
+		if s.Fault == "container-kill" {
+			name := s.Container
+			if name == "" {
+				name = s.Target // the demo chart names each container after its component
+			}
+			spec.ContainerNames = []string{name}
+		}
+		ec.PodChaos = spec
+	}
+	if len(c.e.list) > before {
+		return nil
+	}
+	return out
+}
+
+func (c *env) network(s *scenario, sel v1alpha1.PodSelector) *v1alpha1.NetworkChaosSpec {
+	spec := &v1alpha1.NetworkChaosSpec{PodSelector: sel}
+	correlation := func() string {
+		if s.Correlation == "" {
+			return ""
+		}
+		t, _ := c.percentKey(s, "correlation", s.Correlation, false)
+		if t == "" {
+			// correlation may be 0
+			if f, err := strconv.ParseFloat(strings.TrimSuffix(s.Correlation, "%"), 64); err == nil && f == 0 {
+				return "0"
+			}
+		}
+		return t
+	}
+	switch s.Fault {
+	case "network-delay":
+		spec.Action = v1alpha1.DelayAction
+		d := &v1alpha1.DelaySpec{Latency: s.Latency, Jitter: s.Jitter}
+		c.durationKey(s, "latency", s.Latency, true)
+		if s.Jitter != "" {
+			if j, err := parseDuration(s.Jitter); err != nil || j < 0 {
+				c.e.add(c.path(s, "jitter"), "expected a Go duration such as 50ms, got %q", s.Jitter)
+			}
+		}
+		d.Correlation = correlation()
+		spec.Delay = d
+	case "network-loss":
+		spec.Action = v1alpha1.LossAction
+		p, _ := c.percentKey(s, "loss", s.Loss, true)
+		spec.Loss = &v1alpha1.LossSpec{Loss: p, Correlation: correlation()}
+	case "network-duplicate":
+		spec.Action = v1alpha1.DuplicateAction
+		p, _ := c.percentKey(s, "duplicate", s.Duplicate, true)
+		spec.Duplicate = &v1alpha1.DuplicateSpec{Duplicate: p, Correlation: correlation()}
+	case "network-corrupt":
+		spec.Action = v1alpha1.CorruptAction
+		p, _ := c.percentKey(s, "corrupt", s.Corrupt, true)
+		spec.Corrupt = &v1alpha1.CorruptSpec{Corrupt: p, Correlation: correlation()}
+	case "network-bandwidth":
+		spec.Action = v1alpha1.BandwidthAction
+		bw := &v1alpha1.BandwidthSpec{Rate: s.Rate, Limit: 20971520, Buffer: 10000}
+		if s.Rate == "" {
+			c.e.add(c.path(s, "rate"), "required: a rate such as 1mbps, 500kbps or 10mbit")
+		} else if r := v1alpha1.Rate(s.Rate); len(r.Validate(nil, nil)) > 0 {
+			c.e.add(c.path(s, "rate"), "expected a rate such as 1mbps, 500kbps or 10mbit (units bps, kbps, mbps, gbps, tbps, bit, kbit, mbit, gbit, tbit), got %q", s.Rate)
+		}
+		if s.Limit != nil {
+			if *s.Limit < 1 {
+				c.e.add(c.path(s, "limit"), "expected a whole number of bytes queued, at least 1, got %d", *s.Limit)
+			} else {
+				bw.Limit = uint32(min(*s.Limit, 1<<31))
+			}
+		}
+		if s.Buffer != nil {
+			if *s.Buffer < 1 {
+				c.e.add(c.path(s, "buffer"), "expected a whole number of bytes (bucket size), at least 1, got %d", *s.Buffer)
+			} else {
+				bw.Buffer = uint32(min(*s.Buffer, 1<<31))
+			}
+		}
+		spec.Bandwidth = bw
+	case "network-partition":
+		spec.Action = v1alpha1.PartitionAction
+		if s.To == "" {
+			c.e.add(c.path(s, "to"), "required for network-partition: the peer service to cut the target off from")
+		}
+	}
+	if s.To != "" {
+		if _, ok := c.service(s, "to", s.To, s.Enabled); ok {
+			spec.Target = &v1alpha1.PodSelector{Selector: c.selector(s.To), Mode: v1alpha1.AllMode}
+		}
+	}
+	switch s.Direction {
+	case "":
+		if s.To != "" {
+			spec.Direction = v1alpha1.To
+		}
+	case "to", "from", "both":
+		if s.To == "" {
+			c.e.add(c.path(s, "direction"), "needs `to`: a direction is only meaningful towards a peer service")
+		}
+		spec.Direction = v1alpha1.Direction(s.Direction)
+	default:
+		c.e.add(c.path(s, "direction"), "expected one of: to, from, both; got %q", s.Direction)
+	}
+	return spec
+}
+
+func (c *env) stress(s *scenario, cs v1alpha1.ContainerSelector) *v1alpha1.StressChaosSpec {
+	spec := &v1alpha1.StressChaosSpec{ContainerSelector: cs}
+	workers := 1
+	all := false
+	switch w := s.Workers; {
+	case w == "":
+	case w == "all":
+		all = true
+	default:
+		n, err := strconv.Atoi(w)
+		if err != nil || n < 1 || n > 64 {
+			c.e.add(c.path(s, "workers"), "expected a whole number of workers from 1 to 64, or \"all\" (one per CPU core), got %q", w)
+		} else {
+			workers = n
+		}
+	}
+	if s.Fault == "cpu-stress" {
+		load := 100
+		if s.Load != nil {
+			if *s.Load < 1 || *s.Load > 100 {
+				c.e.add(c.path(s, "load"), "expected a CPU load percent per worker from 1 to 100, got %d", *s.Load)
+			} else {
+				load = *s.Load
+			}
+		}
+		if all {
+			// stress-ng starts one worker per online CPU when the count is 0; the typed stressor cannot say that.
+			spec.StressngStressors = fmt.Sprintf("--cpu 0 --cpu-load %d", load)
+		} else {
+			l := load
+			spec.Stressors = &v1alpha1.Stressors{CPUStressor: &v1alpha1.CPUStressor{Stressor: v1alpha1.Stressor{Workers: workers}, Load: &l}}
+		}
+		return spec
+	}
+	if all {
+		c.e.add(c.path(s, "workers"), "\"all\" is only for cpu-stress; expected a whole number of workers from 1 to 64")
+	}
+	if s.Size == "" {
+		c.e.add(c.path(s, "size"), "required: memory to allocate per worker, e.g. 256MB or 50%%")
+	} else if b := v1alpha1.Bytes(s.Size); len(b.Validate(nil, nil)) > 0 {
+		c.e.add(c.path(s, "size"), "expected a size such as 256MB, 1GB or 50%%, got %q", s.Size)
+	}
+	spec.Stressors = &v1alpha1.Stressors{MemoryStressor: &v1alpha1.MemoryStressor{Stressor: v1alpha1.Stressor{Workers: workers}, Size: s.Size}}
+	return spec
+}
+
+func (c *env) http(s *scenario, sel v1alpha1.PodSelector) *v1alpha1.HTTPChaosSpec {
+	spec := &v1alpha1.HTTPChaosSpec{PodSelector: sel, Target: v1alpha1.PodHttpRequest}
+	if svc, ok := catalog[s.Target]; ok {
+		hp := svc.HTTPPorts()
+		var names []string
+		for _, p := range hp {
+			names = append(names, strconv.Itoa(int(p.Number)))
+		}
+		switch {
+		case len(hp) == 0:
+			c.e.add(c.path(s, "target"), "%s needs a plain-HTTP service, but %s speaks %s only (HTTPChaos cannot inject into gRPC or raw TCP); expected one of: %s",
+				s.Fault, svc.Name, protocolsOf(svc), strings.Join(httpServiceNames(), ", "))
+		case s.Port == nil:
+			spec.Port = hp[0].Number
+		default:
+			found := false
+			for _, p := range hp {
+				if int(p.Number) == *s.Port {
+					found = true
+				}
+			}
+			if !found {
+				c.e.add(c.path(s, "port"), "%d is not a plain-HTTP port of %s; expected one of: %s", *s.Port, svc.Name, strings.Join(names, ", "))
+			}
+			spec.Port = int32(*s.Port)
+		}
+	}
+	if s.Path != "" {
+		if !strings.HasPrefix(s.Path, "/") {
+			c.e.add(c.path(s, "path"), "expected a URL path starting with / (wildcards allowed, e.g. /api/*), got %q", s.Path)
+		}
+		p := s.Path
+		spec.Path = &p
+	}
+	if s.Method != "" {
+		m := strings.ToUpper(s.Method)
+		valid := false
+		for _, hm := range httpMethods {
+			valid = valid || hm == m
+		}
+		if !valid {
+			c.e.add(c.path(s, "method"), "expected an HTTP method (%s), got %q", strings.Join(httpMethods, ", "), s.Method)
+		}
+		spec.Method = &m
+	}
+	if s.Delay != "" || s.Fault == "http-delay" {
+		if _, ok := c.durationKey(s, "delay", s.Delay, true); ok {
+			d := s.Delay
+			spec.Delay = &d
+		}
+	}
+	switch s.Fault {
+	case "http-abort":
+		t := true
+		spec.Abort = &t
+	case "http-replace":
+		// Replacing the status code acts on the response.
+		spec.Target = v1alpha1.PodHttpResponse
+		if s.Code == nil {
+			c.e.add(c.path(s, "code"), "required: the HTTP status code to answer with, 100 to 599 (e.g. 500)")
+		} else if *s.Code < 100 || *s.Code > 599 {
+			c.e.add(c.path(s, "code"), "expected an HTTP status code from 100 to 599, got %d", *s.Code)
+		} else {
+			code := int32(*s.Code)
+			spec.Replace = &v1alpha1.PodHttpChaosReplaceActions{Code: &code}
+		}
+	}
+	return spec
+}
+
+func protocolsOf(svc Service) string {
+	seen := map[Protocol]bool{}
+	var out []string
+	for _, p := range svc.Ports {
+		if !seen[p.Protocol] {
+			seen[p.Protocol] = true
+			out = append(out, string(p.Protocol))
+		}
+	}
+	if len(out) == 0 {
+		return "nothing (it serves no port)"
+	}
+	return strings.Join(out, " and ")
+}
+
+func httpServiceNames() []string {
+	var out []string
+	for _, n := range serviceNames() {
+		if len(catalog[n].HTTPPorts()) > 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (c *env) io(s *scenario, cs v1alpha1.ContainerSelector) *v1alpha1.IOChaosSpec {
+	spec := &v1alpha1.IOChaosSpec{ContainerSelector: cs, Path: s.Path, Percent: 100}
+	vp := s.VolumePath
+	if vp == "" {
+		if svc, ok := catalog[s.Target]; ok {
+			if svc.Volume == "" {
+				c.e.add(c.path(s, "volumePath"), "required: %s has no known writable volume; expected the mount path of a volume of its container", svc.Name)
+			}
+			vp = svc.Volume
+		}
+	} else if !strings.HasPrefix(vp, "/") {
+		c.e.add(c.path(s, "volumePath"), "expected an absolute mount path such as /tmp, got %q", vp)
+	}
+	spec.VolumePath = vp
+	if s.Path != "" && !strings.HasPrefix(s.Path, "/") {
+		c.e.add(c.path(s, "path"), "expected an absolute file path or glob such as /tmp/**/*, got %q", s.Path)
+	}
+	if s.Percent != "" {
+		n, err := strconv.Atoi(strings.TrimSuffix(s.Percent, "%"))
+		if err != nil || n < 1 || n > 100 {
+			c.e.add(c.path(s, "percent"), "expected a whole percent of I/O calls from 1 to 100, got %q", s.Percent)
+		} else {
+			spec.Percent = n
+		}
+	}
+	switch s.Fault {
+	case "io-latency":
+		spec.Action = v1alpha1.IoLatency
+		if _, ok := c.durationKey(s, "delay", s.Delay, true); ok {
+			spec.Delay = s.Delay
+		}
+	case "io-fault":
+		spec.Action = v1alpha1.IoFaults
+		switch {
+		case s.Errno == nil:
+			c.e.add(c.path(s, "errno"), "required: the errno to return, 1 to 133 (e.g. 5 for EIO, 28 for ENOSPC)")
+		case *s.Errno < 1 || *s.Errno > 133:
+			c.e.add(c.path(s, "errno"), "expected an errno from 1 to 133 (e.g. 5 for EIO), got %d", *s.Errno)
+		default:
+			spec.Errno = uint32(*s.Errno)
+		}
+	}
+	return spec
+}
+
+// compileSteadyState validates a game day's steadyState and builds its StatusCheck spec.
+func (c *env) compileSteadyState(s *scenario) *v1alpha1.StatusCheckSpec {
+	ss := s.SteadyState
+	p := "scenarios." + s.Name + ".steadyState"
+	before := len(c.e.list)
+	var u, code string
+	switch {
+	case ss.SLO != "" && ss.URL != "":
+		c.e.add(p, "expected either url or slo, not both")
+	case ss.SLO != "":
+		if len(c.opts.KnownSLOs) > 0 && !contains(c.opts.KnownSLOs, ss.SLO) {
+			c.e.add(p+".slo", "unknown SLO %q; expected one of: %s", ss.SLO, strings.Join(c.opts.KnownSLOs, ", "))
+		}
+		if c.opts.SLOGateURL == "" {
+			c.e.add(p+".slo", "the SLO gate URL is not configured; use url instead")
+		}
+		u = strings.TrimRight(c.opts.SLOGateURL, "/") + "/slo/" + ss.SLO
+		code = "200" // the gate answers 200 only while the SLO holds
+		if ss.StatusCode != "" {
+			c.e.add(p+".statusCode", "not allowed with slo: the gate answers 200 while the SLO holds")
+		}
+	case ss.URL != "":
+		pu, err := url.Parse(ss.URL)
+		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			c.e.add(p+".url", "expected an absolute http(s) URL, got %q", ss.URL)
+		}
+		u = ss.URL
+		code = "200-299"
+	default:
+		c.e.add(p, "required: url (with statusCode, interval, failureThreshold) or slo: NAME")
+	}
+	if ss.StatusCode != "" && ss.SLO == "" {
+		sc := v1alpha1.StatusCode(ss.StatusCode)
+		if len(sc.Validate(nil, nil)) > 0 {
+			c.e.add(p+".statusCode", "expected a status code or range such as 200 or 200-399, got %q", ss.StatusCode)
+		}
+		code = ss.StatusCode
+	}
+	if ss.Timeout > ss.Interval {
+		c.e.add(p+".timeout", "%ds is longer than interval (%ds); expected a timeout of at most the interval", ss.Timeout, ss.Interval)
+	}
+	if len(c.e.list) > before {
+		return nil
+	}
+	return &v1alpha1.StatusCheckSpec{
+		Mode:             v1alpha1.StatusCheckContinuous,
+		Type:             v1alpha1.TypeHTTP,
+		IntervalSeconds:  ss.Interval,
+		TimeoutSeconds:   ss.Timeout,
+		FailureThreshold: ss.FailureThreshold,
+		SuccessThreshold: 1,
+		EmbedStatusCheck: &v1alpha1.EmbedStatusCheck{HTTPStatusCheck: &v1alpha1.HTTPStatusCheck{
+			RequestUrl:    u,
+			RequestMethod: v1alpha1.MethodGet,
+			Criteria:      v1alpha1.HTTPCriteria{StatusCode: code},
+		}},
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
