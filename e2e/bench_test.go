@@ -1,0 +1,174 @@
+//go:build e2e && bench
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
+)
+
+// TestBench prints the lab's figures from one run on the simulated cluster (make bench): wall times of the
+// full up, the no-op preview, the scenario flip and the destroy; the floor (an empty program's up on the
+// same engine) and flip/floor; the footprint read from the live pods and whether all of them got scheduled
+// on the 4 CPU / 8 GiB node. With helm in the toolchain bin it also times a helm CLI install of the charts.
+func TestBench(t *testing.T) {
+	bin, err := ToolsBin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := StartCluster(t, bin)
+	e := NewEngine(t, bin)
+	ctx := context.Background()
+	var rows [][2]string
+	row := func(k, v string) { rows = append(rows, [2]string{k, v}) }
+	secs := func(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
+
+	// The floor: the median of three ups of an empty inline program (the first creates the stack).
+	floorStack := e.ScratchStack(ctx, t, "floor", func(*pulumi.Context) error { return nil })
+	var floors []time.Duration
+	for range 3 {
+		_, d, err := Up(ctx, t, floorStack)
+		if err != nil {
+			t.Fatalf("floor up: %v", err)
+		}
+		floors = append(floors, d)
+	}
+	sort.Slice(floors, func(i, j int) bool { return floors[i] < floors[j] })
+	floor := floors[1]
+
+	s := e.RepoStack(ctx, t, stacks.Lab)
+	if err := s.SetAllConfig(ctx, LabConfig(c)); err != nil {
+		t.Fatal(err)
+	}
+	res, full, err := Up(ctx, t, s)
+	if err != nil {
+		t.Fatalf("full up: %v", err)
+	}
+	created := 0
+	if res.Summary.ResourceChanges != nil {
+		created = (*res.Summary.ResourceChanges)["create"]
+	}
+	row("full up", fmt.Sprintf("%s (%d resources created)", secs(full), created))
+
+	fp, err := c.Footprint(ctx, LabNamespaces)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	pres, noop, out, err := Preview(ctx, s, optpreview.ExpectNoChanges())
+	n, what := Changes(ChangeSummaryOf(pres.ChangeSummary))
+	if err != nil {
+		t.Errorf("the no-op preview found changes (%d: %s): %v\n%s", n, what, err, tail(out, 4000))
+	}
+	row("no-op preview", fmt.Sprintf("%s (%d changes)", secs(noop), n))
+
+	setScenarios(ctx, t, s, `{"`+flipScenario()+`":{"enabled":true}}`)
+	_, flip, err := Up(ctx, t, s)
+	if err != nil {
+		t.Fatalf("flip up: %v", err)
+	}
+	row("scenario flip up ("+flipScenario()+")", secs(flip))
+	row("floor (empty program up, median of 3)", secs(floor))
+	row("flip / floor (target <= 1.5)", fmt.Sprintf("%.2f", flip.Seconds()/floor.Seconds()))
+
+	destroy, err := Destroy(ctx, t, s)
+	if err != nil {
+		t.Fatalf("destroy: %v", err)
+	}
+	row("destroy", secs(destroy))
+
+	limit := resource.MustParse("6Gi")
+	row("pods (running, lab namespaces)", fmt.Sprint(fp.Pods))
+	row("all scheduled on 4 CPU / 8 GiB node", fmt.Sprintf("%v (%d unscheduled)", fp.Unscheduled == 0, fp.Unscheduled))
+	row("sum CPU requests", fp.CPURequests.String())
+	row("sum memory requests", MiB(fp.MemRequests))
+	row("sum memory limits (target <= 6 GiB)", fmt.Sprintf("%s (%v; %d of %d containers without a limit)",
+		MiB(fp.MemLimits), fp.MemLimits.Cmp(limit) <= 0, fp.ContainersWithoutMemLimit, fp.Containers))
+
+	if helm := filepath.Join(bin, "helm"); fileExists(helm) {
+		d, err := helmInstall(ctx, t, c, helm)
+		if err != nil {
+			row("helm CLI install of the charts", "failed: "+err.Error())
+		} else {
+			row("helm CLI install of the charts (defaults, --wait)", secs(d))
+			row("full up / helm", fmt.Sprintf("%.2f", full.Seconds()/d.Seconds()))
+		}
+	}
+
+	var b strings.Builder
+	host, _ := os.Hostname()
+	fmt.Fprintf(&b, "\nchaos-mesh-otel bench (%s, %d CPU, %s/%s, kube %s)\n", host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, KubeVersion())
+	for _, r := range rows {
+		fmt.Fprintf(&b, "  %-48s %s\n", r[0], r[1])
+	}
+	for _, p := range fp.UnscheduledPods {
+		fmt.Fprintf(&b, "  unscheduled: %s\n", p)
+	}
+	fmt.Print(b.String())
+	if f := os.Getenv("E2E_BENCH_OUT"); f != "" {
+		_ = os.WriteFile(f, []byte(b.String()), 0o644)
+	}
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// helmInstall times a plain helm CLI install of the same chart archives (default values, --wait) into a
+// fresh cluster namespace set, then uninstalls them. It is the reference for the "≤ 1.2× helm" comparison.
+func helmInstall(ctx context.Context, t *testing.T, c *Cluster, helm string) (time.Duration, error) {
+	// archive name prefix -> release, namespace
+	charts := [][3]string{
+		{"chaos-mesh-", "chaos-mesh", ChaosNamespace},
+		{"prometheus-", "prometheus", ObsNamespace},
+		{"grafana-", "grafana", ObsNamespace},
+		{"jaeger-", "jaeger", ObsNamespace},
+		{"opentelemetry-collector-", "otel-collector", ObsNamespace},
+		{"opentelemetry-demo-", "otel-demo", ShopNamespace},
+	}
+	run := func(args ...string) error {
+		cmd := exec.CommandContext(ctx, helm, append(args, "--kubeconfig", c.Kubeconfig)...)
+		cmd.Env = append(os.Environ(), "HELM_CACHE_HOME="+filepath.Join(c.Dir, "helm-cache"),
+			"HELM_CONFIG_HOME="+filepath.Join(c.Dir, "helm-config"), "HELM_DATA_HOME="+filepath.Join(c.Dir, "helm-data"))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("helm %s: %v\n%s", strings.Join(args[:2], " "), err, tail(string(out), 2000))
+		}
+		return nil
+	}
+	start := time.Now()
+	var installed []string
+	for _, ch := range charts {
+		archives, _ := filepath.Glob(filepath.Join(ChartsDir(), ch[0]+"[0-9]*.tgz"))
+		if len(archives) != 1 {
+			return 0, fmt.Errorf("chart %s*: found %v", ch[0], archives)
+		}
+		extra := []string{}
+		if ch[1] == "otel-collector" {
+			extra = []string{"--set", "mode=deployment", "--set", "image.repository=otel/opentelemetry-collector-contrib"}
+		}
+		if err := run(append([]string{"install", "bench-" + ch[1], archives[0], "-n", ch[2], "--create-namespace", "--wait", "--timeout", "10m"}, extra...)...); err != nil {
+			return 0, err
+		}
+		installed = append(installed, ch[1]+"/"+ch[2])
+	}
+	d := time.Since(start)
+	for _, rn := range installed {
+		rel, ns, _ := strings.Cut(rn, "/")
+		_ = run("uninstall", "bench-"+rel, "-n", ns, "--wait")
+	}
+	t.Logf("helm installed %v in %s", installed, d)
+	return d, nil
+}
