@@ -1,0 +1,161 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+func marshalJSON(v any) ([]byte, error) { return json.Marshal(v) }
+
+// JSON is report.json: indented, stable field order.
+func (r *Report) JSON() ([]byte, error) {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+func fnum(v *float64, format string) string {
+	if v == nil {
+		return "—"
+	}
+	return fmt.Sprintf(format, *v)
+}
+
+func signed(v *float64, format string) string {
+	if v == nil {
+		return "—"
+	}
+	s := fmt.Sprintf(format, *v)
+	if *v >= 0 {
+		s = "+" + s
+	}
+	return s
+}
+
+func pct(v *float64) string {
+	if v == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f%%", *v*100)
+}
+
+func pp(v *float64) string {
+	if v == nil {
+		return "—"
+	}
+	x := *v * 100
+	return signed(&x, "%.2f pp")
+}
+
+func recovery(v *float64) string {
+	if v == nil {
+		return "never (within the observed time)"
+	}
+	return fmt.Sprintf("%.0f s", *v)
+}
+
+var badge = map[string]string{Held: "HELD", Degraded: "DEGRADED", Violated: "VIOLATED", Unknown: "UNKNOWN"}
+
+// Markdown is report.md: readable on its own.
+func (r *Report) Markdown(title string) []byte {
+	var b bytes.Buffer
+	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	ts := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") }
+	if title == "" {
+		title = "Chaos experiment report: " + r.Scenario
+		if r.Scenario == "" {
+			title = "Chaos experiment report: all scenarios"
+		}
+	}
+	w("# %s\n\n", title)
+	w("**Verdict: %s** · resilience score **%s / 100** · %d fault window(s)\n\n", badge[r.Verdict], fnum(r.Score, "%.1f"), len(r.Windows))
+	w("Prometheus `%s`, from %s to %s, generated %s.\n\n", r.Prometheus, ts(r.From), ts(r.To), ts(r.GeneratedAt))
+	for _, n := range r.Notes {
+		w("> %s\n\n", n)
+	}
+	if len(r.Windows) == 0 {
+		w("No fault window was found, so nothing could be judged (exit code 3).\n\n")
+	} else {
+		w("| # | fault window (UTC) | length | target | verdict | time to recover | Δ p95 | Δ error ratio | pods not ready (max) | restarts | score |\n")
+		w("|---|---|---|---|---|---|---|---|---|---|---|\n")
+		for i, wr := range r.Windows {
+			w("| %d | %s → %s | %s | %s | **%s** | %s | %s | %s | %s | %s | %s |\n", i+1,
+				wr.Start.UTC().Format("01-02 15:04:05"), wr.End.UTC().Format("15:04:05"), wr.End.Sub(wr.Start).Round(time.Second),
+				orDash(wr.Impact.Service), wr.Verdict, recovery(wr.RecoverySeconds), signed(wr.Impact.DeltaP95Ms, "%.0f ms"),
+				pp(wr.Impact.DeltaErrorRatio), fnum(wr.Impact.PodsNotReadyMax, "%.0f"), fnum(wr.Impact.Restarts, "%.0f"), fnum(wr.Score, "%.1f"))
+		}
+		w("\n")
+	}
+	for i, wr := range r.Windows {
+		w("## Window %d: %s, %s\n\n", i+1, wr.Scenario, badge[wr.Verdict])
+		w("- Fault from %s to %s (%s)", ts(wr.Start), ts(wr.End), wr.End.Sub(wr.Start).Round(time.Second))
+		if wr.Source != "" {
+			w(", recorded by `%s`", wr.Source)
+		}
+		w(".\n")
+		im := wr.Impact
+		w("- Impact on **%s**: p95 %s → %s ms (%s); error ratio %s → %s (%s); pods not ready at most %s; restarts %s.\n",
+			orDash(im.Service), fnum(im.P95BaselineMs, "%.0f"), fnum(im.P95DuringMs, "%.0f"), signed(im.DeltaP95Ms, "%.0f ms"),
+			pct(im.ErrorRatioBaseline), pct(im.ErrorRatioDuring), pp(im.DeltaErrorRatio), fnum(im.PodsNotReadyMax, "%.0f"), fnum(im.Restarts, "%.0f"))
+		w("- Time to recover: %s.\n", recovery(wr.RecoverySeconds))
+		for _, n := range wr.Notes {
+			w("- Note: %s.\n", n)
+		}
+		w("\n| SLO | objective | baseline | during | after | worst | recovery | verdict | why |\n")
+		w("|---|---|---|---|---|---|---|---|---|\n")
+		for _, s := range wr.SLIs {
+			w("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", s.SLO, pctf(s.Objective), pct(s.Baseline), pct(s.During),
+				pct(s.After), pct(s.Worst), fnum(s.RecoverySeconds, "%.0f s"), s.Verdict, strings.ReplaceAll(s.Reason, "|", "\\|"))
+		}
+		w("\n")
+	}
+	if len(r.Plots) > 0 {
+		w("## Plots\n\nFault windows are shaded.\n\n")
+		for _, p := range r.Plots {
+			w("![%s](%s)\n\n", strings.TrimSuffix(p, ".png"), p)
+		}
+	}
+	st := r.Settings
+	w("## How to read this report\n\n")
+	w("SLIs are good-event ratios of server spans from the OTel Collector's spanmetrics: for availability the share not in error, for latency the share at or under the threshold. ")
+	w("**Baseline** is the SLI over the %s before the window, **during** over the window, **after** over up to %s after it, **worst** the lowest rolling SLI (rate over %s) from the start of the window to the end of *after*.\n\n",
+		st.Baseline, st.After, st.RateWindow)
+	w("- **held**: every SLI stayed within tolerance of its baseline (tolerance = %.0f%% of the SLO's error budget) and came back.\n", st.Tolerance*100)
+	w("- **degraded**: some SLI left that tolerance, or did not come back within it, but every SLI met its objective.\n")
+	w("- **violated**: some SLI was below its objective during or after the fault (or already at baseline).\n")
+	w("- **unknown**: data was missing (no series, or no traffic: 0/0). Never counted as held.\n\n")
+	w("**Time to recover** is measured from the end of the fault to the first moment from which the rolling SLI stays within tolerance of its baseline for %d consecutive samples (every %s); ", st.Consecutive, st.Step)
+	w("since a rolling SLI at time t covers the preceding %s, that moment is the start of the first good sample's range. A window's recovery is its slowest SLO's; \"never\" if one did not recover.\n\n", st.RateWindow)
+	w("**Resilience score** (0–100) per window: D = the largest share of an SLO's error budget lost between baseline and during (capped at 1), ")
+	w("R = time to recover / %s (capped at 1; 1 if never); score = 100 × (1 − 0.7·D − 0.3·R), at most 50 when violated. The report's score is the mean over windows with a verdict other than unknown.\n\n", st.RecoveryBudget)
+	w("Exit code: 0 when every verdict is held or degraded, 2 when any is violated, 3 when data is missing or Prometheus is unreachable.\n")
+	return b.Bytes()
+}
+
+func pctf(v float64) string { return pct(&v) }
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+// Write puts report.json and report.md in dir.
+func (r *Report) Write(dir, title string) error {
+	js, err := r.JSON()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "report.json"), js, 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "report.md"), r.Markdown(title), 0o644)
+}
