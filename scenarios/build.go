@@ -90,12 +90,16 @@ func Build(raw []byte, opts Options) (*Plan, error) {
 			e.add("scenarios."+name, "the name must contain letters or digits: it becomes the object's name")
 			continue
 		}
+		objName[name] = on
+		s := merged[name]
+		if !s.Enabled || s.Fault == "flag" {
+			continue // only enabled scenarios become objects
+		}
 		if prev, dup := owner[on]; dup {
 			e.add("scenarios."+name, "its object name %q is the same as that of scenario %q; rename one of them", on, prev)
 			continue
 		}
 		owner[on] = name
-		objName[name] = on
 	}
 
 	c := &env{opts: opts, disabled: map[string]bool{}, e: e}

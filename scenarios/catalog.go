@@ -9,6 +9,8 @@ const (
 	HTTP Protocol = "HTTP"
 	GRPC Protocol = "gRPC"
 	TCP  Protocol = "TCP" // anything else: Kafka, PostgreSQL, Valkey, OpAMP
+	// Metrics is a Prometheus scrape endpoint: HTTP on the wire, but not a hop of the shop worth faulting.
+	Metrics Protocol = "metrics"
 )
 
 // Port is a container port of a shop service.
@@ -43,7 +45,7 @@ func (s Service) HTTPPorts() []Port {
 // mounted empty dirs) and from what each service speaks on its main port.
 var catalog = map[string]Service{
 	"accounting":      {Name: "accounting"},
-	"ad":              {Name: "ad", Ports: []Port{{"grpc", 8080, GRPC}, {"prometheus", 9465, HTTP}}},
+	"ad":              {Name: "ad", Ports: []Port{{"grpc", 8080, GRPC}, {"prometheus", 9465, Metrics}}},
 	"agent":           {Name: "agent", Ports: []Port{{"http", 8010, HTTP}}, LLM: true},
 	"astronomy-db":    {Name: "astronomy-db", Ports: []Port{{"postgres", 5432, TCP}}, Stateful: true},
 	"cart":            {Name: "cart", Ports: []Port{{"grpc", 8080, GRPC}}},

@@ -278,12 +278,10 @@ func (c *env) network(s *scenario, sel v1alpha1.PodSelector) *v1alpha1.NetworkCh
 		if s.Correlation == "" {
 			return ""
 		}
-		t, _ := c.percentKey(s, "correlation", s.Correlation, false)
-		if t == "" {
-			// correlation may be 0
-			if f, err := strconv.ParseFloat(strings.TrimSuffix(s.Correlation, "%"), 64); err == nil && f == 0 {
-				return "0"
-			}
+		t := strings.TrimSpace(strings.TrimSuffix(s.Correlation, "%"))
+		if f, err := strconv.ParseFloat(t, 64); err != nil || f < 0 || f > 100 {
+			c.e.add(c.path(s, "correlation"), "expected a percent from 0 to 100 (how much each packet's fate depends on the previous one), got %q", s.Correlation)
+			return ""
 		}
 		return t
 	}
