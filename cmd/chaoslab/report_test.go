@@ -6,6 +6,7 @@ import (
 )
 
 func TestReportRegistered(t *testing.T) {
+	t.Setenv("PROMETHEUS_URL", "")
 	var out, errb strings.Builder
 	if code := run([]string{"report", "--out", t.TempDir()}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "--prometheus is required") {
 		t.Fatalf("exit %d, stderr %q", code, errb.String())
