@@ -90,6 +90,10 @@ func TestFromCluster(t *testing.T) {
 			map[string]any{"duration": "1h"}, []any{record("Injected", [2]string{"Apply", "2026-01-02T11:00:00Z"})}),
 		// pod kill without a Recover record: ends with spec.duration
 		chaosObj("PodChaos", "checkout-latency-podkill", nil, sel, []any{record("Injected", [2]string{"Apply", "2026-01-02T09:00:00Z"})}),
+		// labelled by the scenarios package
+		chaosObj("HTTPChaos", "whatever", map[string]string{ScenarioLabel: "checkout-latency"}, sel, []any{
+			record("Not Injected", [2]string{"Apply", "2026-01-02T08:00:00Z"}, [2]string{"Recover", "2026-01-02T08:00:30Z"}),
+		}),
 		// another scenario
 		chaosObj("PodChaos", "cart-kill", nil, sel, []any{record("Not Injected", [2]string{"Apply", "2026-01-02T10:00:00Z"}, [2]string{"Recover", "2026-01-02T10:01:00Z"})}),
 		// never applied
@@ -112,14 +116,15 @@ func TestFromCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ws) != 3 {
-		t.Fatalf("want 3 windows, got %+v", ws)
+	if len(ws) != 4 {
+		t.Fatalf("want 4 windows, got %+v", ws)
 	}
 	want := []struct {
 		start, end string
 		ongoing    bool
 		target     string
 	}{
+		{"2026-01-02T08:00:00Z", "2026-01-02T08:00:30Z", false, "checkout"},
 		{"2026-01-02T09:00:00Z", "2026-01-02T09:02:00Z", false, "checkout"},
 		{"2026-01-02T10:00:01Z", "2026-01-02T10:02:05Z", false, "checkout"},
 		{"2026-01-02T11:00:00Z", "2026-01-02T11:30:00Z", true, ""},
@@ -132,7 +137,7 @@ func TestFromCluster(t *testing.T) {
 		}
 	}
 	all, err := FromCluster(context.Background(), dyn, "otel-demo", "", now)
-	if err != nil || len(all) != 4 {
+	if err != nil || len(all) != 5 {
 		t.Fatalf("all scenarios: %v %+v", err, all)
 	}
 }

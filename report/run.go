@@ -237,11 +237,11 @@ func Execute(ctx context.Context, o Options, stdout, stderr io.Writer) int {
 	}
 	rep, err := a.Analyze(ctx, o.Scenario, ws, o.From, o.To)
 	if err != nil {
-		code := ExitMissingData
-		if !errors.Is(err, ErrUnreachable) {
-			code = ExitMissingData
+		what := "querying"
+		if errors.Is(err, ErrUnreachable) {
+			what = "Prometheus unreachable while querying"
 		}
-		return fail(code, "querying Prometheus at %s: %v", o.Prometheus, err)
+		return fail(ExitMissingData, "%s %s: %v", what, o.Prometheus, err)
 	}
 	rep.Prometheus = o.Prometheus
 	charts, err := a.Charts(ctx, ws, o.From, o.To)

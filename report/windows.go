@@ -97,12 +97,16 @@ var ChaosResources = []string{
 // ChaosGroupVersion is where Chaos Mesh serves them.
 var ChaosGroupVersion = schema.GroupVersion{Group: "chaos-mesh.org", Version: "v1alpha1"}
 
+// ScenarioLabel is how the scenarios package labels what it declares.
+const ScenarioLabel = "chaos-mesh-otel.io/scenario"
+
 // ComponentLabel selects a shop service (the opentelemetry-demo chart's component key).
 const ComponentLabel = "app.kubernetes.io/component"
 
 // FromCluster reads the fault windows of a scenario from the chaos objects in namespace. An object belongs to
-// the scenario when it is named after it, when its name starts with "<scenario>-", or when a Schedule
-// (label managed-by) or Workflow (label chaos-mesh.org/workflow) of that name created it.
+// the scenario when it carries the label chaos-mesh-otel.io/scenario=<scenario>, is named after it, has a name
+// starting with "<scenario>-", or when a Schedule (label managed-by) or Workflow (label chaos-mesh.org/workflow)
+// of that name created it. Schedules keep only their last historyLimit chaos objects, so older runs are gone.
 func FromCluster(ctx context.Context, dyn dynamic.Interface, namespace, scenario string, now time.Time) ([]Window, error) {
 	var out []Window
 	for _, res := range ChaosResources {
@@ -129,7 +133,7 @@ func FromCluster(ctx context.Context, dyn dynamic.Interface, namespace, scenario
 
 func scenarioOf(u *unstructured.Unstructured, scenario string) (string, bool) {
 	labels := u.GetLabels()
-	candidates := []string{labels[v1alpha1.LabelManagedBy], labels[v1alpha1.LabelWorkflow], u.GetName()}
+	candidates := []string{labels[ScenarioLabel], labels[v1alpha1.LabelManagedBy], labels[v1alpha1.LabelWorkflow], u.GetName()}
 	if scenario == "" {
 		for _, c := range candidates {
 			if c != "" {

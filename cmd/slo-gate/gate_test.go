@@ -75,7 +75,7 @@ func TestAnswers(t *testing.T) {
 		{"+Inf", 0, 200, vector("+Inf"), 500, Unknown, "Inf"},
 		{"empty", 0, 200, `{"status":"success","data":{"resultType":"vector","result":[]}}`, 500, Unknown, "empty result"},
 		{"prometheus error", 0, 422, `{"status":"error","errorType":"execution","error":"boom"}`, 500, Unknown, "boom"},
-		{"slow prometheus", 3 * time.Second, 200, vector("1"), 500, Unknown, "did not answer within"},
+		{"slow prometheus", 2 * time.Second, 200, vector("1"), 500, Unknown, "did not answer within"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
