@@ -577,8 +577,7 @@ func (c *env) compileSteadyState(s *scenario) *v1alpha1.StatusCheckSpec {
 		c.e.add(p, "required: url (with statusCode, interval, failureThreshold) or slo: NAME")
 	}
 	if ss.StatusCode != "" && ss.SLO == "" {
-		sc := v1alpha1.StatusCode(ss.StatusCode)
-		if len(sc.Validate(nil, nil)) > 0 {
+		if !validStatusRange(ss.StatusCode) {
 			c.e.add(p+".statusCode", "expected a status code or range such as 200 or 200-399, got %q", ss.StatusCode)
 		}
 		code = ss.StatusCode
@@ -611,4 +610,18 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// validStatusRange accepts "200" or "200-399" with codes from 100 to 599, low before high.
+func validStatusRange(s string) bool {
+	lo, hi, isRange := strings.Cut(s, "-")
+	a, err := strconv.Atoi(strings.TrimSpace(lo))
+	if err != nil || a < 100 || a > 599 {
+		return false
+	}
+	if !isRange {
+		return true
+	}
+	b, err := strconv.Atoi(strings.TrimSpace(hi))
+	return err == nil && b >= a && b <= 599
 }
