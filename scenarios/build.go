@@ -431,7 +431,7 @@ func (g *gamedayBuilder) build(gd *scenario) *v1alpha1.WorkflowSpec {
 	before := len(g.e.list)
 	interval, _ := g.schedule(gd, true)
 	w := &wfCtx{used: map[string]bool{}}
-	root, total := g.gameday(gd, w, []string{gd.Name}, true)
+	root, total := g.gameday(gd, w, []string{gd.Name}, true, false)
 	if len(g.e.list) > before {
 		return nil
 	}
@@ -443,8 +443,12 @@ func (g *gamedayBuilder) build(gd *scenario) *v1alpha1.WorkflowSpec {
 }
 
 // gameday adds the templates of a game day (possibly nested) and returns the root template and its length.
-func (g *gamedayBuilder) gameday(gd *scenario, w *wfCtx, stack []string, top bool) (string, time.Duration) {
+//
+// strict is set when an enclosing game day is in use; then references to SLOs must resolve. An untouched
+// preset that is not enabled is not checked against the stack's SLOs.
+func (g *gamedayBuilder) gameday(gd *scenario, w *wfCtx, stack []string, top, strict bool) (string, time.Duration) {
 	enabled := gd.Enabled
+	strict = strict || gd.Enabled || gd.user != nil
 	var children []string
 	var total time.Duration
 	for _, st := range gd.Steps {
@@ -455,7 +459,7 @@ func (g *gamedayBuilder) gameday(gd *scenario, w *wfCtx, stack []string, top boo
 			if st.parallel {
 				p = fmt.Sprintf("%s[%d]", st.path, i)
 			}
-			name, d := g.stepRef(ref, p, w, stack, enabled)
+			name, d := g.stepRef(ref, p, w, stack, enabled, strict)
 			if name != "" {
 				group = append(group, name)
 				longest = max(longest, d)
@@ -482,7 +486,7 @@ func (g *gamedayBuilder) gameday(gd *scenario, w *wfCtx, stack []string, top boo
 		w.templates = append(w.templates, v1alpha1.Template{Name: name, Type: v1alpha1.TypeSerial, Children: children})
 		return name, total
 	}
-	sc := g.compileSteadyState(gd)
+	sc := g.compileSteadyState(gd, strict)
 	stepsName := w.uniq(base + "-steps")
 	w.templates = append(w.templates, v1alpha1.Template{Name: stepsName, Type: v1alpha1.TypeSerial, Children: children, Deadline: deadline(total)})
 	checkName := w.uniq(base + "-steady-state")
@@ -504,7 +508,7 @@ func deadline(d time.Duration) *string {
 }
 
 // stepRef resolves one step entry to a template name and its duration.
-func (g *gamedayBuilder) stepRef(ref, path string, w *wfCtx, stack []string, enabled bool) (string, time.Duration) {
+func (g *gamedayBuilder) stepRef(ref, path string, w *wfCtx, stack []string, enabled, strict bool) (string, time.Duration) {
 	s, ok := g.merged[ref]
 	if !ok {
 		var all []string
@@ -527,7 +531,7 @@ func (g *gamedayBuilder) stepRef(ref, path string, w *wfCtx, stack []string, ena
 	}
 	switch {
 	case s.stepsSet:
-		return g.gameday(s, w, append(append([]string{}, stack...), ref), false)
+		return g.gameday(s, w, append(append([]string{}, stack...), ref), false, strict)
 	case s.Fault == "flag":
 		g.e.add(path, "%s is a flag scenario; flags change flagd's configuration on `pulumi up` and cannot be a workflow step", ref)
 		return "", 0

@@ -546,7 +546,7 @@ func (c *env) io(s *scenario, cs v1alpha1.ContainerSelector) *v1alpha1.IOChaosSp
 }
 
 // compileSteadyState validates a game day's steadyState and builds its StatusCheck spec.
-func (c *env) compileSteadyState(s *scenario) *v1alpha1.StatusCheckSpec {
+func (c *env) compileSteadyState(s *scenario, strict bool) *v1alpha1.StatusCheckSpec {
 	ss := s.SteadyState
 	p := "scenarios." + s.Name + ".steadyState"
 	before := len(c.e.list)
@@ -555,7 +555,7 @@ func (c *env) compileSteadyState(s *scenario) *v1alpha1.StatusCheckSpec {
 	case ss.SLO != "" && ss.URL != "":
 		c.e.add(p, "expected either url or slo, not both")
 	case ss.SLO != "":
-		if len(c.opts.KnownSLOs) > 0 && !contains(c.opts.KnownSLOs, ss.SLO) {
+		if strict && len(c.opts.KnownSLOs) > 0 && !contains(c.opts.KnownSLOs, ss.SLO) {
 			c.e.add(p+".slo", "unknown SLO %q; expected one of: %s", ss.SLO, strings.Join(c.opts.KnownSLOs, ", "))
 		}
 		if c.opts.SLOGateURL == "" {

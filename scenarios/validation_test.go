@@ -369,3 +369,21 @@ func TestValidEdgeCases(t *testing.T) {
 		})
 	}
 }
+
+// TestUntouchedPresetNotCheckedAgainstSLOs: a stack with its own SLOs does not trip over the preset game
+// day's SLO until that game day is used.
+func TestUntouchedPresetNotCheckedAgainstSLOs(t *testing.T) {
+	opts := testOpts()
+	opts.KnownSLOs = []string{"cart-availability"}
+	if _, err := Build(nil, opts); err != nil {
+		t.Fatalf("untouched presets: %v", err)
+	}
+	_, err := Build([]byte(`{"checkout-gameday":{"enabled":true}}`), opts)
+	if err == nil || !strings.Contains(err.Error(), "scenarios.checkout-gameday.steadyState.slo") {
+		t.Fatalf("enabled preset game day must resolve its SLO, got %v", err)
+	}
+	_, err = Build([]byte(`{"outer":{"enabled":true,"steps":["checkout-gameday"]}}`), opts)
+	if err == nil || !strings.Contains(err.Error(), "scenarios.checkout-gameday.steadyState.slo") {
+		t.Fatalf("a game day used as a step must resolve its SLO, got %v", err)
+	}
+}
