@@ -124,8 +124,6 @@ func TestBench(t *testing.T) {
 	}
 }
 
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
-
 // helmInstall times a plain helm CLI install of the same chart archives (default values, --wait) into a
 // fresh cluster namespace set, then uninstalls them. It is the reference for the "≤ 1.2× helm" comparison.
 func helmInstall(ctx context.Context, t *testing.T, c *Cluster, helm string) (time.Duration, error) {

@@ -96,11 +96,10 @@ func StartCluster(tb testing.TB, bin string) *Cluster {
 func (c *Cluster) kwokctl(ctx context.Context, args ...string) ([]byte, error) {
 	full := append([]string{"--name", c.Name, "--config", filepath.Join(c.Dir, "kwokctl.yaml")}, args...)
 	cmd := exec.CommandContext(ctx, filepath.Join(c.Bin, "kwokctl"), full...)
-	cmd.Env = append(os.Environ(),
-		"KWOK_WORKDIR="+c.workdir,
-		"KWOK_KUBECTL_BINARY="+filepath.Join(c.Bin, "kubectl"),
-		"KUBECONFIG="+c.Kubeconfig,
-	)
+	cmd.Env = append(os.Environ(), "KWOK_WORKDIR="+c.workdir, "KUBECONFIG="+c.Kubeconfig)
+	if kubectl := filepath.Join(c.Bin, "kubectl"); fileExists(kubectl) {
+		cmd.Env = append(cmd.Env, "KWOK_KUBECTL_BINARY="+kubectl)
+	}
 	// Own process group, so that a Ctrl-C of the test run reaches kwokctl only through our cleanup.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var out bytes.Buffer

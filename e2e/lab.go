@@ -28,6 +28,8 @@ func LabConfig(c *Cluster) auto.ConfigMap {
 		Key("kubeconfig"):           {Value: c.Kubeconfig},
 		Key("chartsDir"):            {Value: ChartsDir()},
 		Key("grafanaAdminPassword"): {Value: "e2e-admin-password", Secret: true},
+		// No Docker daemon here: run the SLO gate from its image reference (kwok never pulls it).
+		Key("sloGate"): {Value: "image"},
 	}
 }
 

@@ -117,9 +117,12 @@ func TestLab(t *testing.T) {
 	})
 
 	step("halt", func(t *testing.T) {
+		// A Schedule preset and a Workflow preset, so that both annotations are exercised.
 		haltScenarios := os.Getenv("E2E_HALT_SCENARIOS")
+		wantKinds := map[string]bool{}
 		if haltScenarios == "" {
-			haltScenarios = `{"` + scenario + `":{"enabled":true}}`
+			haltScenarios = `{"` + scenario + `":{"enabled":true},"checkout-gameday":{"enabled":true}}`
+			wantKinds = map[string]bool{"Schedule": true, "Workflow": true}
 		}
 		setScenarios(ctx, t, s, haltScenarios)
 		if _, _, err := Up(ctx, t, s); err != nil {
@@ -131,6 +134,12 @@ func TestLab(t *testing.T) {
 		}
 		if len(objs) == 0 {
 			t.Fatalf("no chaos object to halt")
+		}
+		for _, o := range objs {
+			delete(wantKinds, o.Kind)
+		}
+		if len(wantKinds) > 0 {
+			t.Fatalf("expected a Schedule and a Workflow to halt, got %v", objs)
 		}
 		for _, o := range objs {
 			if haltMark(o) != "" {
@@ -187,7 +196,7 @@ func TestLab(t *testing.T) {
 			t.Fatalf("preview accepted a broken scenarios config:\n%s", tail(out, 4000))
 		}
 		msg := err.Error() + out
-		if !strings.Contains(msg, scenario) || !strings.Contains(msg, "enabled") {
+		if !strings.Contains(msg, "scenarios."+scenario+".enabled") {
 			t.Errorf("the preview error does not name the key (scenarios.%s.enabled):\n%s", scenario, tail(msg, 4000))
 		}
 		if _, _, err := Up(ctx, t, s); err == nil {

@@ -16,7 +16,7 @@ import (
 
 // toolNames are the binaries that e2e/tools/build.sh puts into the cache's bin dir.
 var toolNames = []string{
-	"kwokctl", "kwok", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl",
+	"kwokctl", "kwok", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler",
 	"pulumi", "pulumi-resource-kubernetes",
 }
 
@@ -59,3 +59,5 @@ func ChartsDir() string {
 	}
 	return filepath.Join(filepath.Dir(RepoRoot()), "shared", "charts")
 }
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

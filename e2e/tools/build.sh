@@ -2,7 +2,8 @@
 # Builds the e2e toolchain from the Go module proxy into a cache keyed by the pinned versions, one tool at a
 # time (the machine has 2 cores shared with other builds), skipping every binary that is already cached.
 #
-#   e2e/tools/build.sh [tool...]     tools: kwok etcd kube provider pulumi helm (default: all but helm)
+#   e2e/tools/build.sh [tool...]     tools: kwok etcd kube provider pulumi, and the optional kubectl and helm
+#                                    (default: kwok etcd kube provider pulumi)
 #   e2e/tools/build.sh --print-bin   prints the bin dir of the current key and exits
 #
 # Environment: CHAOSLAB_TOOLS_CACHE (default $HOME/.cache/chaos-mesh-otel/tools), E2E_BUILD_NICE (default 10).
@@ -86,7 +87,10 @@ build_kube() {
 	build kube-apiserver kube k8s.io/kubernetes/cmd/kube-apiserver "$flags"
 	build kube-controller-manager kube k8s.io/kubernetes/cmd/kube-controller-manager "$flags"
 	build kube-scheduler kube k8s.io/kubernetes/cmd/kube-scheduler "$flags"
-	build kubectl kube k8s.io/kubernetes/cmd/kubectl "$flags"
+}
+
+build_kubectl() {
+	build kubectl kube k8s.io/kubernetes/cmd/kubectl "$(kube_ldflags)"
 }
 
 build_provider() {
@@ -121,7 +125,7 @@ if [[ ${#tools[@]} -eq 0 ]]; then
 fi
 for t in "${tools[@]}"; do
 	case "$t" in
-	kwok | etcd | kube | provider | pulumi | helm) "build_$t" ;;
+	kwok | etcd | kube | kubectl | provider | pulumi | helm) "build_$t" ;;
 	*)
 		echo "unknown tool: $t" >&2
 		exit 2
