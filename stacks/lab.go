@@ -1,9 +1,219 @@
 // Package stacks composes the lab from its components and owns the typed stack configuration.
 package stacks
 
-import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+import (
+	"fmt"
+	"os"
 
-// Lab is the whole Pulumi program. main.go runs it, and tests run it inline through the Automation API.
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/dashboards"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
+)
+
+// Lab is the whole Pulumi program. main.go runs it, and tests and tools run it inline through the
+// Automation API. It validates the whole config first, so that a bad config fails before any resource is
+// registered, and so before the cluster is touched.
 func Lab(ctx *pulumi.Context) error {
+	cfg, err := ParseConfig(func(key string) (string, bool) {
+		return ctx.GetConfig(ConfigNamespace + ":" + key)
+	})
+	if err != nil {
+		return err
+	}
+	outputs, err := Compose(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	for _, name := range sortedKeys(outputs) {
+		ctx.Export(name, outputs[name])
+	}
 	return nil
+}
+
+// Compose declares every part of the lab for a validated config and returns the stack outputs.
+func Compose(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
+	providerArgs := &kubernetes.ProviderArgs{}
+	if cfg.Kubeconfig != "" {
+		providerArgs.Kubeconfig = pulumi.StringPtr(cfg.Kubeconfig)
+	}
+	if cfg.Context != "" {
+		providerArgs.Context = pulumi.StringPtr(cfg.Context)
+	}
+	// One explicit provider that every component receives: moving to another cluster is a config change.
+	provider, err := kubernetes.NewProvider(ctx, "cluster", providerArgs)
+	if err != nil {
+		return nil, err
+	}
+	onCluster := pulumi.Providers(provider)
+
+	ns, err := components.NewNamespaces(ctx, "namespaces", &components.NamespacesArgs{
+		Labels: map[string]string{"app.kubernetes.io/part-of": "chaos-mesh-otel"},
+	}, onCluster)
+	if err != nil {
+		return nil, err
+	}
+	// Every part waits for the namespaces and their LimitRanges, which must exist before the first pod.
+	afterNamespaces := pulumi.DependsOn([]pulumi.Resource{ns})
+
+	chaosMesh, err := components.NewChaosMesh(ctx, "chaos-mesh", &components.ChaosMeshArgs{
+		Charts:          cfg.Charts,
+		Namespace:       ns.Chaos,
+		TargetNamespace: ns.Shop,
+		Runtime:         cfg.ChaosRuntime,
+		SocketPath:      cfg.ChaosSocketPath,
+	}, onCluster, afterNamespaces)
+	if err != nil {
+		return nil, err
+	}
+
+	jaeger, err := components.NewJaeger(ctx, "jaeger", &components.JaegerArgs{
+		Charts: cfg.Charts, Namespace: ns.Observability,
+	}, onCluster, afterNamespaces)
+	if err != nil {
+		return nil, err
+	}
+	collector, err := components.NewCollector(ctx, "collector", &components.CollectorArgs{
+		Charts: cfg.Charts, Namespace: ns.Observability,
+	}, onCluster, afterNamespaces)
+	if err != nil {
+		return nil, err
+	}
+	ruleFiles, err := slo.ServerFiles(cfg.SLOs)
+	if err != nil {
+		return nil, err
+	}
+	prometheus, err := components.NewPrometheus(ctx, "prometheus", &components.PrometheusArgs{
+		Charts: cfg.Charts, Namespace: ns.Observability, RuleFiles: ruleFiles,
+	}, onCluster, afterNamespaces)
+	if err != nil {
+		return nil, err
+	}
+
+	boards, err := dashboards.All(dashboards.Options{
+		PrometheusUID: components.PrometheusDatasourceUID,
+		JaegerUID:     components.JaegerDatasourceUID,
+		ShopNamespace: components.ShopNamespace,
+		SLOs:          cfg.SLOs,
+		Scenarios:     ScenarioRefs(cfg.Scenarios),
+	})
+	if err != nil {
+		return nil, err
+	}
+	dashboardFiles := map[string]string{}
+	for _, b := range boards {
+		dashboardFiles[b.FileName()] = string(b.JSON)
+	}
+	grafana, err := components.NewGrafana(ctx, "grafana", &components.GrafanaArgs{
+		Charts:        cfg.Charts,
+		Namespace:     ns.Observability,
+		AdminPassword: pulumi.ToSecret(pulumi.String(cfg.GrafanaAdminPassword)).(pulumi.StringOutput),
+		Dashboards:    dashboardFiles,
+	}, onCluster, afterNamespaces)
+	if err != nil {
+		return nil, err
+	}
+
+	shop, err := components.NewOtelDemo(ctx, "shop", &components.OtelDemoArgs{
+		Charts:               cfg.Charts,
+		Namespace:            ns.Shop,
+		CollectorHost:        fmt.Sprintf("%s.%s.svc", components.CollectorService, components.ObservabilityNamespace),
+		LoadGeneratorUsers:   cfg.LoadGeneratorUsers,
+		LoadGeneratorBrowser: cfg.LoadGeneratorBrowser,
+		LLMComponents:        cfg.LLMComponents,
+		FlagOverrides:        string(cfg.Scenarios.FlagOverrides),
+	}, onCluster, afterNamespaces)
+	if err != nil {
+		return nil, err
+	}
+
+	chaosDeps := []pulumi.Resource{chaosMesh, shop}
+	var sloGateURL pulumi.StringOutput
+	if cfg.SLOGate != SLOGateOff {
+		workDir, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		rawSLOs, _ := ctx.GetConfig(ConfigNamespace + ":" + KeySLOs)
+		gate, err := components.NewSLOGate(ctx, "slo-gate", &components.SLOGateArgs{
+			Namespace:    ns.Observability,
+			Image:        cfg.SLOGateImage,
+			Build:        cfg.SLOGate == SLOGateBuild,
+			DockerHost:   cfg.DockerHost,
+			Registry:     cfg.SLOGateRegistry,
+			BuildContext: workDir,
+			SLOConfig:    rawSLOs,
+		}, onCluster, afterNamespaces)
+		if err != nil {
+			return nil, err
+		}
+		chaosDeps = append(chaosDeps, gate)
+		sloGateURL = gate.URL
+	}
+
+	// Chaos objects depend on Chaos Mesh (and on the shop they target): they are created after it and, on
+	// destroy or when switched off, deleted while its controller still runs to remove their finalizers.
+	chaos, err := components.NewChaosScenarios(ctx, "scenarios", &components.ChaosScenariosArgs{
+		Objects: cfg.Scenarios.Objects,
+	}, onCluster, pulumi.DependsOn(chaosDeps))
+	if err != nil {
+		return nil, err
+	}
+
+	outputs := pulumi.Map{
+		"shopURL":             pulumi.String("http://localhost:8080"),
+		"grafanaURL":          pulumi.String("http://localhost:3000" + components.GrafanaSubPath),
+		"jaegerURL":           pulumi.String(fmt.Sprintf("http://localhost:%d%s", components.JaegerUIPort, components.JaegerBasePath)),
+		"prometheusURL":       pulumi.String("http://localhost:9090"),
+		"chaosDashboardURL":   pulumi.String(fmt.Sprintf("http://localhost:%d", components.ChaosDashboardPort)),
+		"portForward":         pulumi.ToStringMap(PortForwards(cfg.Context)),
+		"chaosDashboardToken": chaosMesh.DashboardToken,
+		"grafanaAdminUser":    pulumi.String("admin"),
+		"halted":              pulumi.Bool(cfg.Halt),
+		"scenarios":           chaos.Names,
+		"inCluster": pulumi.StringMap{
+			"shop":       shop.ShopURL,
+			"grafana":    grafana.URL,
+			"jaeger":     jaeger.QueryURL,
+			"prometheus": prometheus.URL,
+			"collector":  collector.OTLPEndpoint,
+		},
+	}
+	if cfg.SLOGate != SLOGateOff {
+		outputs["sloGateURL"] = sloGateURL
+	}
+	return outputs, nil
+}
+
+// PortForwards are ready-to-paste commands that make each UI reachable on localhost, at the URLs exported.
+func PortForwards(kubeContext string) map[string]string {
+	ctxFlag := ""
+	if kubeContext != "" {
+		ctxFlag = " --context " + kubeContext
+	}
+	line := func(namespace, service string, local, remote int) string {
+		return fmt.Sprintf("kubectl%s -n %s port-forward svc/%s %d:%d", ctxFlag, namespace, service, local, remote)
+	}
+	return map[string]string{
+		"shop":           line(components.ShopNamespace, components.FrontendProxyService, 8080, components.FrontendProxyPort),
+		"grafana":        line(components.ObservabilityNamespace, components.GrafanaService, 3000, components.GrafanaPort),
+		"jaeger":         line(components.ObservabilityNamespace, components.JaegerService, components.JaegerUIPort, components.JaegerUIPort),
+		"prometheus":     line(components.ObservabilityNamespace, components.PrometheusService, 9090, components.PrometheusPort),
+		"chaosDashboard": line(components.ChaosNamespace, components.ChaosDashboardService, components.ChaosDashboardPort, components.ChaosDashboardPort),
+	}
+}
+
+// ScenarioRefs lists the enabled scenarios for the scenario-impact dashboard.
+func ScenarioRefs(plan *scenarios.Plan) []dashboards.ScenarioRef {
+	var refs []dashboards.ScenarioRef
+	if plan == nil {
+		return refs
+	}
+	for _, s := range plan.Enabled {
+		refs = append(refs, dashboards.ScenarioRef{Name: s.Name, Fault: s.Fault, Target: s.Target})
+	}
+	return refs
 }

@@ -1,0 +1,75 @@
+// Package components holds one Pulumi ComponentResource per real part of the lab. Each part's Helm values
+// are built by a pure function, so tests, the wiring checker and the program all see the same values.
+package components
+
+import (
+	"fmt"
+	"path/filepath"
+
+	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Namespaces of the lab. They are fixed so that every address in the lab can be written down and checked.
+const (
+	ShopNamespace          = "otel-demo"
+	ChaosNamespace         = "chaos-mesh"
+	ObservabilityNamespace = "observability"
+)
+
+// Chart pins one upstream chart: its name, version and public repository.
+type Chart struct {
+	Name    string
+	Version string
+	Repo    string
+}
+
+// The pinned charts. Their archives, at exactly these versions, are in ../shared/charts for offline use.
+var (
+	ChaosMeshChart  = Chart{Name: "chaos-mesh", Version: "2.8.3", Repo: "https://charts.chaos-mesh.org"}
+	OtelDemoChart   = Chart{Name: "opentelemetry-demo", Version: "0.41.0", Repo: "https://open-telemetry.github.io/opentelemetry-helm-charts"}
+	CollectorChart  = Chart{Name: "opentelemetry-collector", Version: "0.165.0", Repo: "https://open-telemetry.github.io/opentelemetry-helm-charts"}
+	PrometheusChart = Chart{Name: "prometheus", Version: "29.18.0", Repo: "https://prometheus-community.github.io/helm-charts"}
+	JaegerChart     = Chart{Name: "jaeger", Version: "4.11.1", Repo: "https://jaegertracing.github.io/helm-charts"}
+	GrafanaChart    = Chart{Name: "grafana", Version: "12.7.2", Repo: "https://grafana-community.github.io/helm-charts"}
+	AllCharts       = []Chart{ChaosMeshChart, OtelDemoChart, CollectorChart, PrometheusChart, JaegerChart, GrafanaChart}
+)
+
+// ChartSource says where charts come from: their public repositories (LocalDir empty), or a directory of
+// archives named <name>-<version>.tgz, for offline use and tests.
+type ChartSource struct {
+	LocalDir string
+}
+
+// Archive is the path of the chart's archive under LocalDir.
+func (s ChartSource) Archive(c Chart) string {
+	return filepath.Join(s.LocalDir, fmt.Sprintf("%s-%s.tgz", c.Name, c.Version))
+}
+
+// ReleaseTimeoutSeconds bounds how long helm waits for a release's workloads to become ready.
+const ReleaseTimeoutSeconds = 600
+
+// newRelease installs a chart as a Helm release. A helm.sh/v3 Release, not a helm.sh/v4 Chart, because the
+// chaos-mesh chart renders fresh certificates and a random `rollme` annotation on every render: a Chart
+// re-renders on every `pulumi up`, so even a no-op up replaced Secrets and restarted the controller. A Release
+// is diffed on its inputs (chart, version, values) and is left alone when they have not changed.
+func newRelease(ctx *pulumi.Context, name string, src ChartSource, chart Chart, namespace pulumi.StringInput,
+	values map[string]any, opts ...pulumi.ResourceOption) (*helmv3.Release, error) {
+	args := &helmv3.ReleaseArgs{
+		Name:             pulumi.String(name),
+		Namespace:        namespace,
+		Values:           pulumi.ToMap(values),
+		Timeout:          pulumi.Int(ReleaseTimeoutSeconds),
+		MaxHistory:       pulumi.Int(3),
+		CleanupOnFail:    pulumi.Bool(true),
+		DependencyUpdate: pulumi.Bool(false),
+	}
+	if src.LocalDir != "" {
+		args.Chart = pulumi.String(src.Archive(chart))
+	} else {
+		args.Chart = pulumi.String(chart.Name)
+		args.Version = pulumi.String(chart.Version)
+		args.RepositoryOpts = &helmv3.RepositoryOptsArgs{Repo: pulumi.String(chart.Repo)}
+	}
+	return helmv3.NewRelease(ctx, name, args, opts...)
+}

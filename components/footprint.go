@@ -1,0 +1,135 @@
+package components
+
+import "fmt"
+
+// Budget is what one container may use. Memory request equals the limit, so the scheduler reserves what the
+// container may really take; CPU gets a small request and, for the shop's services, a limit, so that a CPU
+// stress fault shows up as throttling instead of starving the node.
+type Budget struct {
+	MemoryMi      int
+	CPUMilli      int
+	CPULimitMilli int // 0: no CPU limit
+}
+
+// Resources is the Kubernetes resources block for the budget.
+func (b Budget) Resources() map[string]any {
+	limits := map[string]any{"memory": fmt.Sprintf("%dMi", b.MemoryMi)}
+	if b.CPULimitMilli > 0 {
+		limits["cpu"] = fmt.Sprintf("%dm", b.CPULimitMilli)
+	}
+	return map[string]any{
+		"requests": map[string]any{"cpu": fmt.Sprintf("%dm", b.CPUMilli), "memory": fmt.Sprintf("%dMi", b.MemoryMi)},
+		"limits":   limits,
+	}
+}
+
+// DefaultContainerBudget is what the namespaces' LimitRanges give a container that its chart left without
+// resources, such as the demo's busybox init containers, so that no container of the lab runs unbounded.
+var DefaultContainerBudget = Budget{MemoryMi: 32, CPUMilli: 5}
+
+// MemoryBudgetMi is the lab's whole memory limit: it must fit a laptop next to its browser.
+const MemoryBudgetMi = 6 * 1024
+
+// The budgets of the parts that the lab configures. The README's footprint table is made from these.
+var (
+	chaosControllerBudget = Budget{MemoryMi: 256, CPUMilli: 25}
+	chaosDaemonBudget     = Budget{MemoryMi: 128, CPUMilli: 25}
+	chaosDashboardBudget  = Budget{MemoryMi: 160, CPUMilli: 10}
+	chaosDNSBudget        = Budget{MemoryMi: 64, CPUMilli: 10}
+	collectorBudget       = Budget{MemoryMi: 256, CPUMilli: 50}
+	prometheusBudget      = Budget{MemoryMi: 512, CPUMilli: 100}
+	configReloaderBudget  = Budget{MemoryMi: 32, CPUMilli: 5}
+	kubeStateBudget       = Budget{MemoryMi: 64, CPUMilli: 10}
+	jaegerBudget          = Budget{MemoryMi: 300, CPUMilli: 25}
+	grafanaBudget         = Budget{MemoryMi: 192, CPUMilli: 25}
+	sloGateBudget         = Budget{MemoryMi: 32, CPUMilli: 5}
+)
+
+// shopBudgets are the demo's services that the lab runs by default. The JVM, Python and Node services keep
+// the demo's own limits; the load generator runs without its browser, and so needs less.
+var shopBudgets = map[string]Budget{
+	"accounting":      {MemoryMi: 160, CPUMilli: 10, CPULimitMilli: 500},
+	"ad":              {MemoryMi: 300, CPUMilli: 10, CPULimitMilli: 500},
+	"cart":            {MemoryMi: 160, CPUMilli: 10, CPULimitMilli: 500},
+	"checkout":        {MemoryMi: 20, CPUMilli: 10, CPULimitMilli: 500},
+	"currency":        {MemoryMi: 20, CPUMilli: 10, CPULimitMilli: 500},
+	"email":           {MemoryMi: 100, CPUMilli: 10, CPULimitMilli: 500},
+	"fraud-detection": {MemoryMi: 300, CPUMilli: 10, CPULimitMilli: 500},
+	"frontend":        {MemoryMi: 250, CPUMilli: 20, CPULimitMilli: 1000},
+	"frontend-proxy":  {MemoryMi: 90, CPUMilli: 20, CPULimitMilli: 1000},
+	"image-provider":  {MemoryMi: 50, CPUMilli: 10, CPULimitMilli: 500},
+	"load-generator":  {MemoryMi: 300, CPUMilli: 20, CPULimitMilli: 1000},
+	"payment":         {MemoryMi: 140, CPUMilli: 10, CPULimitMilli: 500},
+	"product-catalog": {MemoryMi: 20, CPUMilli: 10, CPULimitMilli: 500},
+	"quote":           {MemoryMi: 40, CPUMilli: 10, CPULimitMilli: 500},
+	"recommendation":  {MemoryMi: 300, CPUMilli: 10, CPULimitMilli: 500},
+	"shipping":        {MemoryMi: 20, CPUMilli: 10, CPULimitMilli: 500},
+	"flagd":           {MemoryMi: 75, CPUMilli: 10, CPULimitMilli: 500},
+	"kafka":           {MemoryMi: 700, CPUMilli: 50, CPULimitMilli: 1000},
+	"astronomy-db":    {MemoryMi: 100, CPUMilli: 10, CPULimitMilli: 500},
+	"valkey-cart":     {MemoryMi: 20, CPUMilli: 10, CPULimitMilli: 500},
+}
+
+// flagdUIBudget is flagd's sidecar, the feature-flag UI.
+var flagdUIBudget = Budget{MemoryMi: 200, CPUMilli: 10, CPULimitMilli: 500}
+
+// llmBudgets are the demo's services that need an external LLM; they are off unless llmComponents is true.
+var llmBudgets = map[string]Budget{
+	"agent":   {MemoryMi: 500, CPUMilli: 10, CPULimitMilli: 500},
+	"chatbot": {MemoryMi: 500, CPUMilli: 10, CPULimitMilli: 500},
+	"mcp":     {MemoryMi: 500, CPUMilli: 10, CPULimitMilli: 500},
+}
+
+// droppedShopComponents are demo services the lab does not run: the docs site and the OpAMP demo server add
+// memory but nothing to observe under chaos, and firepit is off upstream too.
+var droppedShopComponents = []string{"telemetry-docs", "opamp-server", "firepit"}
+
+// LLMComponents lists the demo's services that need an external LLM.
+func LLMComponents() []string { return sortedKeys(llmBudgets) }
+
+// ShopServices lists the demo's services that the lab runs, given whether the LLM ones are on.
+func ShopServices(llm bool) []string {
+	names := sortedKeys(shopBudgets)
+	if llm {
+		names = append(names, sortedKeys(llmBudgets)...)
+	}
+	return names
+}
+
+// FootprintLine is one row of the footprint table.
+type FootprintLine struct {
+	Part      string
+	Container string
+	Budget    Budget
+}
+
+// Footprint lists every container budget the lab sets, with the LLM services on or off. Init containers and
+// anything a chart leaves bare fall to DefaultContainerBudget through the LimitRanges and are counted by the
+// render test, which sums every container of the rendered charts.
+func Footprint(llm bool, sloGate bool) []FootprintLine {
+	lines := []FootprintLine{
+		{"chaos-mesh", "controller-manager", chaosControllerBudget},
+		{"chaos-mesh", "chaos-daemon", chaosDaemonBudget},
+		{"chaos-mesh", "chaos-dashboard", chaosDashboardBudget},
+		{"chaos-mesh", "chaos-dns-server", chaosDNSBudget},
+		{"collector", "opentelemetry-collector", collectorBudget},
+		{"prometheus", "prometheus-server", prometheusBudget},
+		{"prometheus", "config-reloader", configReloaderBudget},
+		{"prometheus", "kube-state-metrics", kubeStateBudget},
+		{"jaeger", "jaeger", jaegerBudget},
+		{"grafana", "grafana", grafanaBudget},
+	}
+	if sloGate {
+		lines = append(lines, FootprintLine{"slo-gate", "slo-gate", sloGateBudget})
+	}
+	for _, name := range sortedKeys(shopBudgets) {
+		lines = append(lines, FootprintLine{"shop", name, shopBudgets[name]})
+	}
+	lines = append(lines, FootprintLine{"shop", "flagd-ui", flagdUIBudget})
+	if llm {
+		for _, name := range sortedKeys(llmBudgets) {
+			lines = append(lines, FootprintLine{"shop", name, llmBudgets[name]})
+		}
+	}
+	return lines
+}

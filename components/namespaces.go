@@ -1,0 +1,77 @@
+package components
+
+import (
+	"fmt"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// ChaosInjectAnnotation is the namespace annotation that Chaos Mesh's namespace filter looks for: with
+// controllerManager.enableFilterNamespace on, only namespaces carrying it can be touched by chaos.
+const ChaosInjectAnnotation = "chaos-mesh.org/inject"
+
+// NamespacesArgs configures the lab's namespaces.
+type NamespacesArgs struct {
+	// Labels are added to every namespace, so that everything of the lab can be found with one selector.
+	Labels map[string]string
+}
+
+// Namespaces is the shop's, Chaos Mesh's and the observability stack's namespaces, each with a LimitRange
+// that bounds any container its chart left without resources.
+type Namespaces struct {
+	pulumi.ResourceState
+
+	Shop          pulumi.StringOutput `pulumi:"shop"`
+	Chaos         pulumi.StringOutput `pulumi:"chaos"`
+	Observability pulumi.StringOutput `pulumi:"observability"`
+}
+
+// NewNamespaces declares the namespaces.
+func NewNamespaces(ctx *pulumi.Context, name string, args *NamespacesArgs, opts ...pulumi.ResourceOption) (*Namespaces, error) {
+	n := &Namespaces{}
+	if err := ctx.RegisterComponentResource("chaos-mesh-otel:cluster:Namespaces", name, n, opts...); err != nil {
+		return nil, err
+	}
+	create := func(ns string, annotations map[string]string) (pulumi.StringOutput, error) {
+		res, err := corev1.NewNamespace(ctx, ns, &corev1.NamespaceArgs{
+			Metadata: &metav1.ObjectMetaArgs{
+				Name:        pulumi.String(ns),
+				Labels:      pulumi.ToStringMap(args.Labels),
+				Annotations: pulumi.ToStringMap(annotations),
+			},
+		}, pulumi.Parent(n))
+		if err != nil {
+			return pulumi.StringOutput{}, err
+		}
+		nsName := res.Metadata.Name().Elem()
+		_, err = corev1.NewLimitRange(ctx, ns+"-defaults", &corev1.LimitRangeArgs{
+			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("container-defaults"), Namespace: nsName},
+			Spec: &corev1.LimitRangeSpecArgs{Limits: corev1.LimitRangeItemArray{corev1.LimitRangeItemArgs{
+				Type: pulumi.String("Container"),
+				Default: pulumi.StringMap{
+					"memory": pulumi.String(fmt.Sprintf("%dMi", DefaultContainerBudget.MemoryMi)),
+				},
+				DefaultRequest: pulumi.StringMap{
+					"memory": pulumi.String(fmt.Sprintf("%dMi", DefaultContainerBudget.MemoryMi)),
+					"cpu":    pulumi.String(fmt.Sprintf("%dm", DefaultContainerBudget.CPUMilli)),
+				},
+			}}},
+		}, pulumi.Parent(n))
+		return nsName, err
+	}
+	var err error
+	if n.Shop, err = create(ShopNamespace, map[string]string{ChaosInjectAnnotation: "enabled"}); err != nil {
+		return nil, err
+	}
+	if n.Chaos, err = create(ChaosNamespace, nil); err != nil {
+		return nil, err
+	}
+	if n.Observability, err = create(ObservabilityNamespace, nil); err != nil {
+		return nil, err
+	}
+	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{
+		"shop": n.Shop, "chaos": n.Chaos, "observability": n.Observability,
+	})
+}

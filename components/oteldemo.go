@@ -1,0 +1,129 @@
+package components
+
+import (
+	"fmt"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// The shop's addresses and the flag overrides' ConfigMap.
+const (
+	FrontendProxyService = "frontend-proxy"
+	FrontendProxyPort    = 8080
+	// FlagOverridesConfigMap holds the feature flags that flag scenarios switch. flagd reads it as a second
+	// source after the demo's own flags, and a flag defined there wins. It is mounted as a directory, not a
+	// file, so that the kubelet's updates reach flagd, which watches it: flipping a flag needs no restart.
+	FlagOverridesConfigMap = "chaos-flag-overrides"
+	FlagOverridesKey       = "flags.json"
+	flagOverridesDir       = "/etc/flagd-chaos"
+	// EmptyFlagOverrides is a valid flagd document that overrides nothing.
+	EmptyFlagOverrides = `{"flags":{}}`
+)
+
+// OtelDemoArgs configures the OpenTelemetry Demo.
+type OtelDemoArgs struct {
+	Charts    ChartSource
+	Namespace pulumi.StringInput
+	// CollectorHost is the collector's in-cluster host name that every service exports OTLP to.
+	CollectorHost string
+	// LoadGeneratorUsers is the load generator's number of virtual users.
+	LoadGeneratorUsers int
+	// LoadGeneratorBrowser turns on k6's browser scenarios; they cost memory and are off by default.
+	LoadGeneratorBrowser bool
+	// LLMComponents turns on the services that need an external LLM (agent, chatbot, mcp).
+	LLMComponents bool
+	// FlagOverrides is the flagd document of flags that scenarios switch; empty means none.
+	FlagOverrides string
+}
+
+// OtelDemo is the OpenTelemetry Demo "Astronomy Shop" with its load generator, wired to the lab's own
+// collector instead of the demo's bundled backends.
+type OtelDemo struct {
+	pulumi.ResourceState
+
+	ShopURL pulumi.StringOutput `pulumi:"shopURL"`
+}
+
+// OtelDemoValues are the chart values.
+func OtelDemoValues(args *OtelDemoArgs) map[string]any {
+	env := func(pairs ...string) []any {
+		out := []any{}
+		for i := 0; i+1 < len(pairs); i += 2 {
+			out = append(out, map[string]any{"name": pairs[i], "value": pairs[i+1]})
+		}
+		return out
+	}
+	components := map[string]any{}
+	for name, budget := range shopBudgets {
+		components[name] = map[string]any{"resources": budget.Resources()}
+	}
+	for name, budget := range llmBudgets {
+		components[name] = map[string]any{"enabled": args.LLMComponents, "resources": budget.Resources()}
+	}
+	for _, name := range droppedShopComponents {
+		components[name] = map[string]any{"enabled": false}
+	}
+	components["load-generator"].(map[string]any)["envOverrides"] = env(
+		"LOAD_GENERATOR_VUS", fmt.Sprint(args.LoadGeneratorUsers),
+		"K6_BROWSER_ENABLED", fmt.Sprint(args.LoadGeneratorBrowser),
+	)
+	// The proxy serves Grafana and Jaeger under /grafana and /jaeger/ui; point it at the lab's own.
+	components[FrontendProxyService].(map[string]any)["envOverrides"] = env(
+		"GRAFANA_HOST", fmt.Sprintf("%s.%s.svc", GrafanaService, ObservabilityNamespace),
+		"GRAFANA_PORT", fmt.Sprint(GrafanaPort),
+		"JAEGER_HOST", fmt.Sprintf("%s.%s.svc", JaegerService, ObservabilityNamespace),
+		"JAEGER_UI_PORT", fmt.Sprint(JaegerUIPort),
+	)
+	flagd := components["flagd"].(map[string]any)
+	flagd["command"] = []any{
+		"/flagd-build", "start", "--port", "8013", "--ofrep-port", "8016",
+		"--uri", "file:./etc/flagd/demo.flagd.json",
+		"--uri", "file:" + flagOverridesDir + "/" + FlagOverridesKey,
+	}
+	flagd["mountedConfigMaps"] = []any{map[string]any{
+		"name": "chaos-flags", "mountPath": flagOverridesDir, "existingConfigMap": FlagOverridesConfigMap,
+	}}
+
+	disabled := map[string]any{"enabled": false}
+	return map[string]any{
+		"default": map[string]any{
+			"envOverrides": env("OTEL_COLLECTOR_NAME", args.CollectorHost),
+		},
+		"components": components,
+		// The lab deploys its own collector, Prometheus, Grafana and Jaeger; OpenSearch is not needed.
+		"opentelemetry-collector": disabled,
+		"otel-ebpf-profiler":      disabled,
+		"jaeger":                  disabled,
+		"prometheus":              disabled,
+		"grafana":                 disabled,
+		"opensearch":              disabled,
+	}
+}
+
+// NewOtelDemo declares the shop.
+func NewOtelDemo(ctx *pulumi.Context, name string, args *OtelDemoArgs, opts ...pulumi.ResourceOption) (*OtelDemo, error) {
+	d := &OtelDemo{}
+	if err := ctx.RegisterComponentResource("chaos-mesh-otel:shop:OtelDemo", name, d, opts...); err != nil {
+		return nil, err
+	}
+	overrides := args.FlagOverrides
+	if overrides == "" {
+		overrides = EmptyFlagOverrides
+	}
+	flags, err := corev1.NewConfigMap(ctx, FlagOverridesConfigMap, &corev1.ConfigMapArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(FlagOverridesConfigMap), Namespace: args.Namespace},
+		Data:     pulumi.StringMap{FlagOverridesKey: pulumi.String(overrides)},
+	}, pulumi.Parent(d))
+	if err != nil {
+		return nil, err
+	}
+	release, err := newRelease(ctx, "otel-demo", args.Charts, OtelDemoChart, args.Namespace, OtelDemoValues(args),
+		pulumi.Parent(d), pulumi.DependsOn([]pulumi.Resource{flags}))
+	if err != nil {
+		return nil, err
+	}
+	d.ShopURL = pulumi.Sprintf("http://%s.%s.svc:%d", FrontendProxyService, release.Namespace.Elem(), FrontendProxyPort)
+	return d, ctx.RegisterResourceOutputs(d, pulumi.Map{"shopURL": d.ShopURL})
+}

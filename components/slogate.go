@@ -1,0 +1,155 @@
+package components
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-docker/sdk/v4/go/docker"
+	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// The SLO gate's addresses.
+const (
+	SLOGateService = "slo-gate"
+	SLOGatePort    = 8080
+	// SLOGateDockerfile is built with the repository root as its context.
+	SLOGateDockerfile = "cmd/slo-gate/Dockerfile"
+)
+
+// SLOGateArgs configures the SLO gate.
+type SLOGateArgs struct {
+	Namespace pulumi.StringInput
+	// Image is the image reference to run. With Build set it is also the name the built image gets.
+	Image string
+	// Build builds the image from this repository with pulumi-docker, on the Docker daemon at DockerHost
+	// (empty: the docker provider's default, DOCKER_HOST as `minikube docker-env` sets it).
+	Build      bool
+	DockerHost string
+	// Registry, when set, is where the built image is pushed; empty keeps it on the daemon, which is how a
+	// Minikube cluster with the docker runtime sees it without a registry.
+	Registry string
+	// BuildContext is the repository root.
+	BuildContext string
+	// SLOConfig is the raw value of the chaos-mesh-otel:slos key (empty: the defaults), which the gate
+	// parses with the same code as the program.
+	SLOConfig string
+}
+
+// SLOGate is the HTTP service that answers whether an SLO's steady state holds, by evaluating its PromQL
+// against Prometheus. Chaos Mesh StatusChecks call it, so that a game day aborts when an SLO breaks.
+type SLOGate struct {
+	pulumi.ResourceState
+
+	URL   pulumi.StringOutput `pulumi:"url"`
+	Image pulumi.StringOutput `pulumi:"image"`
+}
+
+// NewSLOGate declares the gate, and its image build when asked.
+func NewSLOGate(ctx *pulumi.Context, name string, args *SLOGateArgs, opts ...pulumi.ResourceOption) (*SLOGate, error) {
+	g := &SLOGate{}
+	if err := ctx.RegisterComponentResource("chaos-mesh-otel:observability:SLOGate", name, g, opts...); err != nil {
+		return nil, err
+	}
+	image := pulumi.String(args.Image).ToStringOutput()
+	pullPolicy := "IfNotPresent"
+	if args.Build {
+		imageName := args.Image
+		if args.Registry != "" {
+			imageName = args.Registry + "/" + args.Image
+		}
+		var providerOpts []pulumi.ResourceOption
+		if args.DockerHost != "" {
+			provider, err := docker.NewProvider(ctx, "slo-gate-docker", &docker.ProviderArgs{
+				Host: pulumi.String(args.DockerHost),
+			}, pulumi.Parent(g))
+			if err != nil {
+				return nil, err
+			}
+			providerOpts = append(providerOpts, pulumi.Provider(provider))
+		}
+		built, err := docker.NewImage(ctx, "slo-gate", &docker.ImageArgs{
+			ImageName: pulumi.String(imageName),
+			Build: &docker.DockerBuildArgs{
+				Context:    pulumi.String(args.BuildContext),
+				Dockerfile: pulumi.String(SLOGateDockerfile),
+				Platform:   pulumi.String("linux/amd64"),
+			},
+			SkipPush: pulumi.Bool(args.Registry == ""),
+		}, append(providerOpts, pulumi.Parent(g))...)
+		if err != nil {
+			return nil, err
+		}
+		image = built.ImageName
+		if args.Registry == "" {
+			// The image exists only on the node's daemon: never try to pull it.
+			pullPolicy = "Never"
+		}
+	}
+
+	labels := pulumi.StringMap{"app.kubernetes.io/name": pulumi.String(SLOGateService), "app.kubernetes.io/part-of": pulumi.String("chaos-mesh-otel")}
+	deployment, err := appsv1.NewDeployment(ctx, SLOGateService, &appsv1.DeploymentArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(SLOGateService), Namespace: args.Namespace, Labels: labels},
+		Spec: &appsv1.DeploymentSpecArgs{
+			Replicas: pulumi.Int(1),
+			Selector: &metav1.LabelSelectorArgs{MatchLabels: labels},
+			Template: &corev1.PodTemplateSpecArgs{
+				Metadata: &metav1.ObjectMetaArgs{
+					Labels: labels,
+					Annotations: pulumi.StringMap{
+						"prometheus.io/scrape": pulumi.String("true"),
+						"prometheus.io/port":   pulumi.String(fmt.Sprint(SLOGatePort)),
+					},
+				},
+				Spec: &corev1.PodSpecArgs{
+					Containers: corev1.ContainerArray{corev1.ContainerArgs{
+						Name:            pulumi.String(SLOGateService),
+						Image:           image,
+						ImagePullPolicy: pulumi.String(pullPolicy),
+						Args:            pulumi.StringArray{pulumi.String("--listen"), pulumi.String(fmt.Sprintf(":%d", SLOGatePort))},
+						Env: corev1.EnvVarArray{
+							corev1.EnvVarArgs{Name: pulumi.String("PROMETHEUS_URL"), Value: pulumi.String(PrometheusURL)},
+							corev1.EnvVarArgs{Name: pulumi.String("SLO_CONFIG"), Value: pulumi.String(args.SLOConfig)},
+						},
+						Ports: corev1.ContainerPortArray{corev1.ContainerPortArgs{
+							Name: pulumi.String("http"), ContainerPort: pulumi.Int(SLOGatePort),
+						}},
+						ReadinessProbe: &corev1.ProbeArgs{HttpGet: &corev1.HTTPGetActionArgs{
+							Path: pulumi.String("/healthz"), Port: pulumi.Int(SLOGatePort),
+						}},
+						Resources: &corev1.ResourceRequirementsArgs{
+							Requests: pulumi.ToStringMap(map[string]string{
+								"cpu": fmt.Sprintf("%dm", sloGateBudget.CPUMilli), "memory": fmt.Sprintf("%dMi", sloGateBudget.MemoryMi),
+							}),
+							Limits: pulumi.ToStringMap(map[string]string{"memory": fmt.Sprintf("%dMi", sloGateBudget.MemoryMi)}),
+						},
+						SecurityContext: &corev1.SecurityContextArgs{
+							RunAsNonRoot:             pulumi.Bool(true),
+							AllowPrivilegeEscalation: pulumi.Bool(false),
+							ReadOnlyRootFilesystem:   pulumi.Bool(true),
+						},
+					}},
+				},
+			},
+		},
+	}, pulumi.Parent(g))
+	if err != nil {
+		return nil, err
+	}
+	service, err := corev1.NewService(ctx, SLOGateService, &corev1.ServiceArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(SLOGateService), Namespace: args.Namespace, Labels: labels},
+		Spec: &corev1.ServiceSpecArgs{
+			Selector: labels,
+			Ports: corev1.ServicePortArray{corev1.ServicePortArgs{
+				Name: pulumi.String("http"), Port: pulumi.Int(SLOGatePort), TargetPort: pulumi.String("http"),
+			}},
+		},
+	}, pulumi.Parent(g), pulumi.DependsOn([]pulumi.Resource{deployment}))
+	if err != nil {
+		return nil, err
+	}
+	g.URL = pulumi.Sprintf("http://%s.%s.svc:%d", service.Metadata.Name().Elem(), service.Metadata.Namespace().Elem(), SLOGatePort)
+	g.Image = image
+	return g, ctx.RegisterResourceOutputs(g, pulumi.Map{"url": g.URL, "image": g.Image})
+}

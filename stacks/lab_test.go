@@ -1,0 +1,229 @@
+package stacks
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
+)
+
+var releaseCharts = map[string]components.Chart{
+	"chaos-mesh":     components.ChaosMeshChart,
+	"otel-demo":      components.OtelDemoChart,
+	"otel-collector": components.CollectorChart,
+	"prometheus":     components.PrometheusChart,
+	"jaeger":         components.JaegerChart,
+	"grafana":        components.GrafanaChart,
+}
+
+func TestChartsArePinnedFromTheLocalDirectory(t *testing.T) {
+	rec, _ := runLab(t, testConfig(t, nil))
+	releases := rec.ofType("kubernetes:helm.sh/v3:Release")
+	if len(releases) != len(releaseCharts) {
+		t.Fatalf("want %d releases, got %d", len(releaseCharts), len(releases))
+	}
+	pinned := map[string]string{
+		"chaos-mesh": "2.8.3", "otel-demo": "0.41.0", "otel-collector": "0.165.0",
+		"prometheus": "29.18.0", "jaeger": "4.11.1", "grafana": "12.7.2",
+	}
+	for _, r := range releases {
+		chart := releaseCharts[r.Name]
+		want := "/charts/" + chart.Name + "-" + pinned[r.Name] + ".tgz"
+		if got := r.Inputs["chart"].StringValue(); got != want {
+			t.Errorf("release %s: chart %q, want %q", r.Name, got, want)
+		}
+		if _, hasRepo := r.Inputs["repositoryOpts"]; hasRepo {
+			t.Errorf("release %s: a local chart must not name a repository", r.Name)
+		}
+	}
+}
+
+func TestChartsArePinnedFromTheirRepositories(t *testing.T) {
+	rec, _ := runLab(t, testConfig(t, map[string]string{KeyChartsDir: ""}))
+	for _, r := range rec.ofType("kubernetes:helm.sh/v3:Release") {
+		chart := releaseCharts[r.Name]
+		if got := r.Inputs["chart"].StringValue(); got != chart.Name {
+			t.Errorf("release %s: chart %q, want %q", r.Name, got, chart.Name)
+		}
+		if got := r.Inputs["version"].StringValue(); got != chart.Version {
+			t.Errorf("release %s: version %q, want %q", r.Name, got, chart.Version)
+		}
+		repo := r.Inputs["repositoryOpts"].ObjectValue()["repo"].StringValue()
+		if !strings.HasPrefix(repo, "https://") || repo != chart.Repo {
+			t.Errorf("release %s: repo %q, want %q", r.Name, repo, chart.Repo)
+		}
+	}
+}
+
+func TestDemoBundledBackendsStayDisabled(t *testing.T) {
+	rec, _ := runLab(t, testConfig(t, nil))
+	demo := values(t, rec, "otel-demo")
+	for _, sub := range []string{"opentelemetry-collector", "jaeger", "prometheus", "grafana", "opensearch", "otel-ebpf-profiler"} {
+		if enabled := dig(t, demo, sub+".enabled"); enabled != false {
+			t.Errorf("demo subchart %s: enabled=%v, want false", sub, enabled)
+		}
+	}
+	for _, llm := range components.LLMComponents() {
+		if enabled := dig(t, demo, "components."+llm+".enabled"); enabled != false {
+			t.Errorf("LLM component %s must be off by default, got enabled=%v", llm, enabled)
+		}
+	}
+	// The shop exports to the lab's collector, not the demo's own.
+	env := dig(t, demo, "default.envOverrides").([]any)
+	found := false
+	for _, e := range env {
+		kv := e.(map[string]any)
+		if kv["name"] == "OTEL_COLLECTOR_NAME" {
+			found = kv["value"] == "otel-collector.observability.svc"
+		}
+	}
+	if !found {
+		t.Errorf("OTEL_COLLECTOR_NAME must point at otel-collector.observability.svc, env: %v", env)
+	}
+}
+
+func TestLLMComponentsFollowConfig(t *testing.T) {
+	rec, _ := runLab(t, testConfig(t, map[string]string{KeyLLMComponents: "true"}))
+	demo := values(t, rec, "otel-demo")
+	for _, llm := range components.LLMComponents() {
+		if enabled := dig(t, demo, "components."+llm+".enabled"); enabled != true {
+			t.Errorf("%s: enabled=%v with llmComponents=true", llm, enabled)
+		}
+	}
+}
+
+func TestLoadGeneratorUsersComeFromConfig(t *testing.T) {
+	rec, _ := runLab(t, testConfig(t, map[string]string{KeyLoadGeneratorUsers: "17"}))
+	env := dig(t, values(t, rec, "otel-demo"), "components.load-generator.envOverrides").([]any)
+	got := map[string]any{}
+	for _, e := range env {
+		kv := e.(map[string]any)
+		got[kv["name"].(string)] = kv["value"]
+	}
+	if got["LOAD_GENERATOR_VUS"] != "17" || got["K6_BROWSER_ENABLED"] != "false" {
+		t.Fatalf("load generator env = %v", got)
+	}
+}
+
+func TestChaosMeshIsSecureAndFiltered(t *testing.T) {
+	rec, _ := runLab(t, testConfig(t, map[string]string{KeyChaosRuntime: "docker"}))
+	v := values(t, rec, "chaos-mesh")
+	if dig(t, v, "dashboard.securityMode") != true {
+		t.Error("the Chaos Dashboard's security mode must stay on")
+	}
+	if dig(t, v, "controllerManager.enableFilterNamespace") != true {
+		t.Error("the namespace filter must be on")
+	}
+	if n := dig(t, v, "controllerManager.replicaCount"); n != float64(1) {
+		t.Errorf("controller replicas = %v, want 1", n)
+	}
+	if dig(t, v, "chaosDaemon.runtime") != "docker" || dig(t, v, "chaosDaemon.socketPath") != "/var/run/docker.sock" {
+		t.Errorf("runtime/socket = %v %v", dig(t, v, "chaosDaemon.runtime"), dig(t, v, "chaosDaemon.socketPath"))
+	}
+	// Only the shop's namespace carries the annotation that the filter looks for.
+	for _, ns := range rec.ofType("kubernetes:core/v1:Namespace") {
+		meta := ns.Inputs["metadata"].Mappable().(map[string]any)
+		annotations, _ := meta["annotations"].(map[string]any)
+		injected := annotations[components.ChaosInjectAnnotation] == "enabled"
+		if injected != (meta["name"] == components.ShopNamespace) {
+			t.Errorf("namespace %v: chaos-mesh.org/inject=%v", meta["name"], annotations[components.ChaosInjectAnnotation])
+		}
+	}
+}
+
+func TestChaosOperatorIsScopedToTheShop(t *testing.T) {
+	rec, _ := runLab(t, testConfig(t, nil))
+	roles := rec.ofType("kubernetes:rbac.authorization.k8s.io/v1:Role")
+	if len(roles) != 1 {
+		t.Fatalf("want one Role, got %d", len(roles))
+	}
+	meta := roles[0].Inputs["metadata"].Mappable().(map[string]any)
+	if meta["namespace"] != components.ShopNamespace {
+		t.Errorf("Role namespace %v, want %s", meta["namespace"], components.ShopNamespace)
+	}
+	if len(rec.ofType("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole")) != 0 {
+		t.Error("the dashboard operator must not get cluster-wide rights")
+	}
+}
+
+func TestSecretsStaySecret(t *testing.T) {
+	rec, exports := runLab(t, testConfig(t, nil))
+	admin, ok := rec.named("kubernetes:core/v1:Secret", "grafana-admin")
+	if !ok {
+		t.Fatal("no Grafana admin Secret")
+	}
+	stringData := admin.Inputs["stringData"]
+	if !stringData.IsSecret() && !stringData.ObjectValue()["admin-password"].IsSecret() {
+		t.Errorf("the Grafana admin password must be a secret input, got %v", stringData)
+	}
+	// The password never appears in any Release's values.
+	for _, r := range rec.ofType("kubernetes:helm.sh/v3:Release") {
+		if strings.Contains(r.Inputs["values"].String(), "s3cret-enough") {
+			t.Errorf("release %s carries the admin password in its values", r.Name)
+		}
+	}
+	token, ok := exports["chaosDashboardToken"]
+	if !ok {
+		t.Fatal("no chaosDashboardToken output")
+	}
+	if !token.Secret || token.Value != "mock-token" {
+		t.Errorf("chaosDashboardToken = %v (secret=%v), want the decoded token as a secret", token.Value, token.Secret)
+	}
+}
+
+func TestEveryResourceIsParentedToAComponent(t *testing.T) {
+	rec, _ := runLab(t, testConfig(t, map[string]string{
+		KeyScenarios: `{"checkout-pod-kill":{"enabled":true},"frontend-catalog-latency":{"enabled":true}}`,
+	}))
+	components := 0
+	for _, r := range rec.resources {
+		if strings.HasPrefix(r.Type, "chaos-mesh-otel:") {
+			components++
+			if r.Parent != "" && !strings.HasSuffix(urnType(r.Parent), "Stack") {
+				t.Errorf("component %s should sit at the top of the stack, parent %s", r.Name, r.Parent)
+			}
+			continue
+		}
+		if strings.HasPrefix(r.Type, "pulumi:providers:") {
+			continue
+		}
+		if !strings.HasPrefix(urnType(r.Parent), "chaos-mesh-otel:") {
+			t.Errorf("%s %s is not parented to a component (parent %q)", r.Type, r.Name, r.Parent)
+		}
+	}
+	if components < 8 {
+		t.Errorf("want a component per part (at least 8), got %d", components)
+	}
+}
+
+func TestEveryResourceUsesTheExplicitProvider(t *testing.T) {
+	cfg := testConfig(t, map[string]string{KeyKubeconfig: "/tmp/kubeconfig", KeyContext: "kind-lab"})
+	rec, _ := runLab(t, cfg)
+	providers := rec.ofType("pulumi:providers:kubernetes")
+	if len(providers) != 1 {
+		t.Fatalf("want one kubernetes provider, got %d", len(providers))
+	}
+	p := providers[0].Inputs
+	if p["kubeconfig"].StringValue() != "/tmp/kubeconfig" || p["context"].StringValue() != "kind-lab" {
+		t.Errorf("provider inputs = %v", p)
+	}
+}
+
+func TestChaosObjectsDependOnChaosMesh(t *testing.T) {
+	rec, _ := runLab(t, testConfig(t, map[string]string{KeyScenarios: `{"checkout-pod-kill":{"enabled":true}}`}))
+	objects := 0
+	for _, r := range rec.resources {
+		if !strings.HasPrefix(r.Type, "kubernetes:chaos-mesh.org/") {
+			continue
+		}
+		objects++
+		// The SDK expands a dependency on a component into its children: the Chaos Mesh release must be one.
+		if !slices.ContainsFunc(r.Deps, func(d string) bool { return strings.HasSuffix(d, "chaos-mesh-otel:chaos:ChaosMesh$kubernetes:helm.sh/v3:Release::chaos-mesh") }) {
+			t.Errorf("%s %s does not depend on the ChaosMesh component (deps %v)", r.Type, r.Name, r.Deps)
+		}
+	}
+	if objects != 1 {
+		t.Fatalf("want exactly one chaos object, got %d", objects)
+	}
+}
