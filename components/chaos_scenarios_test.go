@@ -1,0 +1,202 @@
+package components
+
+import (
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
+)
+
+type scenarioMocks struct {
+	mu  sync.Mutex
+	reg map[string]pulumi.MockResourceArgs // by logical name
+}
+
+func (m *scenarioMocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.reg == nil {
+		m.reg = map[string]pulumi.MockResourceArgs{}
+	}
+	m.reg[args.Name] = args
+	return args.Name + "-id", args.Inputs, nil
+}
+
+func (m *scenarioMocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	return args.Args, nil
+}
+
+// fakeChaosMesh stands in for the ChaosMesh component.
+type fakeChaosMesh struct{ pulumi.ResourceState }
+
+func runScenarios(t *testing.T, raw string, halt bool) (*scenarioMocks, []string) {
+	t.Helper()
+	opts := scenarios.StackOptions(halt, false, nil)
+	plan, err := scenarios.Build([]byte(raw), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &scenarioMocks{}
+	var names []string
+	done := make(chan []string, 1)
+	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+		cm := &fakeChaosMesh{}
+		if err := ctx.RegisterComponentResource("chaos-mesh-otel:chaos:ChaosMesh", "chaos-mesh", cm); err != nil {
+			return err
+		}
+		// A child standing in for the Chaos Mesh release: depending on a component means waiting on its children.
+		var release pulumi.CustomResourceState
+		if err := ctx.RegisterResource("kubernetes:helm.sh/v3:Release", "chaos-mesh-release", pulumi.Map{}, &release, pulumi.Parent(cm)); err != nil {
+			return err
+		}
+		c, err := NewChaosScenarios(ctx, "scenarios", &ChaosScenariosArgs{Objects: plan.Objects}, pulumi.DependsOn([]pulumi.Resource{cm}))
+		if err != nil {
+			return err
+		}
+		c.Names.ApplyT(func(n []string) error { done <- n; return nil })
+		return nil
+	}, pulumi.WithMocks("chaos-mesh-otel", "test", m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case names = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("names output never resolved")
+	}
+	return m, names
+}
+
+func (m *scenarioMocks) customResources() map[string]pulumi.MockResourceArgs {
+	out := map[string]pulumi.MockResourceArgs{}
+	for n, a := range m.reg {
+		if strings.HasPrefix(a.TypeToken, "kubernetes:chaos-mesh.org/v1alpha1:") {
+			out[n] = a
+		}
+	}
+	return out
+}
+
+func keysOf(m map[string]pulumi.MockResourceArgs) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestChaosScenariosResources(t *testing.T) {
+	m, names := runScenarios(t, `{"checkout-pod-kill":{"enabled":true},"frontend-catalog-latency":{"enabled":true},"ad-failure":{"enabled":true}}`, false)
+	crs := m.customResources()
+	if got := strings.Join(keysOf(crs), ","); got != "scenarios-schedule-checkout-pod-kill,scenarios-workflow-frontend-catalog-latency" {
+		t.Fatalf("custom resources = %s", got)
+	}
+	if strings.Join(names, ",") != "Schedule/checkout-pod-kill,Workflow/frontend-catalog-latency" {
+		t.Errorf("names output = %v", names)
+	}
+	sch := crs["scenarios-schedule-checkout-pod-kill"]
+	if sch.TypeToken != "kubernetes:chaos-mesh.org/v1alpha1:Schedule" || !sch.Custom {
+		t.Errorf("type = %s custom=%t", sch.TypeToken, sch.Custom)
+	}
+	in := sch.Inputs
+	if in["apiVersion"].StringValue() != "chaos-mesh.org/v1alpha1" || in["kind"].StringValue() != "Schedule" {
+		t.Errorf("apiVersion/kind = %v/%v", in["apiVersion"], in["kind"])
+	}
+	meta := in["metadata"].ObjectValue()
+	if meta["name"].StringValue() != "checkout-pod-kill" || meta["namespace"].StringValue() != "otel-demo" {
+		t.Errorf("metadata = %v", meta)
+	}
+	if meta["labels"].ObjectValue()["chaos-mesh-otel.io/scenario"].StringValue() != "checkout-pod-kill" {
+		t.Errorf("labels = %v", meta["labels"])
+	}
+	spec := in["spec"].ObjectValue()
+	if spec["schedule"].StringValue() != "@every 10m" || spec["type"].StringValue() != "PodChaos" {
+		t.Errorf("spec = %v", spec)
+	}
+	pod := spec["podChaos"].ObjectValue()
+	if pod["action"].StringValue() != "pod-kill" || pod["selector"].ObjectValue()["labelSelectors"].ObjectValue()["app.kubernetes.io/component"].StringValue() != "checkout" {
+		t.Errorf("podChaos = %v", pod)
+	}
+	if spec["historyLimit"].NumberValue() != 5 {
+		t.Errorf("historyLimit = %v", spec["historyLimit"])
+	}
+	// Parented to the component, and depending on Chaos Mesh.
+	for n, a := range crs {
+		if a.RegisterRPC == nil {
+			t.Fatalf("%s: no register request", n)
+		}
+		if !strings.HasSuffix(a.RegisterRPC.GetParent(), "chaos-mesh-otel:chaos:Scenarios::scenarios") {
+			t.Errorf("%s: parent = %s", n, a.RegisterRPC.GetParent())
+		}
+		deps := strings.Join(a.RegisterRPC.GetDependencies(), ",")
+		if !strings.Contains(deps, "::chaos-mesh-release") && !strings.Contains(deps, "chaos-mesh-otel:chaos:ChaosMesh::chaos-mesh") {
+			t.Errorf("%s: dependencies %s do not include Chaos Mesh", n, deps)
+		}
+	}
+	wf := crs["scenarios-workflow-frontend-catalog-latency"].Inputs["spec"].ObjectValue()
+	if wf["entry"].StringValue() != "entry" || len(wf["templates"].ArrayValue()) != 2 {
+		t.Errorf("workflow spec = %v", wf)
+	}
+	tpl := wf["templates"].ArrayValue()[1].ObjectValue()
+	if tpl["deadline"].StringValue() != "5m" || tpl["networkChaos"].ObjectValue()["delay"].ObjectValue()["latency"].StringValue() != "1000ms" {
+		t.Errorf("chaos template = %v", tpl)
+	}
+	if comp, ok := m.reg["scenarios"]; !ok || comp.TypeToken != ChaosScenariosType {
+		t.Errorf("component not registered as %s", ChaosScenariosType)
+	}
+}
+
+// TestChaosScenariosToggle: switching one scenario on adds exactly its resource, and nothing else changes.
+func TestChaosScenariosToggle(t *testing.T) {
+	off, _ := runScenarios(t, `{"checkout-pod-kill":{"enabled":true},"recommendation-cpu-stress":{"enabled":false}}`, false)
+	on, _ := runScenarios(t, `{"checkout-pod-kill":{"enabled":true},"recommendation-cpu-stress":{"enabled":true}}`, false)
+	a, b := keysOf(off.customResources()), keysOf(on.customResources())
+	if strings.Join(a, ",") != "scenarios-schedule-checkout-pod-kill" {
+		t.Fatalf("off = %v", a)
+	}
+	if strings.Join(b, ",") != "scenarios-schedule-checkout-pod-kill,scenarios-workflow-recommendation-cpu-stress" {
+		t.Fatalf("on = %v", b)
+	}
+	if !reflect.DeepEqual(off.reg["scenarios-schedule-checkout-pod-kill"].Inputs.Mappable(), on.reg["scenarios-schedule-checkout-pod-kill"].Inputs.Mappable()) {
+		t.Error("toggling another scenario changed checkout-pod-kill's inputs")
+	}
+}
+
+// TestChaosScenariosHalt: halt pauses each Schedule and aborts each Workflow, deleting nothing.
+func TestChaosScenariosHalt(t *testing.T) {
+	cfg := `{"checkout-pod-kill":{"enabled":true},"frontend-catalog-latency":{"enabled":true},"checkout-gameday":{"enabled":true}}`
+	running, _ := runScenarios(t, cfg, false)
+	halted, _ := runScenarios(t, cfg, true)
+	if strings.Join(keysOf(running.customResources()), ",") != strings.Join(keysOf(halted.customResources()), ",") {
+		t.Fatal("halt must not add or delete resources")
+	}
+	for n, a := range halted.customResources() {
+		ann := a.Inputs["metadata"].ObjectValue()["annotations"]
+		if !ann.IsObject() {
+			t.Fatalf("%s: no annotations", n)
+		}
+		switch a.Inputs["kind"].StringValue() {
+		case "Schedule":
+			if ann.ObjectValue()["experiment.chaos-mesh.org/pause"].StringValue() != "true" {
+				t.Errorf("%s: not paused: %v", n, ann)
+			}
+		case "Workflow":
+			if ann.ObjectValue()["workflow.chaos-mesh.org/abort"].StringValue() != "true" {
+				t.Errorf("%s: not aborted: %v", n, ann)
+			}
+		}
+	}
+	for n, a := range running.customResources() {
+		if ann := a.Inputs["metadata"].ObjectValue()["annotations"]; ann.IsObject() && len(ann.ObjectValue()) > 0 {
+			t.Errorf("%s: annotations without halt: %v", n, ann)
+		}
+	}
+}
