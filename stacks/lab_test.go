@@ -219,7 +219,9 @@ func TestChaosObjectsDependOnChaosMesh(t *testing.T) {
 		}
 		objects++
 		// The SDK expands a dependency on a component into its children: the Chaos Mesh release must be one.
-		if !slices.ContainsFunc(r.Deps, func(d string) bool { return strings.HasSuffix(d, "chaos-mesh-otel:chaos:ChaosMesh$kubernetes:helm.sh/v3:Release::chaos-mesh") }) {
+		if !slices.ContainsFunc(r.Deps, func(d string) bool {
+			return strings.HasSuffix(d, "chaos-mesh-otel:chaos:ChaosMesh$kubernetes:helm.sh/v3:Release::chaos-mesh")
+		}) {
 			t.Errorf("%s %s does not depend on the ChaosMesh component (deps %v)", r.Type, r.Name, r.Deps)
 		}
 	}

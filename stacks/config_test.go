@@ -1,0 +1,215 @@
+package stacks
+
+import (
+	"errors"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+)
+
+func lookupOf(values map[string]string) Lookup {
+	return func(key string) (string, bool) {
+		v, ok := values[key]
+		return v, ok
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	cfg, err := ParseConfig(lookupOf(map[string]string{KeyGrafanaAdminPassword: "long-enough"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ChaosRuntime != "containerd" || cfg.ChaosSocketPath != "/run/containerd/containerd.sock" {
+		t.Errorf("runtime %q socket %q", cfg.ChaosRuntime, cfg.ChaosSocketPath)
+	}
+	if cfg.LoadGeneratorUsers != 5 || cfg.LoadGeneratorBrowser || cfg.LLMComponents || cfg.Halt {
+		t.Errorf("scalar defaults wrong: %+v", cfg)
+	}
+	if len(cfg.SLOs) != 6 {
+		t.Errorf("want the 6 default SLOs, got %d", len(cfg.SLOs))
+	}
+	if cfg.Scenarios == nil || len(cfg.Scenarios.Objects) != 0 {
+		t.Errorf("no scenario is on by default, got %+v", cfg.Scenarios)
+	}
+	if cfg.Charts.LocalDir != "" || cfg.SLOGate != SLOGateBuild {
+		t.Errorf("charts %q gate %q", cfg.Charts.LocalDir, cfg.SLOGate)
+	}
+}
+
+// Every error names the full key and what was expected, and all of them come at once.
+func TestConfigErrorsNameTheirKeys(t *testing.T) {
+	cases := []struct {
+		name   string
+		values map[string]string
+		want   []string
+	}{
+		{"missing password", map[string]string{}, []string{"chaos-mesh-otel:grafanaAdminPassword: required"}},
+		{"short password", map[string]string{KeyGrafanaAdminPassword: "short"}, []string{"chaos-mesh-otel:grafanaAdminPassword: expected at least 8"}},
+		{"default password", map[string]string{KeyGrafanaAdminPassword: "admin"}, []string{"chaos-mesh-otel:grafanaAdminPassword"}},
+		{"runtime", map[string]string{KeyChaosRuntime: "dockerd"}, []string{`chaos-mesh-otel:chaosRuntime: expected one of containerd, crio, docker, got "dockerd"`}},
+		{"socket", map[string]string{KeyChaosSocketPath: "run/docker.sock"}, []string{"chaos-mesh-otel:chaosSocketPath: expected an absolute path"}},
+		{"users not a number", map[string]string{KeyLoadGeneratorUsers: "many"}, []string{`chaos-mesh-otel:loadGeneratorUsers: expected a whole number from 1 to 200, got "many"`}},
+		{"users too many", map[string]string{KeyLoadGeneratorUsers: "500"}, []string{"chaos-mesh-otel:loadGeneratorUsers"}},
+		{"halt", map[string]string{KeyHalt: "maybe"}, []string{`chaos-mesh-otel:halt: expected true or false, got "maybe"`}},
+		{"llm", map[string]string{KeyLLMComponents: "yes please"}, []string{"chaos-mesh-otel:llmComponents"}},
+		{"gate mode", map[string]string{KeySLOGate: "sometimes"}, []string{"chaos-mesh-otel:sloGate: expected build, image or off"}},
+		{"gate image", map[string]string{KeySLOGate: "image", KeySLOGateImage: ""}, []string{"chaos-mesh-otel:sloGateImage: required"}},
+		{"slo objective", map[string]string{KeySLOs: `[{"name":"x","service":"checkout","kind":"availability","objective":1.5}]`}, []string{"chaos-mesh-otel:slos[0].objective"}},
+		{"slo service", map[string]string{KeySLOs: `[{"name":"x","service":"nope","kind":"availability","objective":0.9}]`}, []string{"chaos-mesh-otel:slos[0].service"}},
+		{"scenario fault", map[string]string{KeyScenarios: `{"x":{"enabled":true,"fault":"meteor","target":"checkout"}}`}, []string{"chaos-mesh-otel:scenarios.x.fault"}},
+		{"scenario target", map[string]string{KeyScenarios: `{"x":{"enabled":true,"fault":"pod-kill","target":"nowhere"}}`}, []string{"chaos-mesh-otel:scenarios.x.target"}},
+		{"llm target while off", map[string]string{KeyScenarios: `{"x":{"enabled":true,"fault":"pod-kill","target":"chatbot"}}`}, []string{"chaos-mesh-otel:scenarios.x.target"}},
+		{"several at once", map[string]string{KeyChaosRuntime: "rkt", KeyHalt: "sure", KeyLoadGeneratorUsers: "0"}, []string{
+			"chaos-mesh-otel:chaosRuntime", "chaos-mesh-otel:halt", "chaos-mesh-otel:loadGeneratorUsers"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			values := map[string]string{KeyGrafanaAdminPassword: "long-enough"}
+			if tc.name == "missing password" {
+				delete(values, KeyGrafanaAdminPassword)
+			}
+			for k, v := range tc.values {
+				values[k] = v
+			}
+			_, err := ParseConfig(lookupOf(values))
+			var cfgErr *ConfigError
+			if !errors.As(err, &cfgErr) {
+				t.Fatalf("want a ConfigError, got %v", err)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error does not mention %q:\n%v", want, err)
+				}
+			}
+			if len(cfgErr.Problems) < len(tc.want) {
+				t.Errorf("want %d problems reported at once, got %d", len(tc.want), len(cfgErr.Problems))
+			}
+		})
+	}
+}
+
+func TestLLMTargetsAreAllowedWhenDeployed(t *testing.T) {
+	_, err := ParseConfig(lookupOf(map[string]string{
+		KeyGrafanaAdminPassword: "long-enough", KeyLLMComponents: "true",
+		KeyScenarios: `{"x":{"enabled":true,"fault":"pod-kill","target":"chatbot"}}`,
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+type projectFile struct {
+	Config map[string]struct {
+		Type        string `json:"type"`
+		Description string `json:"description"`
+		Default     any    `json:"default"`
+		Secret      bool   `json:"secret"`
+	} `json:"config"`
+}
+
+// Pulumi.yaml's schema is the documentation of the scalar keys: every key the program reads is declared
+// with a description, and every declared default is the program's own default.
+func TestPulumiYamlSchemaMatchesTheCode(t *testing.T) {
+	raw, err := os.ReadFile("../Pulumi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var project projectFile
+	if err := yaml.Unmarshal(raw, &project); err != nil {
+		t.Fatal(err)
+	}
+	scalars := []string{KeyKubeconfig, KeyContext, KeyChartsDir, KeyChaosRuntime, KeyChaosSocketPath,
+		KeyLoadGeneratorUsers, KeyLoadGeneratorBrowser, KeyLLMComponents, KeyGrafanaAdminPassword, KeyHalt,
+		KeySLOGate, KeySLOGateImage, KeySLOGateRegistry, KeyDockerHost}
+	if len(project.Config) != len(scalars) {
+		t.Errorf("Pulumi.yaml declares %d keys, the program reads %d scalar keys", len(project.Config), len(scalars))
+	}
+	base := map[string]string{KeyGrafanaAdminPassword: "long-enough"}
+	withoutDefaults, err := ParseConfig(lookupOf(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withDefaults := map[string]string{KeyGrafanaAdminPassword: "long-enough"}
+	for _, key := range scalars {
+		decl, ok := project.Config[key]
+		if !ok {
+			t.Errorf("Pulumi.yaml does not declare %s", key)
+			continue
+		}
+		if decl.Description == "" {
+			t.Errorf("%s has no description", key)
+		}
+		if key == KeyGrafanaAdminPassword {
+			if !decl.Secret || decl.Default != nil {
+				t.Errorf("%s must be a secret without a default", key)
+			}
+			continue
+		}
+		if decl.Default == nil {
+			t.Errorf("%s has no default", key)
+			continue
+		}
+		switch v := decl.Default.(type) {
+		case string:
+			withDefaults[key] = v
+		case float64:
+			withDefaults[key] = strconv.FormatFloat(v, 'f', -1, 64)
+		case bool:
+			withDefaults[key] = map[bool]string{true: "true", false: "false"}[v]
+		}
+	}
+	declared, err := ParseConfig(lookupOf(withDefaults))
+	if err != nil {
+		t.Fatal(err)
+	}
+	declared.Scenarios, withoutDefaults.Scenarios = nil, nil
+	declared.SLOs, withoutDefaults.SLOs = nil, nil
+	if !reflect.DeepEqual(declared, withoutDefaults) {
+		t.Errorf("Pulumi.yaml defaults differ from the code's:\n yaml: %+v\n code: %+v", *declared, *withoutDefaults)
+	}
+}
+
+// The dev stack file is valid as shipped (with the password that make up adds).
+func TestDevStackFileIsValid(t *testing.T) {
+	raw, err := os.ReadFile("../Pulumi.dev.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stack struct {
+		Config map[string]any `json:"config"`
+	}
+	if err := yaml.Unmarshal(raw, &stack); err != nil {
+		t.Fatal(err)
+	}
+	values := map[string]string{KeyGrafanaAdminPassword: "long-enough"}
+	for k, v := range stack.Config {
+		key := strings.TrimPrefix(k, ConfigNamespace+":")
+		switch v := v.(type) {
+		case string:
+			values[key] = v
+		default:
+			b, _ := yaml.YAMLToJSON(mustYAML(t, v))
+			values[key] = string(b)
+		}
+	}
+	cfg, err := ParseConfig(lookupOf(values))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Context != "minikube" || cfg.ChaosRuntime != "docker" || cfg.ChaosSocketPath != "/var/run/docker.sock" {
+		t.Errorf("dev stack: %+v", cfg)
+	}
+}
+
+func mustYAML(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
