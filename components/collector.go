@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
 )
 
 // The collector's addresses and the names its metrics take in Prometheus. Dashboards, the SLO model and the
@@ -29,9 +31,12 @@ const (
 	collectorImage = "otel/opentelemetry-collector-contrib"
 )
 
-// SpanMetricsBucketsMs are the spanmetrics histogram bounds. They include every latency SLO threshold, so
-// that "p95 < 500 ms" can be read exactly from the histogram.
-var SpanMetricsBucketsMs = []int{5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000}
+// SpanMetricsBucketsMs are the spanmetrics histogram bounds: the SLO model's, so that every allowed latency
+// threshold is a bound and "p95 < 500 ms" is read exactly from the histogram.
+var SpanMetricsBucketsMs = slo.LatencyBucketsMs
+
+// CollectorPrometheusNamespace prefixes nothing: the series keep the names the dashboards and SLOs query.
+const CollectorPrometheusNamespace = ""
 
 // JaegerOTLPEndpoint is where the collector sends traces.
 var JaegerOTLPEndpoint = fmt.Sprintf("%s.%s.svc:%d", JaegerService, ObservabilityNamespace, JaegerOTLPGRPCPort)
@@ -56,7 +61,7 @@ type Collector struct {
 func CollectorConfig() map[string]any {
 	buckets := make([]any, len(SpanMetricsBucketsMs))
 	for i, b := range SpanMetricsBucketsMs {
-		buckets[i] = fmt.Sprintf("%dms", b)
+		buckets[i] = fmt.Sprintf("%gms", b)
 	}
 	pipeline := func(receivers, processors, exporters []string) map[string]any {
 		return map[string]any{"receivers": toAny(receivers), "processors": toAny(processors), "exporters": toAny(exporters)}
@@ -92,7 +97,8 @@ func CollectorConfig() map[string]any {
 				"tls":      map[string]any{"insecure": true},
 			},
 			"prometheus": map[string]any{
-				"endpoint": fmt.Sprintf("${env:MY_POD_IP}:%d", CollectorPrometheusPort),
+				"endpoint":  fmt.Sprintf("${env:MY_POD_IP}:%d", CollectorPrometheusPort),
+				"namespace": CollectorPrometheusNamespace,
 				// Resource attributes (service.name, k8s.pod.name, k8s.namespace.name...) become labels.
 				"resource_to_telemetry_conversion": map[string]any{"enabled": true},
 				"metric_expiration":                "5m",

@@ -1,0 +1,111 @@
+package components
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestFootprintFitsTheBudget(t *testing.T) {
+	for _, llm := range []bool{false} {
+		total := 0
+		for _, line := range Footprint(llm, true) {
+			if line.Budget.MemoryMi <= 0 || line.Budget.CPUMilli <= 0 {
+				t.Errorf("%s/%s has no memory or CPU request", line.Part, line.Container)
+			}
+			total += line.Budget.MemoryMi
+		}
+		// Init containers and anything a chart leaves bare get DefaultContainerBudget; the render test in
+		// package wiring counts them from the rendered charts.
+		if total > MemoryBudgetMi {
+			t.Errorf("llm=%v: configured limits total %d Mi, over the %d Mi budget", llm, total, MemoryBudgetMi)
+		}
+	}
+	// The LLM services are off by default because they would not fit.
+	with := 0
+	for _, line := range Footprint(true, true) {
+		with += line.Budget.MemoryMi
+	}
+	if with <= MemoryBudgetMi {
+		t.Logf("with the LLM services on the lab needs %d Mi", with)
+	}
+}
+
+func TestEveryShopServiceHasABudget(t *testing.T) {
+	values := OtelDemoValues(&OtelDemoArgs{CollectorHost: "c", LoadGeneratorUsers: 5})
+	comps := values["components"].(map[string]any)
+	for name, v := range comps {
+		settings := v.(map[string]any)
+		if settings["enabled"] == false {
+			continue
+		}
+		res, ok := settings["resources"].(map[string]any)
+		if !ok {
+			t.Errorf("component %s has no resources", name)
+			continue
+		}
+		limits := res["limits"].(map[string]any)
+		requests := res["requests"].(map[string]any)
+		if limits["memory"] == nil || requests["memory"] != limits["memory"] {
+			t.Errorf("component %s: memory request %v must equal its limit %v", name, requests["memory"], limits["memory"])
+		}
+	}
+}
+
+func TestBudgetResources(t *testing.T) {
+	r := Budget{MemoryMi: 64, CPUMilli: 10, CPULimitMilli: 500}.Resources()
+	if r["limits"].(map[string]any)["cpu"] != "500m" || r["requests"].(map[string]any)["memory"] != "64Mi" {
+		t.Errorf("resources = %v", r)
+	}
+	if _, hasCPU := (Budget{MemoryMi: 64, CPUMilli: 10}).Resources()["limits"].(map[string]any)["cpu"]; hasCPU {
+		t.Error("no CPU limit unless asked")
+	}
+}
+
+// The collector's configuration is complete: every pipeline names components that are defined, and the
+// spanmetrics connector is both an exporter (of traces) and a receiver (of metrics).
+func TestCollectorPipelinesAreComplete(t *testing.T) {
+	cfg := CollectorConfig()
+	service := cfg["service"].(map[string]any)
+	pipelines := service["pipelines"].(map[string]any)
+	connectors := cfg["connectors"].(map[string]any)
+	defined := func(section, name string) bool {
+		if m, ok := cfg[section].(map[string]any); ok {
+			if _, ok := m[name]; ok {
+				return true
+			}
+		}
+		_, isConnector := connectors[name]
+		return isConnector && (section == "receivers" || section == "exporters")
+	}
+	usedAs := map[string]map[string]bool{}
+	for name, p := range pipelines {
+		for _, section := range []string{"receivers", "processors", "exporters"} {
+			items := p.(map[string]any)[section].([]any)
+			if len(items) == 0 && section != "processors" {
+				t.Errorf("pipeline %s has no %s", name, section)
+			}
+			for _, item := range items {
+				if !defined(section, item.(string)) {
+					t.Errorf("pipeline %s: %s %q is not defined", name, section, item)
+				}
+				if usedAs[item.(string)] == nil {
+					usedAs[item.(string)] = map[string]bool{}
+				}
+				usedAs[item.(string)][section] = true
+			}
+		}
+	}
+	if !usedAs["spanmetrics"]["receivers"] || !usedAs["spanmetrics"]["exporters"] {
+		t.Error("spanmetrics must be exported to from traces and received by metrics")
+	}
+	if !usedAs["otlp/jaeger"]["exporters"] || !usedAs["prometheus"]["exporters"] || !usedAs[LogsSink]["exporters"] {
+		t.Errorf("traces must reach Jaeger, metrics Prometheus, logs %s: %v", LogsSink, usedAs)
+	}
+	if !strings.HasPrefix(JaegerOTLPEndpoint, JaegerService+"."+ObservabilityNamespace+".svc:") {
+		t.Errorf("jaeger endpoint %s", JaegerOTLPEndpoint)
+	}
+	values := CollectorValues()
+	if values["presets"].(map[string]any)["kubernetesAttributes"].(map[string]any)["enabled"] != true {
+		t.Error("k8sattributes must be on, so that every series carries pod and namespace")
+	}
+}
