@@ -70,8 +70,10 @@ var shopBudgets = map[string]Budget{
 	"valkey-cart":     {MemoryMi: 20, CPUMilli: 10, CPULimitMilli: 500},
 }
 
-// flagdUIBudget is flagd's sidecar, the feature-flag UI.
-var flagdUIBudget = Budget{MemoryMi: 200, CPUMilli: 10, CPULimitMilli: 500}
+// flagdUIBudget is flagd's sidecar, the feature-flag UI. The chart sets its memory limit (and so, by
+// Kubernetes' defaulting, its request) and offers no way to change it short of restating the whole sidecar;
+// the CPU request comes from the LimitRange. The table states what really runs.
+var flagdUIBudget = Budget{MemoryMi: 250, CPUMilli: DefaultContainerBudget.CPUMilli}
 
 // llmBudgets are the demo's services that need an external LLM; they are off unless llmComponents is true.
 var llmBudgets = map[string]Budget{
