@@ -1,0 +1,324 @@
+package wiring
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/release"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
+)
+
+// KubeVersion is the Kubernetes version that charts are rendered for.
+const KubeVersion = "v1.33.0"
+
+// ReleaseType is the type token of the Helm releases that the lab declares.
+const ReleaseType = "kubernetes:helm.sh/v3:Release"
+
+// Declared is one resource that the program registered, as the Pulumi engine would receive it.
+type Declared struct {
+	Type   string         // type token, such as kubernetes:core/v1:ConfigMap
+	Name   string         // logical name
+	Inputs map[string]any // inputs, secrets unwrapped, unknowns as nil
+}
+
+// Declare runs the whole program (stacks.Lab: stacks.ParseConfig then stacks.Compose) under Pulumi's mocks, with no
+// engine and no cluster, and returns every custom resource that it registers. config holds raw values by
+// full key (chaos-mesh-otel:scenarios ...), as Pulumi would give them; chartsDir, when set, replaces the
+// chartsDir key so that releases point at local archives.
+func Declare(config map[string]string, chartsDir string) ([]Declared, error) {
+	cfgMap := map[string]string{}
+	for k, v := range config {
+		cfgMap[k] = v
+	}
+	if chartsDir != "" {
+		abs, err := filepath.Abs(chartsDir)
+		if err != nil {
+			return nil, err
+		}
+		cfgMap[stacks.ConfigNamespace+":"+stacks.KeyChartsDir] = abs
+	}
+	// Validate first, so that a bad config comes back as the program's own ConfigError.
+	if _, err := stacks.ParseConfig(func(key string) (string, bool) {
+		v, ok := cfgMap[stacks.ConfigNamespace+":"+key]
+		return v, ok
+	}); err != nil {
+		return nil, err
+	}
+	m := &recorder{}
+	// stacks.Lab is the program itself: it parses the same config (from RunInfo) and composes the lab.
+	err := pulumi.RunErr(stacks.Lab, pulumi.WithMocks("chaos-mesh-otel", "wiring", m), func(info *pulumi.RunInfo) {
+		info.Config = cfgMap
+	})
+	if err != nil {
+		return nil, fmt.Errorf("running the program under mocks: %w", err)
+	}
+	sort.SliceStable(m.declared, func(i, j int) bool {
+		if m.declared[i].Type != m.declared[j].Type {
+			return m.declared[i].Type < m.declared[j].Type
+		}
+		return m.declared[i].Name < m.declared[j].Name
+	})
+	return m.declared, nil
+}
+
+// recorder is the mock resource monitor: it records every resource and echoes its inputs as its state.
+type recorder struct {
+	mu       sync.Mutex
+	declared []Declared
+}
+
+func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	if args.Custom && !strings.HasPrefix(args.TypeToken, "pulumi:providers:") {
+		inputs, _ := plain(resource.NewObjectProperty(args.Inputs)).(map[string]any)
+		r.mu.Lock()
+		r.declared = append(r.declared, Declared{Type: args.TypeToken, Name: args.Name, Inputs: inputs})
+		r.mu.Unlock()
+	}
+	return args.Name + "-id", args.Inputs, nil
+}
+
+func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	return resource.PropertyMap{}, nil
+}
+
+// plain turns a property value into plain Go values, unwrapping secrets and outputs; unknowns become nil.
+func plain(v resource.PropertyValue) any {
+	return v.MapRepl(nil, func(v resource.PropertyValue) (any, bool) {
+		switch {
+		case v.IsSecret():
+			return plain(v.SecretValue().Element), true
+		case v.IsOutput():
+			o := v.OutputValue()
+			if !o.Known {
+				return nil, true
+			}
+			return plain(o.Element), true
+		case v.IsComputed():
+			return nil, true
+		}
+		return nil, false
+	})
+}
+
+// Render collects the objects that the lab really declares, with no cluster: it runs the program under
+// mocks (Declare), turns every plain Kubernetes resource into an object from its inputs, and renders every
+// Helm release with the Helm library, as `helm template` would, for Kubernetes KubeVersion.
+//
+// Why not the Kubernetes provider's render mode (renderYamlToDirectory)? It writes the manifests of plain
+// resources, but it does not support helm.sh/v3 Release resources, which are most of the lab; so releases
+// are rendered here from their own inputs (chart archive, name, namespace, values).
+func Render(ctx context.Context, config map[string]string, chartsDir string) (*Objects, error) {
+	if chartsDir == "" {
+		return nil, errors.New("render: a charts directory is needed (archives <name>-<version>.tgz)")
+	}
+	declared, err := Declare(config, chartsDir)
+	if err != nil {
+		return nil, err
+	}
+	return FromDeclared(ctx, declared)
+}
+
+// FromDeclared builds the object set from declared resources, rendering their Helm releases.
+func FromDeclared(ctx context.Context, declared []Declared) (*Objects, error) {
+	objs := &Objects{Source: "rendered"}
+	var releases []Declared
+	for _, d := range declared {
+		switch {
+		case d.Type == ReleaseType:
+			releases = append(releases, d)
+		case strings.HasPrefix(d.Type, "kubernetes:"):
+			m := kubeObject(d)
+			if m == nil {
+				continue
+			}
+			if err := objs.Add(m); err != nil {
+				return nil, fmt.Errorf("%s %s: %w", d.Type, d.Name, err)
+			}
+		}
+	}
+	type result struct {
+		items []map[string]any
+		err   error
+	}
+	results := make([]result, len(releases))
+	var wg sync.WaitGroup
+	for i, d := range releases {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			items, err := renderRelease(ctx, d.Inputs)
+			if err != nil {
+				err = fmt.Errorf("release %s: %w", d.Name, err)
+			}
+			results[i] = result{items, err}
+		}()
+	}
+	wg.Wait()
+	for _, r := range results {
+		if r.err != nil {
+			return nil, r.err
+		}
+		for _, m := range r.items {
+			if err := objs.Add(m); err != nil {
+				return nil, err
+			}
+		}
+	}
+	objs.Sort()
+	return objs, nil
+}
+
+// kubeObject turns a plain Kubernetes resource's inputs into its manifest; nil for what is not an object
+// (providers, helm/yaml helpers).
+func kubeObject(d Declared) map[string]any {
+	// kubernetes:<group>/<version>:<Kind>; core is the empty group.
+	parts := strings.Split(d.Type, ":")
+	if len(parts) != 3 {
+		return nil
+	}
+	gv := parts[1]
+	if strings.HasPrefix(gv, "helm.sh/") || strings.HasPrefix(gv, "yaml") || strings.HasPrefix(gv, "kustomize") {
+		return nil
+	}
+	m := map[string]any{}
+	for k, v := range d.Inputs {
+		m[k] = v
+	}
+	if _, ok := m["apiVersion"].(string); !ok {
+		m["apiVersion"] = strings.TrimPrefix(gv, "core/")
+	}
+	if _, ok := m["kind"].(string); !ok {
+		m["kind"] = parts[2]
+	}
+	if _, ok := m["metadata"].(map[string]any); !ok {
+		m["metadata"] = map[string]any{"name": d.Name}
+	}
+	return m
+}
+
+// clusterScoped are the kinds that charts render with no namespace, on purpose.
+var clusterScoped = map[string]bool{
+	"Namespace": true, "ClusterRole": true, "ClusterRoleBinding": true, "CustomResourceDefinition": true,
+	"MutatingWebhookConfiguration": true, "ValidatingWebhookConfiguration": true, "PriorityClass": true,
+	"StorageClass": true, "PersistentVolume": true, "APIService": true, "Node": true,
+}
+
+// renderRelease renders one helm.sh/v3 Release from its inputs (chart path, name, namespace, values).
+func renderRelease(ctx context.Context, inputs map[string]any) ([]map[string]any, error) {
+	chartPath, _ := inputs["chart"].(string)
+	name, _ := inputs["name"].(string)
+	namespace, _ := inputs["namespace"].(string)
+	values, _ := inputs["values"].(map[string]any)
+	if chartPath == "" || name == "" || namespace == "" {
+		return nil, fmt.Errorf("chart, name and namespace are required, got %q, %q, %q", chartPath, name, namespace)
+	}
+	if _, err := os.Stat(chartPath); err != nil {
+		return nil, fmt.Errorf("chart %s: %w (set chartsDir to a directory of chart archives)", chartPath, err)
+	}
+	chrt, err := loader.Load(chartPath)
+	if err != nil {
+		return nil, err
+	}
+	kv, err := chartutil.ParseKubeVersion(KubeVersion)
+	if err != nil {
+		return nil, err
+	}
+	install := action.NewInstall(&action.Configuration{Log: func(string, ...any) {}})
+	install.DryRun = true
+	install.ClientOnly = true
+	install.Replace = true
+	install.IncludeCRDs = true
+	install.KubeVersion = kv
+	install.ReleaseName = name
+	install.Namespace = namespace
+	if values == nil {
+		values = map[string]any{}
+	}
+	rel, err := install.RunWithContext(ctx, chrt, values)
+	if err != nil {
+		return nil, err
+	}
+	docs := []string{rel.Manifest}
+	for _, h := range rel.Hooks {
+		if isTestHook(h) {
+			continue
+		}
+		docs = append(docs, h.Manifest)
+	}
+	var out []map[string]any
+	for _, doc := range docs {
+		dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader([]byte(doc)), 4096)
+		for {
+			var m map[string]any
+			if err := dec.Decode(&m); err != nil {
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				return nil, err
+			}
+			if len(m) == 0 {
+				continue
+			}
+			if items, ok := m["items"].([]any); ok && strings.HasSuffix(fmt.Sprint(m["kind"]), "List") {
+				for _, it := range items {
+					if im, ok := it.(map[string]any); ok {
+						out = append(out, im)
+					}
+				}
+				continue
+			}
+			out = append(out, m)
+		}
+	}
+	for _, m := range out {
+		meta, _ := m["metadata"].(map[string]any)
+		if meta == nil {
+			meta = map[string]any{}
+			m["metadata"] = meta
+		}
+		if ns, _ := meta["namespace"].(string); ns == "" && !clusterScoped[fmt.Sprint(m["kind"])] {
+			meta["namespace"] = namespace
+		}
+	}
+	return out, nil
+}
+
+func isTestHook(h *release.Hook) bool {
+	for _, e := range h.Events {
+		if e == release.HookTest {
+			return true
+		}
+	}
+	return false
+}
+
+// DefaultChartsDir finds the chart archives: env CHARTS_DIR, else ../shared/charts relative to the
+// repository root (found by walking up from dir to go.mod).
+func DefaultChartsDir(dir string) string {
+	if d := os.Getenv("CHARTS_DIR"); d != "" {
+		return d
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return filepath.Join(d, "..", "shared", "charts")
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
+}
