@@ -153,3 +153,8 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+func yamlMarshal(v any) (string, error) {
+	out, err := yaml.Marshal(v)
+	return string(out), err
+}

@@ -2,6 +2,7 @@ package wiring
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,5 +73,42 @@ func TestLabWiring(t *testing.T) {
 	t.Log("\n" + b.String())
 	for _, f := range r.Findings {
 		t.Error(f)
+	}
+}
+
+// TestLabAddressesCovered guards against a vacuous pass: the addresses that the issue names are found and
+// checked.
+func TestLabAddressesCovered(t *testing.T) {
+	objs := lab(t)
+	want := map[string]bool{
+		"Deployment otel-demo/checkout|otel-collector.observability.svc:4318":      false, // OTLP exporter
+		"ConfigMap observability/otel-collector|jaeger.observability.svc:4317":     false, // collector → Jaeger
+		"ConfigMap observability/grafana|prometheus-server.observability.svc:80":   false, // Grafana datasource
+		"ConfigMap observability/grafana|jaeger.observability.svc:16686":           false,
+		"Deployment observability/slo-gate|prometheus-server.observability.svc:80": false, // gate → Prometheus
+		"Workflow otel-demo/checkout-gameday|slo-gate.observability.svc:8080":      false, // status check
+		"Deployment otel-demo/frontend-proxy|grafana.observability.svc:80":         false, // host/port pair
+		"Deployment otel-demo/product-catalog|astronomy-db:5432":                   false,
+	}
+	for _, a := range collectAddresses(objs) {
+		key := fmt.Sprintf("%s|%s:%d", a.object, a.host, a.port)
+		if _, ok := want[key]; ok {
+			want[key] = true
+		}
+	}
+	for k, found := range want {
+		if !found {
+			t.Errorf("address not collected: %s", k)
+		}
+	}
+	sc := CheckScenariosOf(objs)
+	if len(sc.Blast) < 6 {
+		t.Errorf("blast radius has %d rows, want one per chaos spec of the presets", len(sc.Blast))
+	}
+	prom := CheckPrometheusOf(objs, Options{SkipPromtool: true})
+	for _, req := range requiredScrapes {
+		if !prom.Scraped(req.job, req.workload) {
+			t.Errorf("%s does not find %s", req.job, req.workload)
+		}
 	}
 }
