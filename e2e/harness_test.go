@@ -16,7 +16,7 @@ import (
 // TestHarness checks the simulated cluster itself: the node has the laptop's size, a pod that fits turns
 // Running, and a pod that does not fit stays Pending as Unschedulable.
 func TestHarness(t *testing.T) {
-	bin, err := ToolsBin()
+	bin, err := ToolsBin(ClusterTools...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,11 +14,11 @@ import (
 	"strings"
 )
 
-// toolNames are the binaries that e2e/tools/build.sh puts into the cache's bin dir.
-var toolNames = []string{
-	"kwokctl", "kwok", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler",
-	"pulumi", "pulumi-resource-kubernetes",
-}
+// The binaries that e2e/tools/build.sh puts into the cache's bin dir: those the cluster needs, and the engine.
+var (
+	ClusterTools = []string{"kwokctl", "kwok", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"}
+	EngineTools  = []string{"pulumi", "pulumi-resource-kubernetes"}
+)
 
 // e2eDir is the directory of this package's sources.
 func e2eDir() string {
@@ -30,8 +30,11 @@ func e2eDir() string {
 func RepoRoot() string { return filepath.Dir(e2eDir()) }
 
 // ToolsBin returns the directory holding the built toolchain: $E2E_TOOLS_BIN, or the bin dir that
-// e2e/tools/build.sh --print-bin names. Every tool must be present there.
-func ToolsBin() (string, error) {
+// e2e/tools/build.sh --print-bin names. The named tools (default: all) must be present there.
+func ToolsBin(names ...string) (string, error) {
+	if len(names) == 0 {
+		names = append(append([]string{}, ClusterTools...), EngineTools...)
+	}
 	dir := os.Getenv("E2E_TOOLS_BIN")
 	if dir == "" {
 		out, err := exec.Command("bash", filepath.Join(e2eDir(), "tools", "build.sh"), "--print-bin").Output()
@@ -41,7 +44,7 @@ func ToolsBin() (string, error) {
 		dir = strings.TrimSpace(string(out))
 	}
 	var missing []string
-	for _, name := range toolNames {
+	for _, name := range names {
 		if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Mode()&0o111 == 0 {
 			missing = append(missing, name)
 		}
