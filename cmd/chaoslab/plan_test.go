@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/wiring"
+)
+
+func chartsDir(t *testing.T) string {
+	t.Helper()
+	wd, _ := os.Getwd()
+	dir := wiring.DefaultChartsDir(wd)
+	if _, err := os.Stat(filepath.Join(dir, "opentelemetry-demo-0.41.0.tgz")); err != nil {
+		t.Skipf("chart archives not found in %q (set CHARTS_DIR): %v", dir, err)
+	}
+	return dir
+}
+
+func allPresetsStack() string {
+	var b strings.Builder
+	b.WriteString("config:\n  chaos-mesh-otel:grafanaAdminPassword:\n    secure: AAABAKp1Y2tlZA==\n  chaos-mesh-otel:scenarios:\n")
+	for _, n := range scenarios.PresetNames() {
+		b.WriteString("    " + n + ":\n      enabled: true\n")
+	}
+	return b.String()
+}
+
+var (
+	planOnce sync.Once
+	planCode int
+	planOut  string
+	planErr  string
+)
+
+func TestPlanAllPresets(t *testing.T) {
+	dir := chartsDir(t)
+	planOnce.Do(func() {
+		planCode, planOut, planErr = runCLI("plan", "--charts-dir", dir, writeStack(t, allPresetsStack()))
+	})
+	if planCode != 0 {
+		t.Fatalf("exit %d, want 0\n%s\n%s", planCode, planOut, planErr)
+	}
+	for _, want := range []string{
+		"SCENARIO", "PODS HIT",
+		"checkout-pod-kill", "PodChaos/pod-kill", "Deployment otel-demo/checkout ×1",
+		"frontend-catalog-latency", "Deployment otel-demo/product-catalog ×1", // network target
+		"flag:adFailure",
+		"wiring: no findings",
+	} {
+		if !strings.Contains(planOut, want) {
+			t.Errorf("output lacks %q:\n%s", want, planOut)
+		}
+	}
+}
+
+func TestPlanFindingsExit1(t *testing.T) {
+	dir := chartsDir(t)
+	saved := renderLab
+	defer func() { renderLab = saved }()
+	renderLab = func(ctx context.Context, config map[string]string, charts string) (*wiring.Objects, error) {
+		objs, err := saved(ctx, config, charts)
+		if err != nil {
+			return nil, err
+		}
+		// Break the label that the checkout scenario selects on.
+		u := objs.Get("Deployment", "otel-demo", "checkout")
+		_ = unstructured.SetNestedField(u.Object, "renamed", "spec", "template", "metadata", "labels", "app.kubernetes.io/component")
+		return objs, nil
+	}
+	code, out, errOut := runCLI("plan", "--charts-dir", dir, writeStack(t, "config:\n  chaos-mesh-otel:scenarios:\n    checkout-pod-kill:\n      enabled: true\n"))
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "[scenarios] Schedule otel-demo/checkout-pod-kill: spec.podChaos.selector") || !strings.Contains(out, "(none)") {
+		t.Errorf("the finding or the empty blast radius is missing:\n%s", out)
+	}
+}
+
+func TestPlanUsage(t *testing.T) {
+	if code, _, errOut := runCLI("plan"); code != 2 || !strings.Contains(errOut, "usage: chaoslab plan") {
+		t.Errorf("no file: exit %d, %s", code, errOut)
+	}
+	if code, _, _ := runCLI("plan", "a.yaml", "b.yaml"); code != 2 {
+		t.Errorf("two files: exit %d, want 2", code)
+	}
+	if code, _, _ := runCLI("plan", "--nope", "a.yaml"); code != 2 {
+		t.Errorf("unknown flag: exit %d, want 2", code)
+	}
+	if code, _, errOut := runCLI("plan", filepath.Join(t.TempDir(), "missing.yaml")); code != 2 || !strings.Contains(errOut, "missing.yaml") {
+		t.Errorf("missing file: exit %d, %s", code, errOut)
+	}
+}
+
+func TestPlanInvalidConfig(t *testing.T) {
+	dir := chartsDir(t)
+	stack := writeStack(t, "config:\n  chaos-mesh-otel:scenarios:\n    x:\n      enabled: true\n      fault: pod-kil\n      target: checkout\n")
+	code, out, errOut := runCLI("plan", "--charts-dir", dir, stack)
+	if code != 2 || !strings.Contains(errOut, "chaos-mesh-otel:scenarios.x") {
+		t.Errorf("invalid config: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+func TestPlanConfig(t *testing.T) {
+	p := writeStack(t, `config:
+  aws:region: us-east-1
+  chaos-mesh-otel:halt: "true"
+  chaos-mesh-otel:grafanaAdminPassword:
+    secure: AAABAKp1Y2tlZA==
+  chaos-mesh-otel:scenarios:
+    ad-failure:
+      enabled: true
+`)
+	cfg, err := planConfig(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg["chaos-mesh-otel:halt"] != "true" || cfg["chaos-mesh-otel:scenarios"] != `{"ad-failure":{"enabled":true}}` {
+		t.Errorf("config = %v", cfg)
+	}
+	if cfg["chaos-mesh-otel:grafanaAdminPassword"] != placeholderPassword {
+		t.Errorf("an encrypted password must be replaced by the placeholder, got %q", cfg["chaos-mesh-otel:grafanaAdminPassword"])
+	}
+	if _, ok := cfg["aws:region"]; ok {
+		t.Error("keys of other namespaces must be left out")
+	}
+}
