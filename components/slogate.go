@@ -72,9 +72,9 @@ func NewSLOGate(ctx *pulumi.Context, name string, args *SLOGateArgs, opts ...pul
 		built, err := docker.NewImage(ctx, "slo-gate", &docker.ImageArgs{
 			ImageName: pulumi.String(imageName),
 			Build: &docker.DockerBuildArgs{
-				Context:    pulumi.String(args.BuildContext),
+				Context: pulumi.String(args.BuildContext),
+				// No platform: the daemon builds for its own, which is the node's (amd64 or arm64).
 				Dockerfile: pulumi.String(SLOGateDockerfile),
-				Platform:   pulumi.String("linux/amd64"),
 			},
 			SkipPush: pulumi.Bool(args.Registry == ""),
 		}, append(providerOpts, pulumi.Parent(g))...)

@@ -30,7 +30,9 @@ func (m *gateMocks) NewResource(args pulumi.MockResourceArgs) (string, resource.
 	return args.Name + "-id", outputs, nil
 }
 
-func (m *gateMocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) { return args.Args, nil }
+func (m *gateMocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	return args.Args, nil
+}
 
 func runGate(t *testing.T, args SLOGateArgs) *gateMocks {
 	t.Helper()
@@ -70,8 +72,8 @@ func TestSLOGateBuildsItsImageOnTheMinikubeDaemon(t *testing.T) {
 	if build["context"].StringValue() != "/repo" || build["dockerfile"].StringValue() != SLOGateDockerfile {
 		t.Errorf("build = %v", build)
 	}
-	if build["platform"].StringValue() != "linux/amd64" {
-		t.Errorf("platform = %v", build["platform"])
+	if _, forced := build["platform"]; forced {
+		t.Errorf("the image must be built for the daemon's own platform, got %v", build["platform"])
 	}
 	if image.Inputs["imageName"].StringValue() != "chaos-mesh-otel/slo-gate:latest" {
 		t.Errorf("imageName = %v", image.Inputs["imageName"])
