@@ -121,6 +121,14 @@ func findChaosSpecs(v any, path, parentKey string, out *[]chaosSpec) {
 					fault += "/" + a
 				} else if kind == "StressChaos" {
 					fault += "/stress"
+				} else if kind == "HTTPChaos" {
+					var acts []string
+					for _, a := range []string{"abort", "delay", "replace", "patch"} {
+						if _, ok := t[a]; ok {
+							acts = append(acts, a)
+						}
+					}
+					fault += "/" + strings.Join(acts, "+")
 				}
 				*out = append(*out, chaosSpec{path: path, fault: fault, mode: fmt.Sprint(t["mode"]), value: fmt.Sprint(t["value"]), body: t})
 				return
