@@ -1,6 +1,10 @@
 package components
 
-import "fmt"
+import (
+	"fmt"
+	"maps"
+	"slices"
+)
 
 // Budget is what one container may use. Memory request equals the limit, so the scheduler reserves what the
 // container may really take; CPU gets a small request and, for the shop's services, a limit, so that a CPU
@@ -87,13 +91,13 @@ var llmBudgets = map[string]Budget{
 var droppedShopComponents = []string{"telemetry-docs", "opamp-server", "firepit"}
 
 // LLMComponents lists the demo's services that need an external LLM.
-func LLMComponents() []string { return sortedKeys(llmBudgets) }
+func LLMComponents() []string { return slices.Sorted(maps.Keys(llmBudgets)) }
 
 // ShopServices lists the demo's services that the lab runs, given whether the LLM ones are on.
 func ShopServices(llm bool) []string {
-	names := sortedKeys(shopBudgets)
+	names := slices.Sorted(maps.Keys(shopBudgets))
 	if llm {
-		names = append(names, sortedKeys(llmBudgets)...)
+		names = append(names, slices.Sorted(maps.Keys(llmBudgets))...)
 	}
 	return names
 }
@@ -124,12 +128,12 @@ func Footprint(llm bool, sloGate bool) []FootprintLine {
 	if sloGate {
 		lines = append(lines, FootprintLine{"slo-gate", "slo-gate", sloGateBudget})
 	}
-	for _, name := range sortedKeys(shopBudgets) {
+	for _, name := range slices.Sorted(maps.Keys(shopBudgets)) {
 		lines = append(lines, FootprintLine{"shop", name, shopBudgets[name]})
 	}
 	lines = append(lines, FootprintLine{"shop", "flagd-ui", flagdUIBudget})
 	if llm {
-		for _, name := range sortedKeys(llmBudgets) {
+		for _, name := range slices.Sorted(maps.Keys(llmBudgets)) {
 			lines = append(lines, FootprintLine{"shop", name, llmBudgets[name]})
 		}
 	}

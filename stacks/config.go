@@ -3,7 +3,8 @@ package stacks
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -137,7 +138,7 @@ func ParseConfig(get Lookup) (*Config, error) {
 	}
 
 	if socket, known := RuntimeSockets[c.ChaosRuntime]; !known {
-		fail(KeyChaosRuntime, "expected one of %s, got %q", strings.Join(sortedNames(RuntimeSockets), ", "), c.ChaosRuntime)
+		fail(KeyChaosRuntime, "expected one of %s, got %q", strings.Join(slices.Sorted(maps.Keys(RuntimeSockets)), ", "), c.ChaosRuntime)
 	} else if c.ChaosSocketPath == "" {
 		c.ChaosSocketPath = socket
 	}
@@ -213,22 +214,4 @@ func prefixed(err error) []string {
 		lines = append(lines, err.Error())
 	}
 	return lines
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
-}
-
-func sortedNames(m map[string]string) []string {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
 }

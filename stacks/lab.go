@@ -3,7 +3,9 @@ package stacks
 
 import (
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -28,7 +30,7 @@ func Lab(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, name := range sortedKeys(outputs) {
+	for _, name := range slices.Sorted(maps.Keys(outputs)) {
 		ctx.Export(name, outputs[name])
 	}
 	return nil
