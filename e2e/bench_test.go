@@ -36,6 +36,18 @@ func TestBench(t *testing.T) {
 	var rows [][2]string
 	row := func(k, v string) { rows = append(rows, [2]string{k, v}) }
 	secs := func(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
+	defer func() {
+		var b strings.Builder
+		host, _ := os.Hostname()
+		fmt.Fprintf(&b, "\nchaos-mesh-otel bench (%s, %d CPU, %s/%s, kube %s)\n", host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, KubeVersion())
+		for _, r := range rows {
+			fmt.Fprintf(&b, "  %-48s %s\n", r[0], r[1])
+		}
+		fmt.Print(b.String())
+		if f := os.Getenv("E2E_BENCH_OUT"); f != "" {
+			_ = os.WriteFile(f, []byte(b.String()), 0o644)
+		}
+	}()
 
 	// The floor: the median of three ups of an empty inline program (the first creates the stack).
 	floorStack := e.ScratchStack(ctx, t, "floor", func(*pulumi.Context) error { return nil })
@@ -49,6 +61,7 @@ func TestBench(t *testing.T) {
 	}
 	sort.Slice(floors, func(i, j int) bool { return floors[i] < floors[j] })
 	floor := floors[1]
+	row("floor (empty program up, median of 3)", secs(floor))
 
 	s := e.RepoStack(ctx, t, stacks.Lab)
 	if err := s.SetAllConfig(ctx, LabConfig(c)); err != nil {
@@ -56,6 +69,11 @@ func TestBench(t *testing.T) {
 	}
 	res, full, err := Up(ctx, t, s)
 	if err != nil {
+		row("full up", "FAILED after "+secs(full))
+		if fp, ferr := c.Footprint(ctx, LabNamespaces); ferr == nil {
+			row("partial footprint: pods / unscheduled", fmt.Sprintf("%d / %d", fp.Pods, fp.Unscheduled))
+			row("partial footprint: CPU req, mem req, mem lim", fmt.Sprintf("%s, %s, %s", fp.CPURequests.String(), MiB(fp.MemRequests), MiB(fp.MemLimits)))
+		}
 		t.Fatalf("full up: %v", err)
 	}
 	created := 0
@@ -82,7 +100,6 @@ func TestBench(t *testing.T) {
 		t.Fatalf("flip up: %v", err)
 	}
 	row("scenario flip up ("+flipScenario()+")", secs(flip))
-	row("floor (empty program up, median of 3)", secs(floor))
 	row("flip / floor (target <= 1.5)", fmt.Sprintf("%.2f", flip.Seconds()/floor.Seconds()))
 
 	destroy, err := Destroy(ctx, t, s)
@@ -93,6 +110,9 @@ func TestBench(t *testing.T) {
 
 	limit := resource.MustParse("6Gi")
 	row("pods (running, lab namespaces)", fmt.Sprint(fp.Pods))
+	for _, p := range fp.UnscheduledPods {
+		row("unscheduled", p)
+	}
 	row("all scheduled on 4 CPU / 8 GiB node", fmt.Sprintf("%v (%d unscheduled)", fp.Unscheduled == 0, fp.Unscheduled))
 	row("sum CPU requests", fp.CPURequests.String())
 	row("sum memory requests", MiB(fp.MemRequests))
@@ -108,24 +128,8 @@ func TestBench(t *testing.T) {
 			row("full up / helm", fmt.Sprintf("%.2f", full.Seconds()/d.Seconds()))
 		}
 	}
-
-	var b strings.Builder
-	host, _ := os.Hostname()
-	fmt.Fprintf(&b, "\nchaos-mesh-otel bench (%s, %d CPU, %s/%s, kube %s)\n", host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, KubeVersion())
-	for _, r := range rows {
-		fmt.Fprintf(&b, "  %-48s %s\n", r[0], r[1])
-	}
-	for _, p := range fp.UnscheduledPods {
-		fmt.Fprintf(&b, "  unscheduled: %s\n", p)
-	}
-	fmt.Print(b.String())
-	if f := os.Getenv("E2E_BENCH_OUT"); f != "" {
-		_ = os.WriteFile(f, []byte(b.String()), 0o644)
-	}
 }
 
-// helmInstall times a plain helm CLI install of the same chart archives (default values, --wait) into a
-// fresh cluster namespace set, then uninstalls them. It is the reference for the "≤ 1.2× helm" comparison.
 func helmInstall(ctx context.Context, t *testing.T, c *Cluster, helm string) (time.Duration, error) {
 	// archive name prefix -> release, namespace
 	charts := [][3]string{
