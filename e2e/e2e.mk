@@ -1,12 +1,13 @@
 # End-to-end targets; the root Makefile does `include e2e/e2e.mk`.
 #   make e2e-tools  build the toolchain (kwok, etcd, kube control plane, pulumi CLI, kubernetes provider)
 #                   into $(CHAOSLAB_TOOLS_CACHE) (default ~/.cache/chaos-mesh-otel/tools), cached by version
-#   make e2e        the end-to-end tests (harness, engine, whole lab) on a simulated cluster
+#   make e2e        the end-to-end tests (harness, engine, whole lab) on a simulated cluster, after the
+#                   collector config check (wiring tests with the real collector libraries, otelcol-validate)
 #   make bench      the figures (wall times, floor, footprint); helm CLI comparison when helm is built
 E2E_GO_TEST_FLAGS ?= -count=1 -timeout 75m -v
 E2E_RUN ?= .
 
-.PHONY: e2e-tools e2e-tools-helm e2e bench
+.PHONY: e2e-tools e2e-tools-helm e2e bench e2e-otelcol-validate
 
 e2e-tools:
 	bash e2e/tools/build.sh
@@ -14,7 +15,12 @@ e2e-tools:
 e2e-tools-helm:
 	bash e2e/tools/build.sh helm
 
-e2e: e2e-tools
+e2e-otelcol-validate:
+	bash e2e/tools/build.sh otelcol-validate
+	bin="$$(bash e2e/tools/build.sh --print-bin)"; E2E_TOOLS_BIN="$$bin" OTELCOL_VALIDATE="$$bin/otelcol-validate" \
+		go test -count=1 -run OtelcolValidate -v ./wiring/
+
+e2e: e2e-tools e2e-otelcol-validate
 	E2E_TOOLS_BIN="$$(bash e2e/tools/build.sh --print-bin)" go test -tags e2e -run '$(E2E_RUN)' $(E2E_GO_TEST_FLAGS) ./e2e/
 
 bench: e2e-tools

@@ -4,6 +4,7 @@
 #
 #   e2e/tools/build.sh [tool...]     tools: kwok etcd kube provider pulumi, and the optional kubectl and helm
 #                                    (default: kwok etcd kube provider pulumi)
+#   e2e/tools/build.sh otelcol-validate  optional: the collector config validator (wiring tests, OTELCOL_VALIDATE)
 #   e2e/tools/build.sh --print-bin   prints the bin dir of the current key and exits
 #
 # Environment: CHAOSLAB_TOOLS_CACHE (default $HOME/.cache/chaos-mesh-otel/tools), E2E_BUILD_NICE (default 10).
@@ -19,6 +20,9 @@ PULUMI_VERSION=v3.274.1
 PROVIDER_MODULE_VERSION=v4.0.0-20260115033456-f47bc2d6f199
 PROVIDER_VERSION=4.25.0
 HELM_VERSION=v3.19.0
+# The collector release of tools/otelcol-validate/go.mod (bump both). It names the binary, not the key, so
+# that a bump rebuilds the validator alone.
+OTELCOL_VERSION=v0.165.0
 
 cache_root="${CHAOSLAB_TOOLS_CACHE:-$HOME/.cache/chaos-mesh-otel/tools}"
 
@@ -119,6 +123,11 @@ build_helm() {
 	build helm helm helm.sh/helm/v3/cmd/helm "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
 }
 
+build_otelcol_validate() {
+	build "otelcol-validate-$OTELCOL_VERSION" otelcol-validate . "-X main.version=${OTELCOL_VERSION#v}"
+	ln -sfn "otelcol-validate-$OTELCOL_VERSION" "$bin/otelcol-validate"
+}
+
 tools=("$@")
 if [[ ${#tools[@]} -eq 0 ]]; then
 	tools=(kwok etcd kube provider pulumi)
@@ -126,6 +135,7 @@ fi
 for t in "${tools[@]}"; do
 	case "$t" in
 	kwok | etcd | kube | kubectl | provider | pulumi | helm) "build_$t" ;;
+	otelcol-validate) build_otelcol_validate ;;
 	*)
 		echo "unknown tool: $t" >&2
 		exit 2

@@ -38,8 +38,9 @@ import (
 	"go.opentelemetry.io/collector/service/telemetry/otelconftelemetry"
 )
 
-// version names the collector release whose libraries this tool is built from.
-const version = "0.165.0"
+// version names the collector release whose libraries this tool is built from; build.sh stamps it with
+// -X main.version.
+var version = "0.165.0"
 
 // factories are the lab's components and nothing else: a type that the lab's config names but that is not
 // here is an error, as it would be in an image without it.
