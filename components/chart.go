@@ -39,6 +39,8 @@ var (
 // archives named <name>-<version>.tgz, for offline use and tests.
 type ChartSource struct {
 	LocalDir string
+	// CacheDir is where archives repacked by PackedArchive are kept.
+	CacheDir string
 }
 
 // Archive is the path of the chart's archive under LocalDir.
@@ -65,7 +67,11 @@ func newRelease(ctx *pulumi.Context, name string, src ChartSource, chart Chart, 
 		DependencyUpdate: pulumi.Bool(false),
 	}
 	if src.LocalDir != "" {
-		args.Chart = pulumi.String(src.Archive(chart))
+		archive, err := PackedArchive(src.Archive(chart), src.CacheDir)
+		if err != nil {
+			return nil, fmt.Errorf("chart %s %s: %w", chart.Name, chart.Version, err)
+		}
+		args.Chart = pulumi.String(archive)
 	} else {
 		args.Chart = pulumi.String(chart.Name)
 		args.Version = pulumi.String(chart.Version)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -137,6 +139,18 @@ func ParseConfig(get Lookup) (*Config, error) {
 		DockerHost:           str(KeyDockerHost, ""),
 	}
 
+	if c.Charts.LocalDir != "" {
+		if abs, err := filepath.Abs(c.Charts.LocalDir); err == nil {
+			c.Charts.LocalDir = abs
+		}
+		for _, chart := range components.AllCharts {
+			if _, err := os.Stat(c.Charts.Archive(chart)); err != nil {
+				fail(KeyChartsDir, "expected a directory holding %s-%s.tgz: %v", chart.Name, chart.Version, err)
+			}
+		}
+	}
+	c.Charts.CacheDir = chartCacheDir()
+
 	if socket, known := RuntimeSockets[c.ChaosRuntime]; !known {
 		fail(KeyChaosRuntime, "expected one of %s, got %q", strings.Join(slices.Sorted(maps.Keys(RuntimeSockets)), ", "), c.ChaosRuntime)
 	} else if c.ChaosSocketPath == "" {
@@ -191,6 +205,15 @@ func ParseConfig(get Lookup) (*Config, error) {
 		return nil, &ConfigError{Problems: problems}
 	}
 	return c, nil
+}
+
+// chartCacheDir is where repacked chart archives are kept between runs.
+func chartCacheDir() string {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	return filepath.Join(base, "chaos-mesh-otel", "charts")
 }
 
 // SLOGateURL is the SLO gate's in-cluster address.

@@ -63,6 +63,7 @@ func TestConfigErrorsNameTheirKeys(t *testing.T) {
 		{"scenario fault", map[string]string{KeyScenarios: `{"x":{"enabled":true,"fault":"meteor","target":"checkout"}}`}, []string{"chaos-mesh-otel:scenarios.x.fault"}},
 		{"scenario target", map[string]string{KeyScenarios: `{"x":{"enabled":true,"fault":"pod-kill","target":"nowhere"}}`}, []string{"chaos-mesh-otel:scenarios.x.target"}},
 		{"llm target while off", map[string]string{KeyScenarios: `{"x":{"enabled":true,"fault":"pod-kill","target":"chatbot"}}`}, []string{"chaos-mesh-otel:scenarios.x.target"}},
+		{"charts dir", map[string]string{KeyChartsDir: "/nonexistent/charts"}, []string{"chaos-mesh-otel:chartsDir: expected a directory holding chaos-mesh-2.8.3.tgz"}},
 		{"several at once", map[string]string{KeyChaosRuntime: "rkt", KeyHalt: "sure", KeyLoadGeneratorUsers: "0"}, []string{
 			"chaos-mesh-otel:chaosRuntime", "chaos-mesh-otel:halt", "chaos-mesh-otel:loadGeneratorUsers"}},
 	}

@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -18,7 +20,8 @@ var releaseCharts = map[string]components.Chart{
 }
 
 func TestChartsArePinnedFromTheLocalDirectory(t *testing.T) {
-	rec, _ := runLab(t, testConfig(t, nil))
+	cfg := testConfig(t, nil)
+	rec, _ := runLab(t, cfg)
 	releases := rec.ofType("kubernetes:helm.sh/v3:Release")
 	if len(releases) != len(releaseCharts) {
 		t.Fatalf("want %d releases, got %d", len(releaseCharts), len(releases))
@@ -29,12 +32,27 @@ func TestChartsArePinnedFromTheLocalDirectory(t *testing.T) {
 	}
 	for _, r := range releases {
 		chart := releaseCharts[r.Name]
-		want := "/charts/" + chart.Name + "-" + pinned[r.Name] + ".tgz"
-		if got := r.Inputs["chart"].StringValue(); got != want {
-			t.Errorf("release %s: chart %q, want %q", r.Name, got, want)
+		got := r.Inputs["chart"].StringValue()
+		dir := filepath.Dir(got)
+		if dir != cfg.Charts.LocalDir && dir != cfg.Charts.CacheDir {
+			t.Errorf("release %s: chart %q is neither in chartsDir nor in the repack cache", r.Name, got)
+		}
+		if !strings.HasPrefix(filepath.Base(got), chart.Name+"-"+pinned[r.Name]) || !strings.HasSuffix(got, ".tgz") {
+			t.Errorf("release %s: chart %q, want the %s-%s archive", r.Name, got, chart.Name, pinned[r.Name])
+		}
+		if _, err := os.Stat(got); err != nil {
+			t.Errorf("release %s: %v", r.Name, err)
 		}
 		if _, hasRepo := r.Inputs["repositoryOpts"]; hasRepo {
 			t.Errorf("release %s: a local chart must not name a repository", r.Name)
+		}
+	}
+	// A second run gives the same inputs: the repacked archive's path is stable, so a repeat up is a no-op.
+	again, _ := runLab(t, cfg)
+	for _, r := range releases {
+		other, _ := again.named("kubernetes:helm.sh/v3:Release", r.Name)
+		if !r.Inputs.DeepEquals(other.Inputs) {
+			t.Errorf("release %s: inputs differ between two runs of the same config", r.Name)
 		}
 	}
 }

@@ -2,6 +2,8 @@ package stacks
 
 import (
 	"encoding/base64"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -83,7 +85,7 @@ func testConfig(t *testing.T, overrides map[string]string) *Config {
 	t.Helper()
 	values := map[string]string{
 		KeyGrafanaAdminPassword: "s3cret-enough",
-		KeyChartsDir:            "/charts",
+		KeyChartsDir:            sharedCharts(t),
 		KeySLOGate:              SLOGateImage,
 	}
 	for k, v := range overrides {
@@ -97,6 +99,19 @@ func testConfig(t *testing.T, overrides map[string]string) *Config {
 		t.Fatalf("config: %v", err)
 	}
 	return cfg
+}
+
+// sharedCharts finds the offline chart archives: $CHARTS_DIR, or ../shared/charts beside the repository.
+func sharedCharts(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("CHARTS_DIR")
+	if dir == "" {
+		dir, _ = filepath.Abs("../../shared/charts")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "chaos-mesh-2.8.3.tgz")); err != nil {
+		t.Fatalf("chart archives not found in %s (set CHARTS_DIR): %v", dir, err)
+	}
+	return dir
 }
 
 // runLab runs the program on the mock engine and returns what it registered and exported.
