@@ -245,6 +245,20 @@ func TestOtelcolValidateMutations(t *testing.T) {
 			want: "metrics_expiry",
 		},
 		{
+			name: "invalid config of the chart's k8s_attributes processor",
+			mutate: func(cfg map[string]any) {
+				procs, _, _ := unstructured.NestedMap(cfg, "processors")
+				for _, id := range []string{"k8s_attributes", "k8sattributes"} {
+					if _, ok := procs[id]; ok {
+						_ = unstructured.SetNestedStringSlice(cfg, []string{"k8s.pod.name", "k8s.pod.shoe_size"}, "processors", id, "extract", "metadata")
+						return
+					}
+				}
+				t.Fatal("the rendered config has no k8s_attributes processor")
+			},
+			want: `"k8s.pod.shoe_size" is not a supported metadata field`,
+		},
+		{
 			name: "service extension that is not defined",
 			mutate: func(cfg map[string]any) {
 				_ = unstructured.SetNestedSlice(cfg, []any{"health_check", "pprof"}, "service", "extensions")
