@@ -158,10 +158,13 @@ func helmInstall(ctx context.Context, t *testing.T, c *Cluster, helm string) (ti
 			return 0, fmt.Errorf("chart %s*: found %v", ch[0], archives)
 		}
 		extra := []string{}
+		if ch[1] == "prometheus" { // the harness has no storage provisioner (README: storage decision)
+			extra = []string{"--set", "server.persistentVolume.enabled=false", "--set", "alertmanager.persistence.enabled=false"}
+		}
 		if ch[1] == "otel-collector" {
 			extra = []string{"--set", "mode=deployment", "--set", "image.repository=otel/opentelemetry-collector-contrib"}
 		}
-		if err := run(append([]string{"install", "bench-" + ch[1], archives[0], "-n", ch[2], "--create-namespace", "--wait", "--timeout", "10m"}, extra...)...); err != nil {
+		if err := run(append([]string{"install", "bench-" + ch[1], archives[0], "-n", ch[2], "--create-namespace", "--wait", "--timeout", "5m"}, extra...)...); err != nil {
 			return 0, err
 		}
 		installed = append(installed, ch[1]+"/"+ch[2])
