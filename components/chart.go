@@ -55,9 +55,13 @@ const ReleaseTimeoutSeconds = 600
 // chaos-mesh chart renders fresh certificates and a random `rollme` annotation on every render: a Chart
 // re-renders on every `pulumi up`, so even a no-op up replaced Secrets and restarted the controller. A Release
 // is diffed on its inputs (chart, version, values) and is left alone when they have not changed.
+//
+// Every release skips its chart's crds/: the lab declares the CRDs itself (see ChartCRDs), so that destroy
+// removes them.
 func newRelease(ctx *pulumi.Context, name string, src ChartSource, chart Chart, namespace pulumi.StringInput,
 	values map[string]any, opts ...pulumi.ResourceOption) (*helmv3.Release, error) {
 	args := &helmv3.ReleaseArgs{
+		SkipCrds:         pulumi.Bool(true),
 		Name:             pulumi.String(name),
 		Namespace:        namespace,
 		Values:           pulumi.ToMap(values),

@@ -127,3 +127,30 @@ func TestPackedArchivesKeepOnlyWhatHelmPackageKeeps(t *testing.T) {
 		t.Error("a missing archive must be an error")
 	}
 }
+
+func TestOnlyChaosMeshShipsCRDs(t *testing.T) {
+	charts := sharedCharts(t)
+	src := ChartSource{LocalDir: charts, CacheDir: t.TempDir()}
+	for _, c := range AllCharts {
+		archive, err := src.ChartArchive(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		yamlText, count, err := ChartCRDs(archive)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch c.Name {
+		case ChaosMeshChart.Name:
+			// Chaos Mesh 2.8.3's crds/: schedules, workflows, every chaos kind, status checks...
+			if count != 23 || !strings.Contains(yamlText, "name: schedules.chaos-mesh.org") || !strings.Contains(yamlText, "name: workflows.chaos-mesh.org") {
+				t.Errorf("chaos-mesh: %d CRDs", count)
+			}
+		default:
+			// Every release skips crds/, which is only right while no other chart ships any.
+			if count != 0 {
+				t.Errorf("%s ships %d CRDs: declare them like Chaos Mesh's, or releases would lose them", c.Name, count)
+			}
+		}
+	}
+}

@@ -58,7 +58,20 @@ func TestChartsArePinnedFromTheLocalDirectory(t *testing.T) {
 }
 
 func TestChartsArePinnedFromTheirRepositories(t *testing.T) {
-	rec, _ := runLab(t, testConfig(t, map[string]string{KeyChartsDir: ""}))
+	cfg := testConfig(t, map[string]string{KeyChartsDir: ""})
+	// The program reads Chaos Mesh's CRDs from the pinned archive, pulled once into the cache; seed the
+	// cache so that the test stays offline.
+	cfg.Charts.CacheDir = t.TempDir()
+	seed := filepath.Join(cfg.Charts.CacheDir, "pulled", "chaos-mesh-2.8.3.tgz")
+	raw, err := os.ReadFile(filepath.Join(sharedCharts(t), "chaos-mesh-2.8.3.tgz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Dir(seed), 0o755)
+	if err := os.WriteFile(seed, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := runLab(t, cfg)
 	for _, r := range rec.ofType("kubernetes:helm.sh/v3:Release") {
 		chart := releaseCharts[r.Name]
 		if got := r.Inputs["chart"].StringValue(); got != chart.Name {
@@ -245,5 +258,24 @@ func TestChaosObjectsDependOnChaosMesh(t *testing.T) {
 	}
 	if objects != 1 {
 		t.Fatalf("want exactly one chaos object, got %d", objects)
+	}
+}
+
+func TestChaosMeshCRDsAreDeclaredAndReleasesSkipThem(t *testing.T) {
+	rec, _ := runLab(t, testConfig(t, nil))
+	group, ok := rec.named("kubernetes:yaml/v2:ConfigGroup", "chaos-mesh-crds")
+	if !ok {
+		t.Fatal("Chaos Mesh's CRDs must be declared, so that destroy removes them")
+	}
+	if text := group.Inputs["yaml"].StringValue(); strings.Count(text, "kind: CustomResourceDefinition") != 23 {
+		t.Errorf("want the 23 CRDs of the chart")
+	}
+	for _, r := range rec.ofType("kubernetes:helm.sh/v3:Release") {
+		if !r.Inputs["skipCrds"].BoolValue() {
+			t.Errorf("release %s must skip its chart's crds/", r.Name)
+		}
+		if r.Name == "chaos-mesh" && !slices.ContainsFunc(r.Deps, func(d string) bool { return strings.HasSuffix(d, "::chaos-mesh-crds") }) {
+			t.Errorf("the chaos-mesh release must wait for its CRDs, deps %v", r.Deps)
+		}
 	}
 }

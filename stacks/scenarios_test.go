@@ -198,7 +198,7 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 
 func TestGoodConfigRunsThroughLab(t *testing.T) {
 	rec := &recorder{}
-	t.Setenv("PULUMI_CONFIG", `{"chaos-mesh-otel:grafanaAdminPassword":"long-enough","chaos-mesh-otel:sloGate":"off"}`)
+	t.Setenv("PULUMI_CONFIG", `{"chaos-mesh-otel:grafanaAdminPassword":"long-enough","chaos-mesh-otel:sloGate":"off","chaos-mesh-otel:chartsDir":"`+sharedCharts(t)+`"}`)
 	if err := pulumi.RunErr(Lab, pulumi.WithMocks("chaos-mesh-otel", "test", rec)); err != nil {
 		t.Fatal(err)
 	}
