@@ -38,7 +38,11 @@ func Lab(ctx *pulumi.Context) error {
 
 // Compose declares every part of the lab for a validated config and returns the stack outputs.
 func Compose(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
-	providerArgs := &kubernetes.ProviderArgs{}
+	providerArgs := &kubernetes.ProviderArgs{
+		// Update ConfigMaps in place instead of replacing them: Grafana and flagd watch theirs through a
+		// volume, and a replaced ConfigMap of the same name would vanish for a moment under them.
+		EnableConfigMapMutable: pulumi.BoolPtr(true),
+	}
 	if cfg.Kubeconfig != "" {
 		providerArgs.Kubeconfig = pulumi.StringPtr(cfg.Kubeconfig)
 	}

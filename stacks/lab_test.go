@@ -239,6 +239,10 @@ func TestEveryResourceUsesTheExplicitProvider(t *testing.T) {
 	if p["kubeconfig"].StringValue() != "/tmp/kubeconfig" || p["context"].StringValue() != "kind-lab" {
 		t.Errorf("provider inputs = %v", p)
 	}
+	// A flip changes the dashboards' and flags' ConfigMaps: they must be updated, not replaced.
+	if v, ok := p["enableConfigMapMutable"]; !ok || !(v.IsBool() && v.BoolValue() || v.IsString() && v.StringValue() == "true") {
+		t.Errorf("enableConfigMapMutable = %v, want true", p["enableConfigMapMutable"])
+	}
 }
 
 func TestChaosObjectsDependOnChaosMesh(t *testing.T) {
