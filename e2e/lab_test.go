@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/wiring"
 )
 
 // The preset the flip and halt steps enable (override with E2E_SCENARIO).
@@ -102,6 +103,29 @@ func TestLab(t *testing.T) {
 		if n, what := Changes(derefSummary(res.Summary.ResourceChanges)); n == 0 {
 			t.Fatalf("flip up reported no change (%s)", what)
 		}
+		// A flip creates the chaos object and updates the scenario dashboard in place; it replaces nothing.
+		if replaced := derefSummary(res.Summary.ResourceChanges)["replace"]; replaced != 0 {
+			t.Errorf("flip up replaced %d resource(s): %v", replaced, res.Summary.ResourceChanges)
+		}
+
+		// The wiring proof on the live cluster, with the scenario on: every address, scrape job, selector
+		// and metric producer resolves among the objects that the API server really holds.
+		live, err := wiring.FromCluster(ctx, c.Kubeconfig)
+		if err != nil {
+			t.Fatalf("reading the lab's objects: %v", err)
+		}
+		report := wiring.Check(live, wiring.Options{RequirePromtool: os.Getenv("CI") == "true"})
+		var findings strings.Builder
+		report.WriteFindings(&findings)
+		if len(report.Findings) != 0 {
+			t.Errorf("wiring findings on the live cluster:\n%s", findings.String())
+		}
+		if len(report.Blast) == 0 {
+			t.Errorf("the enabled scenario %s has no blast radius on the live cluster", scenario)
+		}
+		var blast strings.Builder
+		wiring.WriteBlastRadius(&blast, report.Blast)
+		t.Logf("live wiring: %d objects, 0 findings; blast radius:\n%s", len(live.Items), blast.String())
 
 		setScenarios(ctx, t, s, `{"`+scenario+`":{"enabled":false}}`)
 		if _, _, err := Up(ctx, t, s); err != nil {
