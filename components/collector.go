@@ -66,7 +66,10 @@ func CollectorConfig() map[string]any {
 	pipeline := func(receivers, processors, exporters []string) map[string]any {
 		return map[string]any{"receivers": toAny(receivers), "processors": toAny(processors), "exporters": toAny(exporters)}
 	}
-	common := []string{"memory_limiter", "batch"}
+	// memory_limiter first, so that it refuses data before any other processor holds it. The chart's
+	// kubernetesAttributes preset defines k8s_attributes and, because the pipelines already list it here,
+	// keeps this order instead of putting it first.
+	common := []string{"memory_limiter", "k8s_attributes", "batch"}
 	return map[string]any{
 		"receivers": map[string]any{
 			"otlp": map[string]any{"protocols": map[string]any{

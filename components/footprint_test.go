@@ -68,7 +68,11 @@ func TestCollectorPipelinesAreComplete(t *testing.T) {
 	service := cfg["service"].(map[string]any)
 	pipelines := service["pipelines"].(map[string]any)
 	connectors := cfg["connectors"].(map[string]any)
+	presetOn := CollectorValues()["presets"].(map[string]any)["kubernetesAttributes"].(map[string]any)["enabled"] == true
 	defined := func(section, name string) bool {
+		if section == "processors" && name == "k8s_attributes" {
+			return presetOn // the chart's kubernetesAttributes preset defines it
+		}
 		if m, ok := cfg[section].(map[string]any); ok {
 			if _, ok := m[name]; ok {
 				return true
@@ -97,6 +101,12 @@ func TestCollectorPipelinesAreComplete(t *testing.T) {
 	}
 	if !usedAs["spanmetrics"]["receivers"] || !usedAs["spanmetrics"]["exporters"] {
 		t.Error("spanmetrics must be exported to from traces and received by metrics")
+	}
+	for name, p := range pipelines {
+		processors := p.(map[string]any)["processors"].([]any)
+		if len(processors) == 0 || processors[0] != "memory_limiter" {
+			t.Errorf("pipeline %s: memory_limiter must come first, got %v", name, processors)
+		}
 	}
 	if !usedAs["otlp/jaeger"]["exporters"] || !usedAs["prometheus"]["exporters"] || !usedAs[LogsSink]["exporters"] {
 		t.Errorf("traces must reach Jaeger, metrics Prometheus, logs %s: %v", LogsSink, usedAs)

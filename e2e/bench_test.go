@@ -17,7 +17,10 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"sigs.k8s.io/yaml"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
 )
 
@@ -150,21 +153,73 @@ func helmInstall(ctx context.Context, t *testing.T, c *Cluster, helm string) (ti
 		}
 		return nil
 	}
+	// The same charts with the lab's own values (from the components' pure functions), and the demo
+	// archive packed as `helm package` packs it, so that helm's release record fits its Secret.
+	cfg, err := stacks.ParseConfig(func(key string) (string, bool) {
+		switch key {
+		case "grafanaAdminPassword":
+			return "bench-password", true
+		case "chartsDir":
+			return ChartsDir(), true
+		}
+		return "", false
+	})
+	if err != nil {
+		return 0, err
+	}
+	ruleFiles, err := slo.ServerFiles(cfg.SLOs)
+	if err != nil {
+		return 0, err
+	}
+	labValues := map[string]map[string]any{
+		"chaos-mesh":     components.ChaosMeshValues(&components.ChaosMeshArgs{Runtime: cfg.ChaosRuntime, SocketPath: cfg.ChaosSocketPath}),
+		"prometheus":     components.PrometheusValues(&components.PrometheusArgs{RuleFiles: ruleFiles}),
+		"grafana":        components.GrafanaValues(),
+		"jaeger":         components.JaegerValues(),
+		"otel-collector": components.CollectorValues(),
+		"otel-demo": components.OtelDemoValues(&components.OtelDemoArgs{
+			CollectorHost: "otel-collector.observability.svc", LoadGeneratorUsers: cfg.LoadGeneratorUsers,
+		}),
+	}
+	kubectl := func(args ...string) error {
+		out, err := exec.CommandContext(ctx, filepath.Join(c.Bin, "kubectl"), append(args, "--kubeconfig", c.Kubeconfig)...).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return nil
+	}
 	start := time.Now()
+	// What a helm script needs besides the charts, as the lab declares it: the namespaces, Grafana's admin
+	// Secret and dashboards ConfigMap, and flagd's overrides.
+	for _, step := range [][]string{
+		{"create", "namespace", ChaosNamespace}, {"create", "namespace", ObsNamespace}, {"create", "namespace", ShopNamespace},
+		{"-n", ObsNamespace, "create", "secret", "generic", "grafana-admin", "--from-literal=admin-user=admin", "--from-literal=admin-password=bench-password"},
+		{"-n", ObsNamespace, "create", "configmap", components.GrafanaDashboardsConfigMap},
+		{"-n", ShopNamespace, "create", "configmap", components.FlagOverridesConfigMap, "--from-literal=" + components.FlagOverridesKey + "=" + components.EmptyFlagOverrides},
+	} {
+		if err := kubectl(step...); err != nil {
+			return 0, err
+		}
+	}
 	var installed []string
 	for _, ch := range charts {
 		archives, _ := filepath.Glob(filepath.Join(ChartsDir(), ch[0]+"[0-9]*.tgz"))
 		if len(archives) != 1 {
 			return 0, fmt.Errorf("chart %s*: found %v", ch[0], archives)
 		}
-		extra := []string{}
-		if ch[1] == "prometheus" { // the harness has no storage provisioner (README: storage decision)
-			extra = []string{"--set", "server.persistentVolume.enabled=false", "--set", "alertmanager.persistence.enabled=false"}
+		archive, err := components.PackedArchive(archives[0], filepath.Join(c.Dir, "packed"))
+		if err != nil {
+			return 0, err
 		}
-		if ch[1] == "otel-collector" {
-			extra = []string{"--set", "mode=deployment", "--set", "image.repository=otel/opentelemetry-collector-contrib"}
+		valuesYAML, err := yaml.Marshal(labValues[ch[1]])
+		if err != nil {
+			return 0, err
 		}
-		if err := run(append([]string{"install", "bench-" + ch[1], archives[0], "-n", ch[2], "--create-namespace", "--wait", "--timeout", "5m"}, extra...)...); err != nil {
+		valuesFile := filepath.Join(c.Dir, ch[1]+"-values.yaml")
+		if err := os.WriteFile(valuesFile, valuesYAML, 0o644); err != nil {
+			return 0, err
+		}
+		if err := run("install", "bench-"+ch[1], archive, "-n", ch[2], "--wait", "--timeout", "5m", "-f", valuesFile); err != nil {
 			return 0, err
 		}
 		installed = append(installed, ch[1]+"/"+ch[2])
