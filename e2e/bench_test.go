@@ -127,7 +127,7 @@ func TestBench(t *testing.T) {
 		if err != nil {
 			row("helm CLI install of the charts", "failed: "+err.Error())
 		} else {
-			row("helm CLI install of the charts (defaults, --wait)", secs(d))
+			row("helm CLI install of the same charts and values (--wait)", secs(d))
 			row("full up / helm", fmt.Sprintf("%.2f", full.Seconds()/d.Seconds()))
 		}
 	}
