@@ -4,6 +4,7 @@ package components
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
@@ -46,6 +47,22 @@ type ChartSource struct {
 // Archive is the path of the chart's archive under LocalDir.
 func (s ChartSource) Archive(c Chart) string {
 	return filepath.Join(s.LocalDir, fmt.Sprintf("%s-%s.tgz", c.Name, c.Version))
+}
+
+// OfflineChartsDir finds the offline chart archives for tests and tools: $CHARTS_DIR, or shared/charts beside
+// the repository that holds dir (the folder with go.mod, walking up). Empty when neither is found.
+func OfflineChartsDir(dir string) string {
+	if d := os.Getenv("CHARTS_DIR"); d != "" {
+		return d
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return filepath.Join(filepath.Dir(d), "shared", "charts")
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
 }
 
 // ReleaseTimeoutSeconds bounds how long helm waits for a release's workloads to become ready.

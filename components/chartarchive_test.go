@@ -17,10 +17,8 @@ import (
 // sharedCharts finds the offline chart archives: $CHARTS_DIR, or ../shared/charts beside the repository.
 func sharedCharts(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("CHARTS_DIR")
-	if dir == "" {
-		dir, _ = filepath.Abs("../../shared/charts")
-	}
+	wd, _ := os.Getwd()
+	dir := OfflineChartsDir(wd)
 	if _, err := os.Stat(filepath.Join(dir, "chaos-mesh-2.8.3.tgz")); err != nil {
 		t.Fatalf("chart archives not found in %s (set CHARTS_DIR): %v", dir, err)
 	}

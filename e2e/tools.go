@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 )
 
 // The binaries that e2e/tools/build.sh puts into the cache's bin dir: those the cluster needs, and the engine.
@@ -56,11 +58,6 @@ func ToolsBin(names ...string) (string, error) {
 }
 
 // ChartsDir is $CHARTS_DIR or ../shared/charts beside the repository.
-func ChartsDir() string {
-	if d := os.Getenv("CHARTS_DIR"); d != "" {
-		return d
-	}
-	return filepath.Join(filepath.Dir(RepoRoot()), "shared", "charts")
-}
+func ChartsDir() string { return components.OfflineChartsDir(RepoRoot()) }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

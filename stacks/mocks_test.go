@@ -11,6 +11,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 )
 
 // recorded is one resource that the program registered, as the engine would have seen it.
@@ -104,10 +106,8 @@ func testConfig(t *testing.T, overrides map[string]string) *Config {
 // sharedCharts finds the offline chart archives: $CHARTS_DIR, or ../shared/charts beside the repository.
 func sharedCharts(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("CHARTS_DIR")
-	if dir == "" {
-		dir, _ = filepath.Abs("../../shared/charts")
-	}
+	wd, _ := os.Getwd()
+	dir := components.OfflineChartsDir(wd)
 	if _, err := os.Stat(filepath.Join(dir, "chaos-mesh-2.8.3.tgz")); err != nil {
 		t.Fatalf("chart archives not found in %s (set CHARTS_DIR): %v", dir, err)
 	}

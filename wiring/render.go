@@ -21,6 +21,8 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 )
 
 // KubeVersion is the Kubernetes version that charts are rendered for.
@@ -309,16 +311,4 @@ func isTestHook(h *release.Hook) bool {
 
 // DefaultChartsDir finds the chart archives: env CHARTS_DIR, else ../shared/charts relative to the
 // repository root (found by walking up from dir to go.mod).
-func DefaultChartsDir(dir string) string {
-	if d := os.Getenv("CHARTS_DIR"); d != "" {
-		return d
-	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(d, "..", "shared", "charts")
-		}
-		if filepath.Dir(d) == d {
-			return ""
-		}
-	}
-}
+func DefaultChartsDir(dir string) string { return components.OfflineChartsDir(dir) }
