@@ -6,7 +6,6 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	rbacv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/rbac/v1"
-	yamlv2 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/yaml/v2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -30,8 +29,6 @@ type ChaosMesh struct {
 	Namespace      pulumi.StringOutput `pulumi:"namespace"`
 	ReleaseStatus  pulumi.StringOutput `pulumi:"releaseStatus"`
 	DashboardToken pulumi.StringOutput `pulumi:"dashboardToken"`
-	// CRDCount is how many CustomResourceDefinitions the component declares.
-	CRDCount int
 }
 
 // Names of what the chart and the component create, which other parts address.
@@ -77,26 +74,12 @@ func NewChaosMesh(ctx *pulumi.Context, name string, args *ChaosMeshArgs, opts ..
 	if err := ctx.RegisterComponentResource("chaos-mesh-otel:chaos:ChaosMesh", name, c, opts...); err != nil {
 		return nil, err
 	}
-	archive, err := args.Charts.ChartArchive(ChaosMeshChart)
-	if err != nil {
-		return nil, err
-	}
-	crdYAML, crdCount, err := ChartCRDs(archive)
-	if err != nil {
-		return nil, err
-	}
-	crds, err := yamlv2.NewConfigGroup(ctx, "chaos-mesh-crds", &yamlv2.ConfigGroupArgs{
-		Yaml: pulumi.String(crdYAML),
-	}, pulumi.Parent(c))
-	if err != nil {
-		return nil, err
-	}
+	// The release owns the chart's CRDs (ChaosMeshChart.OwnsCRDs): one resource to diff instead of 23.
 	release, err := newRelease(ctx, "chaos-mesh", args.Charts, ChaosMeshChart, args.Namespace, ChaosMeshValues(args),
-		pulumi.Parent(c), pulumi.DependsOn([]pulumi.Resource{crds}))
+		pulumi.Parent(c))
 	if err != nil {
 		return nil, err
 	}
-	c.CRDCount = crdCount
 
 	// The dashboard operator: a ServiceAccount in the shop's namespace whose Role covers chaos objects and the
 	// pods they target there, and nothing else. Its long-lived token is what users paste into the dashboard.

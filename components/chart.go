@@ -23,11 +23,14 @@ type Chart struct {
 	Name    string
 	Version string
 	Repo    string
+	// OwnsCRDs marks a chart with crds/: its release is installed from a CRDOwningArchive, so that the
+	// release, not helm's install-only crds/ step, creates, upgrades and deletes them.
+	OwnsCRDs bool
 }
 
 // The pinned charts. Their archives, at exactly these versions, are in ../shared/charts for offline use.
 var (
-	ChaosMeshChart  = Chart{Name: "chaos-mesh", Version: "2.8.3", Repo: "https://charts.chaos-mesh.org"}
+	ChaosMeshChart  = Chart{Name: "chaos-mesh", Version: "2.8.3", Repo: "https://charts.chaos-mesh.org", OwnsCRDs: true}
 	OtelDemoChart   = Chart{Name: "opentelemetry-demo", Version: "0.41.0", Repo: "https://open-telemetry.github.io/opentelemetry-helm-charts"}
 	CollectorChart  = Chart{Name: "opentelemetry-collector", Version: "0.165.0", Repo: "https://open-telemetry.github.io/opentelemetry-helm-charts"}
 	PrometheusChart = Chart{Name: "prometheus", Version: "29.18.0", Repo: "https://prometheus-community.github.io/helm-charts"}
@@ -73,8 +76,8 @@ const ReleaseTimeoutSeconds = 600
 // re-renders on every `pulumi up`, so even a no-op up replaced Secrets and restarted the controller. A Release
 // is diffed on its inputs (chart, version, values) and is left alone when they have not changed.
 //
-// Every release skips its chart's crds/: the lab declares the CRDs itself (see ChartCRDs), so that destroy
-// removes them.
+// Every release skips its chart's crds/, which helm would install once and never delete; a chart that has
+// CRDs renders them as release objects instead (see CRDOwningArchive), so that destroy removes them.
 func newRelease(ctx *pulumi.Context, name string, src ChartSource, chart Chart, namespace pulumi.StringInput,
 	values map[string]any, opts ...pulumi.ResourceOption) (*helmv3.Release, error) {
 	args := &helmv3.ReleaseArgs{
@@ -87,13 +90,24 @@ func newRelease(ctx *pulumi.Context, name string, src ChartSource, chart Chart, 
 		CleanupOnFail:    pulumi.Bool(true),
 		DependencyUpdate: pulumi.Bool(false),
 	}
-	if src.LocalDir != "" {
+	switch {
+	case chart.OwnsCRDs:
+		// Local or pulled once from the chart's repository, then given its CRDs as templates.
+		archive, err := src.ChartArchive(chart)
+		if err == nil {
+			archive, err = CRDOwningArchive(archive, src.CacheDir)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("chart %s %s: %w", chart.Name, chart.Version, err)
+		}
+		args.Chart = pulumi.String(archive)
+	case src.LocalDir != "":
 		archive, err := PackedArchive(src.Archive(chart), src.CacheDir)
 		if err != nil {
 			return nil, fmt.Errorf("chart %s %s: %w", chart.Name, chart.Version, err)
 		}
 		args.Chart = pulumi.String(archive)
-	} else {
+	default:
 		args.Chart = pulumi.String(chart.Name)
 		args.Version = pulumi.String(chart.Version)
 		args.RepositoryOpts = &helmv3.RepositoryOptsArgs{Repo: pulumi.String(chart.Repo)}

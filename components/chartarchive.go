@@ -30,9 +30,35 @@ import (
 // written once under cacheDir, named by the source archive's digest so that the path, and with it the
 // release's inputs, stays the same from one `pulumi up` to the next.
 func PackedArchive(archive, cacheDir string) (string, error) {
+	return rewriteArchive(archive, cacheDir, "packed", "", nil)
+}
+
+// archiveEdit changes the entries of a chart archive (after .helmignore) before they are written again.
+// top is the chart's top directory inside the archive, for the names of new entries.
+type archiveEdit func(top string, entries []tarEntry) ([]tarEntry, error)
+
+// rewriteArchive writes, once, a copy of a chart archive that keeps what the chart's .helmignore keeps, then
+// applies edit. The copy's name holds tag and a digest of the source archive and of editKey (which must
+// change whenever edit's result would), so that its path, and with it the release's inputs, stays the same
+// from one `pulumi up` to the next; a later run finds it by that name without unpacking anything. When
+// nothing is left out and there is no edit, the archive itself is the answer, remembered by a marker file.
+func rewriteArchive(archive, cacheDir, tag, editKey string, edit archiveEdit) (string, error) {
 	raw, err := os.ReadFile(archive)
 	if err != nil {
 		return "", err
+	}
+	digest := sha256.Sum256(raw)
+	if edit != nil {
+		digest = sha256.Sum256(append(digest[:], []byte("\x00"+editKey)...))
+	}
+	name := strings.TrimSuffix(filepath.Base(archive), ".tgz")
+	out := filepath.Join(cacheDir, fmt.Sprintf("%s-%s-%s.tgz", name, tag, hex.EncodeToString(digest[:6])))
+	unchanged := out + ".unchanged"
+	if _, err := os.Stat(out); err == nil {
+		return out, nil
+	}
+	if _, err := os.Stat(unchanged); err == nil {
+		return archive, nil
 	}
 	entries, rules, err := readChartArchive(raw)
 	if err != nil {
@@ -44,17 +70,20 @@ func PackedArchive(archive, cacheDir string) (string, error) {
 			kept = append(kept, e)
 		}
 	}
-	if len(kept) == len(entries) {
-		return archive, nil
-	}
-	digest := sha256.Sum256(raw)
-	name := strings.TrimSuffix(filepath.Base(archive), ".tgz")
-	out := filepath.Join(cacheDir, fmt.Sprintf("%s-packed-%s.tgz", name, hex.EncodeToString(digest[:6])))
-	if _, err := os.Stat(out); err == nil {
-		return out, nil
-	}
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
 		return "", err
+	}
+	if len(kept) == len(entries) && edit == nil {
+		return archive, os.WriteFile(unchanged, nil, 0o644)
+	}
+	if edit != nil {
+		if len(kept) == 0 {
+			return "", fmt.Errorf("%s: empty archive", archive)
+		}
+		top, _, _ := strings.Cut(strings.TrimPrefix(kept[0].header.Name, "./"), "/")
+		if kept, err = edit(top, kept); err != nil {
+			return "", fmt.Errorf("%s: %w", archive, err)
+		}
 	}
 	var buf bytes.Buffer
 	gz := gzip.NewWriter(&buf)

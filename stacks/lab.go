@@ -2,6 +2,8 @@
 package stacks
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -109,9 +111,15 @@ func Compose(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Compact JSON: the ConfigMap is held three times in the stack's state (inputs, live object, and the
+	// provider's copy of the inputs) and travels whole through every preview, and indentation is 40% of it.
 	dashboardFiles := map[string]string{}
 	for _, b := range boards {
-		dashboardFiles[b.FileName()] = string(b.JSON)
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, b.JSON); err != nil {
+			return nil, fmt.Errorf("dashboard %s: %w", b.UID, err)
+		}
+		dashboardFiles[b.FileName()] = compact.String()
 	}
 	grafana, err := components.NewGrafana(ctx, "grafana", &components.GrafanaArgs{
 		Charts:        cfg.Charts,

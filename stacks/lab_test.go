@@ -59,8 +59,8 @@ func TestChartsArePinnedFromTheLocalDirectory(t *testing.T) {
 
 func TestChartsArePinnedFromTheirRepositories(t *testing.T) {
 	cfg := testConfig(t, map[string]string{KeyChartsDir: ""})
-	// The program reads Chaos Mesh's CRDs from the pinned archive, pulled once into the cache; seed the
-	// cache so that the test stays offline.
+	// Chaos Mesh is pulled once into the cache and installed from a copy that owns its CRDs; seed the cache
+	// so that the test stays offline.
 	cfg.Charts.CacheDir = t.TempDir()
 	seed := filepath.Join(cfg.Charts.CacheDir, "pulled", "chaos-mesh-2.8.3.tgz")
 	raw, err := os.ReadFile(filepath.Join(sharedCharts(t), "chaos-mesh-2.8.3.tgz"))
@@ -74,6 +74,13 @@ func TestChartsArePinnedFromTheirRepositories(t *testing.T) {
 	rec, _ := runLab(t, cfg)
 	for _, r := range rec.ofType("kubernetes:helm.sh/v3:Release") {
 		chart := releaseCharts[r.Name]
+		if chart.OwnsCRDs {
+			got := r.Inputs["chart"].StringValue()
+			if filepath.Dir(got) != cfg.Charts.CacheDir || !strings.HasPrefix(filepath.Base(got), chart.Name+"-"+chart.Version+"-crds-owned-") {
+				t.Errorf("release %s: chart %q, want the pulled archive's CRD-owning copy in the cache", r.Name, got)
+			}
+			continue
+		}
 		if got := r.Inputs["chart"].StringValue(); got != chart.Name {
 			t.Errorf("release %s: chart %q, want %q", r.Name, got, chart.Name)
 		}
@@ -265,21 +272,19 @@ func TestChaosObjectsDependOnChaosMesh(t *testing.T) {
 	}
 }
 
-func TestChaosMeshCRDsAreDeclaredAndReleasesSkipThem(t *testing.T) {
+func TestChaosMeshReleaseOwnsItsCRDs(t *testing.T) {
 	rec, _ := runLab(t, testConfig(t, nil))
-	group, ok := rec.named("kubernetes:yaml/v2:ConfigGroup", "chaos-mesh-crds")
-	if !ok {
-		t.Fatal("Chaos Mesh's CRDs must be declared, so that destroy removes them")
-	}
-	if text := group.Inputs["yaml"].StringValue(); strings.Count(text, "kind: CustomResourceDefinition") != 23 {
-		t.Errorf("want the 23 CRDs of the chart")
+	if groups := rec.ofType("kubernetes:yaml/v2:ConfigGroup"); len(groups) != 0 {
+		t.Errorf("the CRDs belong to the chaos-mesh release, not to %d separate resources", len(groups))
 	}
 	for _, r := range rec.ofType("kubernetes:helm.sh/v3:Release") {
+		// helm's crds/ step installs once and never deletes; no release may use it.
 		if !r.Inputs["skipCrds"].BoolValue() {
 			t.Errorf("release %s must skip its chart's crds/", r.Name)
 		}
-		if r.Name == "chaos-mesh" && !slices.ContainsFunc(r.Deps, func(d string) bool { return strings.HasSuffix(d, "::chaos-mesh-crds") }) {
-			t.Errorf("the chaos-mesh release must wait for its CRDs, deps %v", r.Deps)
+		chart := r.Inputs["chart"].StringValue()
+		if owned := strings.Contains(filepath.Base(chart), "-crds-owned-"); owned != releaseCharts[r.Name].OwnsCRDs {
+			t.Errorf("release %s: chart %s, want a CRD-owning archive exactly when the chart has CRDs", r.Name, chart)
 		}
 	}
 }

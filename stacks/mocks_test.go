@@ -83,7 +83,7 @@ func (r *recorder) named(token, name string) (recorded, bool) {
 }
 
 // testConfig is a valid config, with charts from a local directory, as the end-to-end tests use.
-func testConfig(t *testing.T, overrides map[string]string) *Config {
+func testConfig(t testing.TB, overrides map[string]string) *Config {
 	t.Helper()
 	values := map[string]string{
 		KeyGrafanaAdminPassword: "s3cret-enough",
@@ -104,7 +104,7 @@ func testConfig(t *testing.T, overrides map[string]string) *Config {
 }
 
 // sharedCharts finds the offline chart archives: $CHARTS_DIR, or ../shared/charts beside the repository.
-func sharedCharts(t *testing.T) string {
+func sharedCharts(t testing.TB) string {
 	t.Helper()
 	wd, _ := os.Getwd()
 	dir := components.OfflineChartsDir(wd)
@@ -115,7 +115,7 @@ func sharedCharts(t *testing.T) string {
 }
 
 // runLab runs the program on the mock engine and returns what it registered and exported.
-func runLab(t *testing.T, cfg *Config) (*recorder, map[string]internals.UnsafeAwaitOutputResult) {
+func runLab(t testing.TB, cfg *Config) (*recorder, map[string]internals.UnsafeAwaitOutputResult) {
 	t.Helper()
 	rec := &recorder{}
 	exports := map[string]internals.UnsafeAwaitOutputResult{}

@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"bytes"
 	"encoding/json"
 	"sort"
 	"strings"
@@ -164,6 +165,15 @@ func TestScenarioRowsFollowEnabledScenarios(t *testing.T) {
 	impact, ok := data["chaoslab-scenario-impact.json"].(string)
 	if !ok || !strings.Contains(impact, "frontend-catalog-latency") {
 		t.Errorf("the scenario impact dashboard must have a row for frontend-catalog-latency")
+	}
+	// Each file is the dashboard's JSON, compacted: the ConfigMap travels whole through every preview.
+	for name, text := range data {
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, []byte(text.(string))); err != nil {
+			t.Errorf("%s is not JSON: %v", name, err)
+		} else if compact.String() != text {
+			t.Errorf("%s is not compact JSON", name)
+		}
 	}
 }
 

@@ -244,7 +244,9 @@ func renderRelease(ctx context.Context, inputs map[string]any) ([]map[string]any
 	install.DryRun = true
 	install.ClientOnly = true
 	install.Replace = true
-	install.IncludeCRDs = true
+	// As the provider installs it: crds/ only without skipCrds (a chart that owns its CRDs renders them).
+	skipCRDs, _ := inputs["skipCrds"].(bool)
+	install.IncludeCRDs = !skipCRDs
 	install.KubeVersion = kv
 	install.ReleaseName = name
 	install.Namespace = namespace
