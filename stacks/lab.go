@@ -78,6 +78,55 @@ func Compose(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 		return nil, err
 	}
 
+	shop, err := components.NewOtelDemo(ctx, "shop", &components.OtelDemoArgs{
+		Charts:               cfg.Charts,
+		Namespace:            ns.Shop,
+		CollectorHost:        fmt.Sprintf("%s.%s.svc", components.CollectorService, components.ObservabilityNamespace),
+		LoadGeneratorUsers:   cfg.LoadGeneratorUsers,
+		LoadGeneratorBrowser: cfg.LoadGeneratorBrowser,
+		LLMComponents:        cfg.LLMComponents,
+		FlagOverrides:        string(cfg.Scenarios.FlagOverrides),
+	}, onCluster, afterNamespaces)
+	if err != nil {
+		return nil, err
+	}
+
+	chaosDeps := []pulumi.Resource{chaosMesh, shop}
+	var sloGateURL pulumi.StringOutput
+	if cfg.SLOGate != SLOGateOff {
+		workDir, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		rawSLOs, _ := ctx.GetConfig(ConfigNamespace + ":" + KeySLOs)
+		gate, err := components.NewSLOGate(ctx, "slo-gate", &components.SLOGateArgs{
+			Namespace:    ns.Observability,
+			Image:        cfg.SLOGateImage,
+			Build:        cfg.SLOGate == SLOGateBuild,
+			DockerHost:   cfg.DockerHost,
+			Registry:     cfg.SLOGateRegistry,
+			BuildContext: workDir,
+			SLOConfig:    rawSLOs,
+		}, onCluster, afterNamespaces)
+		if err != nil {
+			return nil, err
+		}
+		chaosDeps = append(chaosDeps, gate)
+		sloGateURL = gate.URL
+	}
+
+	// Chaos objects depend on Chaos Mesh (and on the shop they target): they are created after it and, on
+	// destroy or when switched off, deleted while its controller still runs to remove their finalizers.
+	chaos, err := components.NewChaosScenarios(ctx, "scenarios", &components.ChaosScenariosArgs{
+		Objects: cfg.Scenarios.Objects,
+	}, onCluster, pulumi.DependsOn(chaosDeps))
+	if err != nil {
+		return nil, err
+	}
+
+	// The observability parts come last: nothing above waits for them, and the engine works on what the
+	// program has declared while the program goes on, so the longest chain (the shop's overrides, then its
+	// release, then the chaos objects) starts first.
 	jaeger, err := components.NewJaeger(ctx, "jaeger", &components.JaegerArgs{
 		Charts: cfg.Charts, Namespace: ns.Observability,
 	}, onCluster, afterNamespaces)
@@ -127,52 +176,6 @@ func Compose(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 		AdminPassword: pulumi.ToSecret(pulumi.String(cfg.GrafanaAdminPassword)).(pulumi.StringOutput),
 		Dashboards:    dashboardFiles,
 	}, onCluster, afterNamespaces)
-	if err != nil {
-		return nil, err
-	}
-
-	shop, err := components.NewOtelDemo(ctx, "shop", &components.OtelDemoArgs{
-		Charts:               cfg.Charts,
-		Namespace:            ns.Shop,
-		CollectorHost:        fmt.Sprintf("%s.%s.svc", components.CollectorService, components.ObservabilityNamespace),
-		LoadGeneratorUsers:   cfg.LoadGeneratorUsers,
-		LoadGeneratorBrowser: cfg.LoadGeneratorBrowser,
-		LLMComponents:        cfg.LLMComponents,
-		FlagOverrides:        string(cfg.Scenarios.FlagOverrides),
-	}, onCluster, afterNamespaces)
-	if err != nil {
-		return nil, err
-	}
-
-	chaosDeps := []pulumi.Resource{chaosMesh, shop}
-	var sloGateURL pulumi.StringOutput
-	if cfg.SLOGate != SLOGateOff {
-		workDir, err := os.Getwd()
-		if err != nil {
-			return nil, err
-		}
-		rawSLOs, _ := ctx.GetConfig(ConfigNamespace + ":" + KeySLOs)
-		gate, err := components.NewSLOGate(ctx, "slo-gate", &components.SLOGateArgs{
-			Namespace:    ns.Observability,
-			Image:        cfg.SLOGateImage,
-			Build:        cfg.SLOGate == SLOGateBuild,
-			DockerHost:   cfg.DockerHost,
-			Registry:     cfg.SLOGateRegistry,
-			BuildContext: workDir,
-			SLOConfig:    rawSLOs,
-		}, onCluster, afterNamespaces)
-		if err != nil {
-			return nil, err
-		}
-		chaosDeps = append(chaosDeps, gate)
-		sloGateURL = gate.URL
-	}
-
-	// Chaos objects depend on Chaos Mesh (and on the shop they target): they are created after it and, on
-	// destroy or when switched off, deleted while its controller still runs to remove their finalizers.
-	chaos, err := components.NewChaosScenarios(ctx, "scenarios", &components.ChaosScenariosArgs{
-		Objects: cfg.Scenarios.Objects,
-	}, onCluster, pulumi.DependsOn(chaosDeps))
 	if err != nil {
 		return nil, err
 	}
