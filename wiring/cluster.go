@@ -3,6 +3,8 @@ package wiring
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -19,21 +21,26 @@ import (
 // LabNamespaces are the namespaces whose objects FromCluster reads.
 var LabNamespaces = []string{components.ShopNamespace, components.ChaosNamespace, components.ObservabilityNamespace}
 
-// namespacedKinds are the kinds that the checks read, per namespace. Chaos Mesh kinds that are absent
+// namespacedKinds are the kinds that the checks read, per namespace: the workloads and their Services and
+// ConfigMaps, Schedules and Workflows, and every chaos kind that the scenario check understands (a chaos
+// object can be a scenario of its own, outside a Schedule or Workflow). Chaos Mesh kinds that are absent
 // (CRDs not installed) are skipped.
-var namespacedKinds = []schema.GroupVersionResource{
-	{Version: "v1", Resource: "configmaps"},
-	{Version: "v1", Resource: "services"},
-	{Group: "apps", Version: "v1", Resource: "deployments"},
-	{Group: "apps", Version: "v1", Resource: "statefulsets"},
-	{Group: "apps", Version: "v1", Resource: "daemonsets"},
-	{Group: "chaos-mesh.org", Version: "v1alpha1", Resource: "schedules"},
-	{Group: "chaos-mesh.org", Version: "v1alpha1", Resource: "workflows"},
-	{Group: "chaos-mesh.org", Version: "v1alpha1", Resource: "podchaos"},
-	{Group: "chaos-mesh.org", Version: "v1alpha1", Resource: "networkchaos"},
-	{Group: "chaos-mesh.org", Version: "v1alpha1", Resource: "httpchaos"},
-	{Group: "chaos-mesh.org", Version: "v1alpha1", Resource: "stresschaos"},
-}
+var namespacedKinds = func() []schema.GroupVersionResource {
+	out := []schema.GroupVersionResource{
+		{Version: "v1", Resource: "configmaps"},
+		{Version: "v1", Resource: "services"},
+		{Group: "apps", Version: "v1", Resource: "deployments"},
+		{Group: "apps", Version: "v1", Resource: "statefulsets"},
+		{Group: "apps", Version: "v1", Resource: "daemonsets"},
+		{Group: "chaos-mesh.org", Version: "v1alpha1", Resource: "schedules"},
+		{Group: "chaos-mesh.org", Version: "v1alpha1", Resource: "workflows"},
+	}
+	// Chaos Mesh's resource names are its kinds in lower case (podchaos, iochaos, ...).
+	for _, kind := range slices.Sorted(maps.Values(chaosSpecKinds)) {
+		out = append(out, schema.GroupVersionResource{Group: "chaos-mesh.org", Version: "v1alpha1", Resource: strings.ToLower(kind)})
+	}
+	return out
+}()
 
 // FromCluster reads the lab's objects from a live cluster, so that Check runs on what `pulumi up`
 // really created: the lab's Namespaces and the cluster's Nodes, and in each lab namespace its ConfigMaps,

@@ -15,21 +15,26 @@ import (
 func TestFromClusterFake(t *testing.T) {
 	rendered := lab(t).DeepCopy()
 	listKinds := map[schema.GroupVersionResource]string{}
-	var objects []runtime.Object
-	for _, u := range rendered.Items {
-		objects = append(objects, u)
-	}
+	resources := map[string]schema.GroupVersionResource{} // kind -> resource
 	for _, gvr := range append(namespacedKinds,
 		schema.GroupVersionResource{Version: "v1", Resource: "namespaces"},
 		schema.GroupVersionResource{Version: "v1", Resource: "nodes"}) {
-		kind := map[string]string{
+		kinds := map[string]string{
 			"configmaps": "ConfigMap", "services": "Service", "deployments": "Deployment", "statefulsets": "StatefulSet",
-			"daemonsets": "DaemonSet", "schedules": "Schedule", "workflows": "Workflow", "podchaos": "PodChaos",
-			"networkchaos": "NetworkChaos", "httpchaos": "HTTPChaos", "stresschaos": "StressChaos",
+			"daemonsets": "DaemonSet", "schedules": "Schedule", "workflows": "Workflow",
 			"namespaces": "Namespace", "nodes": "Node",
-		}[gvr.Resource]
+		}
+		for _, k := range chaosSpecKinds {
+			kinds[strings.ToLower(k)] = k
+		}
+		kind, ok := kinds[gvr.Resource]
+		if !ok {
+			t.Fatalf("no kind for %s", gvr.Resource)
+		}
 		listKinds[gvr] = kind + "List"
+		resources[kind] = gvr
 	}
+	objects := rendered.Items
 	node := &Objects{}
 	_ = node.Add(map[string]any{"apiVersion": "v1", "kind": "Node", "metadata": map[string]any{"name": "kwok-node-0"}})
 	spawned := &Objects{}
@@ -37,9 +42,27 @@ func TestFromClusterFake(t *testing.T) {
 		"metadata": map[string]any{"name": "checkout-pod-kill-x", "namespace": "otel-demo",
 			"ownerReferences": []any{map[string]any{"apiVersion": "chaos-mesh.org/v1alpha1", "kind": "Schedule", "name": "checkout-pod-kill", "uid": "u"}}},
 		"spec": map[string]any{"action": "pod-kill", "mode": "one", "selector": map[string]any{"labelSelectors": map[string]any{"app": "nothing"}}}})
-	objects = append(objects, node.Items[0], spawned.Items[0])
+	// A chaos object that is a scenario of its own (no owner), of a kind outside Schedules' usual PodChaos:
+	// the live path must read it, and it adds one row to the blast radius.
+	standalone := &Objects{}
+	_ = standalone.Add(map[string]any{"apiVersion": "chaos-mesh.org/v1alpha1", "kind": "IOChaos",
+		"metadata": map[string]any{"name": "standalone-io", "namespace": "otel-demo"},
+		"spec": map[string]any{"action": "latency", "mode": "one", "delay": "10ms", "volumePath": "/tmp",
+			"selector": map[string]any{"namespaces": []any{"otel-demo"}, "labelSelectors": map[string]any{"app.kubernetes.io/name": "checkout"}}}})
+	objects = append(objects, node.Items[0], spawned.Items[0], standalone.Items[0])
 
-	client := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds, objects...)
+	// Objects go in under Chaos Mesh's real resource names (podchaos, iochaos): the fake's own guess from
+	// the kind would be a plural (iochaoses) that no client lists.
+	client := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds)
+	for _, u := range objects {
+		gvr, ok := resources[u.GetKind()]
+		if !ok {
+			continue // kinds that FromCluster does not read
+		}
+		if err := client.Tracker().Create(gvr, u, u.GetNamespace()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	live, err := fromClient(context.Background(), client)
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +79,16 @@ func TestFromClusterFake(t *testing.T) {
 			t.Errorf("with nodes listed, the cAdvisor note must not appear: %s", n)
 		}
 	}
-	if len(r.Blast) != len(CheckScenariosOf(rendered).Blast) {
-		t.Errorf("live blast radius has %d rows, rendered %d", len(r.Blast), len(CheckScenariosOf(rendered).Blast))
+	if want := len(CheckScenariosOf(rendered).Blast) + 1; len(r.Blast) != want {
+		t.Errorf("live blast radius has %d rows, want the rendered %d plus the standalone IOChaos", len(r.Blast), want-1)
+	}
+	found := false
+	for _, b := range r.Blast {
+		if strings.Contains(b.Object, "standalone-io") {
+			found = b.Pods > 0
+		}
+	}
+	if !found {
+		t.Errorf("the standalone IOChaos must be in the blast radius with the pods it selects: %+v", r.Blast)
 	}
 }
