@@ -8,11 +8,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -67,8 +71,17 @@ func StartCluster(tb testing.TB, bin string) *Cluster {
 		Bin:        bin,
 		workdir:    filepath.Join(dir, "kwok"),
 	}
+	untrack := untilCleanup(func() {
+		if err := c.stop(func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+		if os.Getenv("E2E_KEEP_DIR") == "" {
+			_ = os.RemoveAll(dir)
+		}
+	})
 	tb.Cleanup(func() {
 		c.Stop(tb)
+		untrack()
 		if os.Getenv("E2E_KEEP_DIR") == "" {
 			_ = os.RemoveAll(dir)
 		} else {
@@ -217,13 +230,19 @@ func (c *Cluster) addNode(ctx context.Context) error {
 // Stop deletes the cluster with kwokctl, then kills by pid whatever process of it is still alive: the pids
 // kwokctl recorded, and any process whose command line names this cluster's private temp dir.
 func (c *Cluster) Stop(tb testing.TB) {
+	if err := c.stop(tb.Logf); err != nil {
+		tb.Error(err)
+	}
+}
+
+func (c *Cluster) stop(logf func(string, ...any)) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if out, err := c.kwokctl(ctx, "delete", "cluster"); err != nil {
-		tb.Logf("kwokctl delete cluster: %v\n%s", err, out)
+		logf("kwokctl delete cluster: %v\n%s", err, out)
 	}
 	for _, pid := range c.leftoverPIDs() {
-		tb.Logf("killing leftover process %d", pid)
+		logf("killing leftover process %d", pid)
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
 	deadline := time.Now().Add(10 * time.Second)
@@ -231,7 +250,48 @@ func (c *Cluster) Stop(tb testing.TB) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	if left := c.leftoverPIDs(); len(left) > 0 {
-		tb.Errorf("processes of cluster %s survived teardown: %v", c.Name, left)
+		return fmt.Errorf("processes of cluster %s survived teardown: %v", c.Name, left)
+	}
+	return nil
+}
+
+// The test framework runs cleanups after a failure or a panic, but a Ctrl-C or a kill of the test binary
+// ends it at once, and the control plane's processes (kwokctl starts them detached) would outlive it. So
+// what must not outlive a run registers here, and the first SIGINT, SIGTERM or SIGHUP runs it all (newest
+// first, as cleanups run) before exiting.
+var (
+	onInterrupt   = map[int]func(){}
+	onInterruptID int
+	onInterruptMu sync.Mutex
+	onSignalOnce  sync.Once
+)
+
+// untilCleanup runs stop if the test binary is interrupted before the returned func is called.
+func untilCleanup(stop func()) (done func()) {
+	onSignalOnce.Do(func() {
+		signals := make(chan os.Signal, 1)
+		signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+		go func() {
+			sig := <-signals
+			fmt.Fprintf(os.Stderr, "e2e: %v: tearing down\n", sig)
+			onInterruptMu.Lock()
+			ids := slices.Sorted(maps.Keys(onInterrupt))
+			slices.Reverse(ids)
+			for _, id := range ids {
+				onInterrupt[id]()
+			}
+			os.Exit(2)
+		}()
+	})
+	onInterruptMu.Lock()
+	defer onInterruptMu.Unlock()
+	onInterruptID++
+	id := onInterruptID
+	onInterrupt[id] = stop
+	return func() {
+		onInterruptMu.Lock()
+		delete(onInterrupt, id)
+		onInterruptMu.Unlock()
 	}
 }
 

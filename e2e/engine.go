@@ -38,7 +38,8 @@ func NewEngine(tb testing.TB, bin string) *Engine {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { _ = os.RemoveAll(dir) })
+	done := untilCleanup(func() { _ = os.RemoveAll(dir) })
+	tb.Cleanup(func() { _ = os.RemoveAll(dir); done() })
 	for _, d := range []string{"backend", "home"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			tb.Fatal(err)
