@@ -25,15 +25,21 @@ func sharedCharts(t *testing.T) string {
 	return dir
 }
 
-// releaseRecordSize is the size of the Secret data in which Helm would store a release of the chart:
-// the release as JSON, gzipped, then base64-encoded.
+// releaseRecordSize is the size of the Secret data in which Helm would store a release of the chart.
 func releaseRecordSize(t *testing.T, archive string) int {
 	t.Helper()
 	c, err := loader.Load(archive)
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := json.Marshal(&release.Release{Name: "otel-demo", Chart: c})
+	return encodedReleaseSize(t, &release.Release{Name: "otel-demo", Chart: c})
+}
+
+// encodedReleaseSize is the size of a release as Helm's Secret driver stores it: JSON, gzipped, then
+// base64-encoded.
+func encodedReleaseSize(t *testing.T, rel *release.Release) int {
+	t.Helper()
+	raw, err := json.Marshal(rel)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,6 @@
 package components
 
 import (
-	"bytes"
-	"compress/gzip"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"io"
 	"reflect"
@@ -127,15 +123,7 @@ func TestCRDOwningArchiveRendersTheChartsCRDsAsReleaseObjects(t *testing.T) {
 	}
 
 	// Helm keeps the release (chart, values and the now larger manifest) in one Secret of at most 1 MiB.
-	raw, err := json.Marshal(rel)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	w := gzip.NewWriter(&buf)
-	w.Write(raw)
-	w.Close()
-	size := len(base64.StdEncoding.EncodeToString(buf.Bytes()))
+	size := encodedReleaseSize(t, rel)
 	t.Logf("release record: %d bytes", size)
 	if size > (1<<20)*3/4 {
 		t.Errorf("the release record is %d bytes; it must stay well under Helm's 1 MiB Secret", size)
