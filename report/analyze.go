@@ -83,12 +83,7 @@ type Impact struct {
 
 // WindowReport is one judged window.
 type WindowReport struct {
-	Scenario        string      `json:"scenario"`
-	Start           time.Time   `json:"start"`
-	End             time.Time   `json:"end"`
-	Target          string      `json:"target,omitempty"`
-	Source          string      `json:"source,omitempty"`
-	Ongoing         bool        `json:"ongoing,omitempty"`
+	Window                      // the window judged; its fields appear inline in the JSON
 	Verdict         string      `json:"verdict"`
 	RecoverySeconds *float64    `json:"recoverySeconds"` // null if it never recovered (or could not be observed)
 	Score           *float64    `json:"score"`           // null when the verdict is unknown
@@ -236,7 +231,7 @@ func RestartsQuery(ns, deployment, rng string) string {
 // AnalyzeWindow judges one window.
 func (a *Analyzer) AnalyzeWindow(ctx context.Context, w Window) (WindowReport, error) {
 	st := a.Settings
-	wr := WindowReport{Scenario: w.Scenario, Start: w.Start, End: w.End, Target: w.Target, Source: w.Source, Ongoing: w.Ongoing}
+	wr := WindowReport{Window: w}
 	if wr.Target == "" {
 		wr.Target = st.Target
 	}

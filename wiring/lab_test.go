@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
 )
 
@@ -35,7 +36,7 @@ func lab(t *testing.T) *Objects {
 	t.Helper()
 	labOnce.Do(func() {
 		wd, _ := os.Getwd()
-		dir := DefaultChartsDir(wd)
+		dir := components.OfflineChartsDir(wd)
 		if _, err := os.Stat(filepath.Join(dir, "chaos-mesh-2.8.3.tgz")); err != nil {
 			labErr = err
 			return

@@ -21,8 +21,6 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
-
-	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 )
 
 // KubeVersion is the Kubernetes version that charts are rendered for.
@@ -310,7 +308,3 @@ func isTestHook(h *release.Hook) bool {
 	}
 	return false
 }
-
-// DefaultChartsDir finds the chart archives: env CHARTS_DIR, else ../shared/charts relative to the
-// repository root (found by walking up from dir to go.mod).
-func DefaultChartsDir(dir string) string { return components.OfflineChartsDir(dir) }

@@ -13,6 +13,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/wiring"
 )
@@ -37,7 +38,7 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	wd, _ := os.Getwd()
-	chartsDir := fs.String("charts-dir", wiring.DefaultChartsDir(wd), "directory of chart archives <name>-<version>.tgz (default: $CHARTS_DIR, else ../shared/charts beside the repository)")
+	chartsDir := fs.String("charts-dir", components.OfflineChartsDir(wd), "directory of chart archives <name>-<version>.tgz (default: $CHARTS_DIR, else ../shared/charts beside the repository)")
 	kubeconfig := fs.String("kubeconfig", "", "check the objects of a live cluster (kubeconfig path) instead of rendering FILE")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: chaoslab plan [--charts-dir DIR] Pulumi.<stack>.yaml")

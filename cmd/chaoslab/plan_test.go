@@ -10,6 +10,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/wiring"
 )
@@ -17,7 +18,7 @@ import (
 func chartsDir(t *testing.T) string {
 	t.Helper()
 	wd, _ := os.Getwd()
-	dir := wiring.DefaultChartsDir(wd)
+	dir := components.OfflineChartsDir(wd)
 	if _, err := os.Stat(filepath.Join(dir, "opentelemetry-demo-0.41.0.tgz")); err != nil {
 		t.Skipf("chart archives not found in %q (set CHARTS_DIR): %v", dir, err)
 	}
