@@ -3,8 +3,10 @@
 # time (the machine has 2 cores shared with other builds), skipping every binary that is already cached.
 #
 #   e2e/tools/build.sh [tool...]     tools: kwok etcd kube provider pulumi, and the optional kubectl and helm
-#                                    (default: kwok etcd kube provider pulumi)
+#                                    (default: kwok etcd kube provider pulumi chaos-controller)
 #   e2e/tools/build.sh otelcol-validate  optional: the collector config validator (wiring tests, OTELCOL_VALIDATE)
+#   e2e/tools/build.sh chaos-controller  Chaos Mesh's controller manager, run out of cluster by the e2e harness
+#                                    (part of the default set)
 #   e2e/tools/build.sh --print-bin   prints the bin dir of the current key and exits
 #
 # Environment: CHAOSLAB_TOOLS_CACHE (default $HOME/.cache/chaos-mesh-otel/tools), E2E_BUILD_NICE (default 10).
@@ -23,6 +25,9 @@ HELM_VERSION=v3.19.0
 # The collector release of tools/otelcol-validate/go.mod (bump both). It names the binary, not the key, so
 # that a bump rebuilds the validator alone.
 OTELCOL_VERSION=v0.165.0
+# Chaos Mesh's controller: the module proxy serves only master of 2026-09-02, whose controller, config and CRDs
+# are byte-identical to v2.8.3 (the lab's chart). Like the validator, it names the binary, not the key.
+CHAOS_MESH_VERSION=v0.9.1-0.20260902003049-47411975a8cb
 
 cache_root="${CHAOSLAB_TOOLS_CACHE:-$HOME/.cache/chaos-mesh-otel/tools}"
 
@@ -128,14 +133,21 @@ build_otelcol_validate() {
 	ln -sfn "otelcol-validate-$OTELCOL_VERSION" "$bin/otelcol-validate"
 }
 
+build_chaos_controller() {
+	local name="chaos-controller-manager-${CHAOS_MESH_VERSION##*-}"
+	build "$name" chaos-mesh github.com/chaos-mesh/chaos-mesh/cmd/chaos-controller-manager
+	ln -sfn "$name" "$bin/chaos-controller-manager"
+}
+
 tools=("$@")
 if [[ ${#tools[@]} -eq 0 ]]; then
-	tools=(kwok etcd kube provider pulumi)
+	tools=(kwok etcd kube provider pulumi chaos-controller)
 fi
 for t in "${tools[@]}"; do
 	case "$t" in
 	kwok | etcd | kube | kubectl | provider | pulumi | helm) "build_$t" ;;
 	otelcol-validate) build_otelcol_validate ;;
+	chaos-controller) build_chaos_controller ;;
 	*)
 		echo "unknown tool: $t" >&2
 		exit 2
