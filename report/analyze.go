@@ -200,12 +200,6 @@ func (a *Analyzer) Ping(ctx context.Context) error {
 	return err
 }
 
-// P95Query is the 95th percentile of a service's server spans over the range, in ms.
-func P95Query(service, rng string) string {
-	return fmt.Sprintf(`histogram_quantile(0.95, sum by (le) (rate(%s{service_name=%q, span_kind=%q}[%s])))`,
-		slo.DurationBucket, service, slo.ServerSpanKind, rng)
-}
-
 // ErrorRatioQuery is the share of a service's server spans that ended in error over the range.
 func ErrorRatioQuery(service, rng string) string {
 	return slo.SLO{Service: service, Kind: slo.Availability}.ErrorRatioQuery(rng)
@@ -395,10 +389,10 @@ func (a *Analyzer) impact(ctx context.Context, wr *WindowReport, w Window, durin
 	}
 	im := Impact{Service: svc}
 	var err error
-	if im.P95BaselineMs, _, err = a.instant(ctx, P95Query(svc, promRange(st.Baseline)), w.Start); err != nil {
+	if im.P95BaselineMs, _, err = a.instant(ctx, slo.P95Query(svc, promRange(st.Baseline)), w.Start); err != nil {
 		return err
 	}
-	if im.P95DuringMs, _, err = a.instant(ctx, P95Query(svc, promRange(during)), w.End); err != nil {
+	if im.P95DuringMs, _, err = a.instant(ctx, slo.P95Query(svc, promRange(during)), w.End); err != nil {
 		return err
 	}
 	im.DeltaP95Ms = delta(im.P95DuringMs, im.P95BaselineMs)

@@ -13,6 +13,8 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
 )
 
 // Curve is one named line of a chart.
@@ -49,7 +51,7 @@ func (a *Analyzer) Charts(ctx context.Context, ws []Window, from, to time.Time) 
 	p95 := Chart{File: "p95.png", Title: "Latency p95 of server spans (rate over " + rw + ")", YLabel: "ms", Scale: 1}
 	errs := Chart{File: "error-ratio.png", Title: "Error ratio of server spans (rate over " + rw + ")", YLabel: "%", Scale: 100}
 	for _, svc := range sortedServices(a.SLOs, targets...) {
-		pts, err := a.series(ctx, P95Query(svc, rw), from, to, step)
+		pts, err := a.series(ctx, slo.P95Query(svc, rw), from, to, step)
 		if err != nil {
 			return nil, err
 		}
