@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"math"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"gonum.org/v1/plot"
@@ -40,12 +41,9 @@ func (a *Analyzer) Charts(ctx context.Context, ws []Window, from, to time.Time) 
 	}
 	var targets []string
 	for _, w := range ws {
-		if w.Target != "" {
-			targets = append(targets, w.Target)
+		if t, _ := a.targetOf(w); t != "" {
+			targets = append(targets, t)
 		}
-	}
-	if st.Target != "" {
-		targets = append(targets, st.Target)
 	}
 	rw := promRange(st.RateWindow)
 	p95 := Chart{File: "p95.png", Title: "Latency p95 of server spans (rate over " + rw + ")", YLabel: "ms", Scale: 1}
@@ -159,3 +157,23 @@ func (c Chart) Render(dir string, ws []Window, from, to time.Time) (string, erro
 }
 
 func unix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+
+// sortedServices are the SLOs' services and the extra ones, once each, sorted.
+func sortedServices(slos []slo.SLO, extra ...string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range slos {
+		if !seen[s.Service] {
+			seen[s.Service] = true
+			out = append(out, s.Service)
+		}
+	}
+	for _, s := range extra {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
