@@ -12,11 +12,11 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/stat"
 )
 
-// server selects the server spans of the services picked in the dashboard's service variable.
+// serverSpans selects the server spans of the services picked in the dashboard's service variable.
 const serverSpans = `service_name=~"$service", span_kind="` + slo.ServerSpanKind + `"`
 
-// redQueries are the RED queries over spanmetrics for a label selector of server spans, grouped by the
-// given labels.
+// rateQuery and errorRatioQuery are the R and E of the RED queries over spanmetrics, for a label selector of
+// server spans, grouped by the given labels; the D is slo.QuantileQuery.
 func rateQuery(selector, by string) string {
 	return fmt.Sprintf(`sum by (%s) (rate(%s{%s}[$__rate_interval]))`, by, slo.CallsMetric, selector)
 }
