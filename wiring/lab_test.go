@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/testtool"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
 )
 
@@ -97,7 +98,8 @@ func TestRenderDump(t *testing.T) {
 // TestLabWiring runs every check on the rendered lab with all presets on: it must have no findings.
 func TestLabWiring(t *testing.T) {
 	objs := lab(t)
-	r := Check(objs, Options{RequirePromtool: os.Getenv("CI") == "true"})
+	promtool, _ := testtool.Want(t, testtool.Promtool, "promtool check config of the rendered Prometheus config")
+	r := Check(objs, Options{Promtool: promtool, RequirePromtool: os.Getenv("CI") == "true"})
 	var b strings.Builder
 	WriteBlastRadius(&b, r.Blast)
 	r.WriteFindings(&b)
