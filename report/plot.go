@@ -110,6 +110,23 @@ func (c Chart) Render(dir string, ws []Window, from, to time.Time) (string, erro
 		poly.LineStyle.Width = 0
 		p.Add(poly)
 	}
+	drawn, err := c.addCurves(p)
+	if err != nil {
+		return "", err
+	}
+	if drawn == 0 {
+		p.Title.Text += " — no data"
+	}
+	if err := p.Save(9*vg.Inch, 3.5*vg.Inch, filepath.Join(dir, c.File)); err != nil {
+		return "", fmt.Errorf("plot %s: %w", c.File, err)
+	}
+	return c.File, nil
+}
+
+func unix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+
+// addCurves draws each curve as lines broken where samples are missing, and returns how many were drawn.
+func (c Chart) addCurves(p *plot.Plot) (int, error) {
 	drawn := 0
 	for i, cv := range c.Curves {
 		style := draw.LineStyle{Color: plotutil.Color(i), Width: vg.Points(1.5)}
@@ -137,26 +154,18 @@ func (c Chart) Render(dir string, ws []Window, from, to time.Time) (string, erro
 			v := pt.V * c.Scale
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				if err := flush(); err != nil {
-					return "", err
+					return drawn, err
 				}
 				continue
 			}
 			seg = append(seg, plotter.XY{X: unix(pt.T), Y: v})
 		}
 		if err := flush(); err != nil {
-			return "", err
+			return drawn, err
 		}
 	}
-	if drawn == 0 {
-		p.Title.Text += " — no data"
-	}
-	if err := p.Save(9*vg.Inch, 3.5*vg.Inch, filepath.Join(dir, c.File)); err != nil {
-		return "", fmt.Errorf("plot %s: %w", c.File, err)
-	}
-	return c.File, nil
+	return drawn, nil
 }
-
-func unix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 
 // sortedServices are the SLOs' services and the extra ones, once each, sorted.
 func sortedServices(slos []slo.SLO, extra ...string) []string {
