@@ -147,7 +147,7 @@ func plural(n int, one, many string) string {
 func (s *summary) report() {
 	for _, tool := range s.toolOrder {
 		ts := s.byTool[tool]
-		fmt.Fprintf(s.out, "skipped: %s %s (%s), then run make test again:\n", plural(len(ts.checks), "check needs", "checks need"), tool, ts.install)
+		fmt.Fprintf(s.out, "skipped: %s %s; to run them: %s\n", plural(len(ts.checks), "check needs", "checks need"), tool, ts.install)
 		for _, c := range ts.checks {
 			fmt.Fprintf(s.out, "    %s\n", c)
 		}

@@ -52,7 +52,7 @@ func TestSkipsAreListedAndDoNotFail(t *testing.T) {
 	got := b.String()
 	for _, want := range []string{
 		"ok  \texample.com/lab/slo\t0.1s\n",
-		"skipped: 2 checks need promtool (apt-get install -y prometheus), then run make test again:\n    slo TestRules\n    wiring TestLab: promtool check config of the rendered config\n",
+		"skipped: 2 checks need promtool; to run them: apt-get install -y prometheus, then make test\n    slo TestRules\n    wiring TestLab: promtool check config of the rendered config\n",
 		"skipped: 1 other test:\n    cmd/x TestCharts: chart archives not found in \"/nowhere\"\n",
 	} {
 		if !strings.Contains(got, want) {

@@ -17,7 +17,7 @@ type Tool struct {
 	Name string
 	// Env, when set in the environment, is the program's path; otherwise it is looked up in PATH.
 	Env string
-	// Install says how to get it.
+	// Install says how to get it and run what needs it (no ": " in it: it is a field of Message).
 	Install string
 	// EnvOnly tools are never looked up in PATH: they are built for the tests, and only Env finds them.
 	EnvOnly bool
@@ -27,11 +27,11 @@ type Tool struct {
 
 // The tools that the unit tests use.
 var (
-	Promtool = Tool{Name: "promtool", Env: "PROMTOOL", Install: "apt-get install -y prometheus"}
+	Promtool = Tool{Name: "promtool", Env: "PROMTOOL", Install: "apt-get install -y prometheus, then make test"}
 	// Prometheus is a real server that PromQL tests scrape a synthetic exporter with.
-	Prometheus = Tool{Name: "prometheus", Env: "PROMETHEUS_BIN", Install: "apt-get install -y prometheus"}
+	Prometheus = Tool{Name: "prometheus", Env: "PROMETHEUS_BIN", Install: "apt-get install -y prometheus, then make test"}
 	// OtelcolValidate is a collector built with exactly the lab's components, which loads the rendered config.
-	OtelcolValidate = Tool{Name: "otelcol-validate", Env: "OTELCOL_VALIDATE", Install: "make e2e-otelcol-validate",
+	OtelcolValidate = Tool{Name: "otelcol-validate", Env: "OTELCOL_VALIDATE", Install: "make e2e-otelcol-validate (builds it and runs them)",
 		EnvOnly: true, RequiredWith: "E2E_TOOLS_BIN"}
 )
 
