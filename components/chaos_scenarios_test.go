@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
 )
 
 type scenarioMocks struct {
@@ -38,7 +39,7 @@ type fakeChaosMesh struct{ pulumi.ResourceState }
 
 func runScenarios(t *testing.T, raw string, halt bool) (*scenarioMocks, []string) {
 	t.Helper()
-	opts := scenarios.StackOptions(halt, false, nil)
+	opts := scenarios.StackOptions(halt, false, slo.Names(slo.Defaults()))
 	plan, err := scenarios.Build([]byte(raw), opts)
 	if err != nil {
 		t.Fatal(err)

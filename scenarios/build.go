@@ -546,8 +546,8 @@ func (g *gamedayBuilder) stepRef(ref, path string, w *wfCtx, stack []string, ena
 	}
 	if enabled {
 		for _, svc := range []string{cc.s.Target, cc.s.To} {
-			if svc != "" && g.disabled[svc] {
-				g.e.add(path, "scenario %s touches %s, which is not deployed in this stack", ref, svc)
+			if why := g.notDeployed(svc); svc != "" && why != "" {
+				g.e.add(path, "scenario %s touches %s: %s", ref, svc, why)
 				return "", 0
 			}
 		}

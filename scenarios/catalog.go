@@ -28,6 +28,7 @@ type Service struct {
 	Stateful bool   // holds data: `mode: all` needs allowAll
 	LLM      bool   // part of the optional LLM components (agent, chatbot, mcp)
 	Volume   string // a writable volume mount of its container, usable by IOChaos; "" when none
+	Dropped  string // why the lab never deploys it; "" for a service it deploys
 }
 
 // HTTPPorts returns the service's plain-HTTP ports.
@@ -40,6 +41,9 @@ func (s Service) HTTPPorts() []Port {
 	}
 	return out
 }
+
+// droppedReason is why the lab leaves the docs site and the OpAMP demo server out.
+const droppedReason = "the lab leaves it out: it costs memory and shows nothing under chaos"
 
 // catalog lists the shop's services. Facts come from the demo chart's values (service ports, extra ports,
 // mounted empty dirs) and from what each service speaks on its main port.
@@ -61,13 +65,13 @@ var catalog = map[string]Service{
 	"kafka":           {Name: "kafka", Ports: []Port{{"plaintext", 9092, TCP}, {"controller", 9093, TCP}}, Stateful: true},
 	"load-generator":  {Name: "load-generator"},
 	"mcp":             {Name: "mcp", Ports: []Port{{"http", 8011, HTTP}}, LLM: true},
-	"opamp-server":    {Name: "opamp-server", Ports: []Port{{"opamp", 4320, TCP}, {"opamp-ui", 4321, HTTP}}},
+	"opamp-server":    {Name: "opamp-server", Ports: []Port{{"opamp", 4320, TCP}, {"opamp-ui", 4321, HTTP}}, Dropped: droppedReason},
 	"payment":         {Name: "payment", Ports: []Port{{"grpc", 8080, GRPC}}},
 	"product-catalog": {Name: "product-catalog", Ports: []Port{{"grpc", 8080, GRPC}}, Volume: "/tmp"},
 	"quote":           {Name: "quote", Ports: []Port{{"http", 8080, HTTP}}},
 	"recommendation":  {Name: "recommendation", Ports: []Port{{"grpc", 8080, GRPC}}},
 	"shipping":        {Name: "shipping", Ports: []Port{{"http", 8080, HTTP}}, Volume: "/tmp"},
-	"telemetry-docs":  {Name: "telemetry-docs", Ports: []Port{{"http", 8000, HTTP}}},
+	"telemetry-docs":  {Name: "telemetry-docs", Ports: []Port{{"http", 8000, HTTP}}, Dropped: droppedReason},
 	"valkey-cart":     {Name: "valkey-cart", Ports: []Port{{"valkey", 6379, TCP}}, Stateful: true},
 }
 

@@ -49,15 +49,25 @@ func (c *env) service(s *scenario, key, name string, checkDisabled bool) (Servic
 		c.e.add(p, "%s", msg)
 		return Service{}, false
 	}
-	if checkDisabled && c.disabled[name] {
-		msg := fmt.Sprintf("service %q is not deployed in this stack", name)
-		if svc.LLM {
-			msg += " (it is an LLM component; set chaos-mesh-otel:llmComponents: true to deploy it)"
-		}
-		c.e.add(p, "%s", msg)
+	if why := c.notDeployed(name); checkDisabled && why != "" {
+		c.e.add(p, "%s", why)
 		return svc, false
 	}
 	return svc, true
+}
+
+// notDeployed says why a service of the catalog is not deployed in this stack, or "" when it is.
+func (c *env) notDeployed(name string) string {
+	svc := catalog[name]
+	switch {
+	case svc.Dropped != "":
+		return fmt.Sprintf("service %q is not deployed in this stack: %s", name, svc.Dropped)
+	case c.disabled[name] && svc.LLM:
+		return fmt.Sprintf("service %q is not deployed in this stack (it is an LLM component; set chaos-mesh-otel:llmComponents: true to deploy it)", name)
+	case c.disabled[name]:
+		return fmt.Sprintf("service %q is not deployed in this stack", name)
+	}
+	return ""
 }
 
 func (c *env) selector(target string) v1alpha1.PodSelectorSpec {
@@ -555,11 +565,15 @@ func (c *env) compileSteadyState(s *scenario, strict bool) *v1alpha1.StatusCheck
 	case ss.SLO != "" && ss.URL != "":
 		c.e.add(p, "expected either url or slo, not both")
 	case ss.SLO != "":
-		if strict && len(c.opts.KnownSLOs) > 0 && !contains(c.opts.KnownSLOs, ss.SLO) {
+		switch {
+		case !strict:
+			// An untouched preset that is not enabled is not checked against this stack's gate and SLOs.
+		case c.opts.SLOGateURL == "":
+			c.e.add(p+".slo", "no SLO gate is deployed in this stack (chaos-mesh-otel:sloGate is off), so nothing would answer this check; use url: with a check of your own, or switch the gate on")
+		case len(c.opts.KnownSLOs) == 0:
+			c.e.add(p+".slo", "unknown SLO %q: this stack defines no SLOs", ss.SLO)
+		case !contains(c.opts.KnownSLOs, ss.SLO):
 			c.e.add(p+".slo", "unknown SLO %q; expected one of: %s", ss.SLO, strings.Join(c.opts.KnownSLOs, ", "))
-		}
-		if c.opts.SLOGateURL == "" {
-			c.e.add(p+".slo", "the SLO gate URL is not configured; use url instead")
 		}
 		u = strings.TrimRight(c.opts.SLOGateURL, "/") + "/slo/" + ss.SLO
 		code = "200" // the gate answers 200 only while the SLO holds

@@ -260,7 +260,7 @@ func TestValidation(t *testing.T) {
 		{"steadyState empty", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": m{}}}, "scenarios.g.steadyState", "required: url", nil},
 		{"steadyState both", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": m{"url": "http://x/", "slo": "checkout-availability"}}}, "scenarios.g.steadyState", "not both", nil},
 		{"steadyState unknown slo", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": m{"slo": "happiness"}}}, "scenarios.g.steadyState.slo", "checkout-availability", nil},
-		{"steadyState slo without gate", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": m{"slo": "checkout-availability"}}}, "scenarios.g.steadyState.slo", "gate URL", func(o *Options) { o.SLOGateURL = "" }},
+		{"steadyState slo without gate", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": m{"slo": "checkout-availability"}}}, "scenarios.g.steadyState.slo", "no SLO gate", func(o *Options) { o.SLOGateURL = "" }},
 		{"steadyState bad url", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": m{"url": "frontend:8080"}}}, "scenarios.g.steadyState.url", "absolute http(s) URL", nil},
 		{"steadyState bad status", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": m{"url": "http://frontend:8080/", "statusCode": "2xx"}}}, "scenarios.g.steadyState.statusCode", "200-399", nil},
 		{"steadyState status 999", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": m{"url": "http://frontend:8080/", "statusCode": "999"}}}, "scenarios.g.steadyState.statusCode", "status code", nil},
@@ -385,5 +385,26 @@ func TestUntouchedPresetNotCheckedAgainstSLOs(t *testing.T) {
 	_, err = Build([]byte(`{"outer":{"enabled":true,"steps":["checkout-gameday"]}}`), opts)
 	if err == nil || !strings.Contains(err.Error(), "scenarios.checkout-gameday.steadyState.slo") {
 		t.Fatalf("a game day used as a step must resolve its SLO, got %v", err)
+	}
+}
+
+// Regression: an empty list of SLOs used to switch the check of steadyState.slo off instead of refusing
+// every name.
+func TestSteadyStateSLOWithNoSLOsIsRefused(t *testing.T) {
+	opts := testOpts()
+	opts.KnownSLOs = nil
+	_, err := Build([]byte(`{"checkout-gameday":{"enabled":true}}`), opts)
+	if err == nil || !strings.Contains(err.Error(), "scenarios.checkout-gameday.steadyState.slo") {
+		t.Fatalf("steadyState.slo with no SLO to check against must be refused, got %v", err)
+	}
+}
+
+// Regression: telemetry-docs and opamp-server are in the chart but the lab never deploys them.
+func TestServicesTheLabDropsAreNotTargets(t *testing.T) {
+	for _, svc := range []string{"telemetry-docs", "opamp-server"} {
+		_, err := Build([]byte(`{"x":{"enabled":true,"fault":"pod-kill","target":"`+svc+`"}}`), StackOptions(false, false, nil))
+		if err == nil || !strings.Contains(err.Error(), "scenarios.x.target") || !strings.Contains(err.Error(), "not deployed") {
+			t.Errorf("target %s: want an error at scenarios.x.target saying it is not deployed, got %v", svc, err)
+		}
 	}
 }

@@ -191,8 +191,8 @@ func ParseConfig(get Lookup) (*Config, error) {
 	opts.ShopNamespace = components.ShopNamespace
 	opts.SLOGateURL = SLOGateURL
 	if c.SLOGate == SLOGateOff {
-		// With no gate, no SLO can gate a game day: the scenarios package then refuses steadyState.slo.
-		opts.KnownSLOs = nil
+		// No gate answers at that URL: the scenarios package then refuses steadyState.slo.
+		opts.SLOGateURL = ""
 	}
 	rawScenarios, _ := get(KeyScenarios)
 	plan, err := scenarios.Build([]byte(rawScenarios), opts)

@@ -214,3 +214,52 @@ func mustYAML(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// Regression: with sloGate off no gate is deployed, yet a game day gated by an SLO used to build a
+// StatusCheck against the in-cluster gate's URL, which aborted or hung every run of it.
+func TestGateOffRefusesSLOGatedGameDay(t *testing.T) {
+	_, err := ParseConfig(lookupOf(map[string]string{
+		KeyGrafanaAdminPassword: "long-enough", KeySLOGate: SLOGateOff,
+		KeyScenarios: `{"checkout-gameday":{"enabled":true}}`,
+	}))
+	if err == nil {
+		t.Fatal("checkout-gameday with sloGate: off was accepted")
+	}
+	for _, want := range []string{"chaos-mesh-otel:scenarios.checkout-gameday.steadyState.slo", "no SLO gate"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %q:\n%v", want, err)
+		}
+	}
+	// A steady state of the user's own URL needs no gate.
+	_, err = ParseConfig(lookupOf(map[string]string{
+		KeyGrafanaAdminPassword: "long-enough", KeySLOGate: SLOGateOff,
+		KeyScenarios: `{"g":{"enabled":true,"steps":["checkout-pod-kill"],"steadyState":{"url":"http://frontend-proxy.otel-demo.svc:8080/"}}}`,
+	}))
+	if err != nil {
+		t.Errorf("steadyState.url with the gate off: %v", err)
+	}
+}
+
+// Regression: the catalog knows services that the lab does not deploy (the docs site, the OpAMP server); a
+// scenario aimed at one used to validate and render an object that matched no pod.
+func TestScenariosCannotTouchServicesTheLabDoesNotDeploy(t *testing.T) {
+	for name, tc := range map[string]struct{ raw, path string }{
+		"target": {`{"x":{"enabled":true,"fault":"pod-kill","target":"telemetry-docs"}}`, "chaos-mesh-otel:scenarios.x.target"},
+		"to": {`{"x":{"enabled":true,"fault":"network-delay","target":"frontend","to":"opamp-server","latency":"10ms","duration":"1m"}}`,
+			"chaos-mesh-otel:scenarios.x.to"},
+		"game-day step": {`{"k":{"fault":"pod-kill","target":"opamp-server"},"g":{"enabled":true,"steps":["k"]}}`,
+			"chaos-mesh-otel:scenarios.g.steps[0]"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := ParseConfig(lookupOf(map[string]string{KeyGrafanaAdminPassword: "long-enough", KeyScenarios: tc.raw}))
+			if err == nil {
+				t.Fatal("a scenario on a service that is not deployed was accepted")
+			}
+			for _, want := range []string{tc.path, "not deployed"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error does not mention %q:\n%v", want, err)
+				}
+			}
+		})
+	}
+}
