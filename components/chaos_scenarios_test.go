@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
 )
@@ -39,7 +40,7 @@ type fakeChaosMesh struct{ pulumi.ResourceState }
 
 func runScenarios(t *testing.T, raw string, halt bool) (*scenarioMocks, []string) {
 	t.Helper()
-	opts := scenarios.StackOptions(halt, false, slo.Names(slo.Defaults()))
+	opts := scenarios.Options{Deployment: apps.AstronomyShop.Deploy(), Gate: scenarios.Gate{URL: "http://slo-gate", SLOs: slo.Names(slo.Defaults())}, Halt: halt}
 	plan, err := scenarios.Build([]byte(raw), opts)
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 )
 
 // Annotations and labels written on the objects.
@@ -19,8 +21,6 @@ const (
 	PauseAnnotation = v1alpha1.PauseAnnotationKey      // experiment.chaos-mesh.org/pause
 	AbortAnnotation = v1alpha1.WorkflowAnnotationAbort // workflow.chaos-mesh.org/abort
 	ScenarioLabel   = "chaos-mesh-otel.io/scenario"
-	PartOfLabel     = "app.kubernetes.io/part-of"
-	PartOfValue     = "chaos-mesh-otel"
 	// maxNameLen leaves room for the suffixes Chaos Mesh appends to spawned objects and workflow nodes.
 	maxNameLen = 48
 )
@@ -53,8 +53,9 @@ func Build(raw []byte, opts Options) (*Plan, error) {
 			}
 		}
 	}
-	if opts.ShopNamespace == "" {
-		e.add("options.shopNamespace", "required: the namespace of the shop")
+	app := opts.Deployment.App
+	if app.Namespace == "" {
+		e.add("options.deployment", "required: the app under test and the services this stack deploys")
 	}
 
 	// Merge presets: a user's keys override the preset's.
@@ -102,10 +103,7 @@ func Build(raw []byte, opts Options) (*Plan, error) {
 		owner[on] = name
 	}
 
-	c := &env{opts: opts, disabled: map[string]bool{}, e: e}
-	for _, d := range opts.DisabledServices {
-		c.disabled[d] = true
-	}
+	c := &env{opts: opts, app: app, e: e}
 
 	// Compile every scenario, so that errors surface even for disabled ones.
 	chaos := map[string]*compiled{}
@@ -170,7 +168,7 @@ func Build(raw []byte, opts Options) (*Plan, error) {
 		on := objName[name]
 		switch {
 		case s.Fault == "flag":
-			plan.Enabled = append(plan.Enabled, Summary{Name: name, Fault: "flag", Target: flags[s.Flag].Service, Kind: KindFlag})
+			plan.Enabled = append(plan.Enabled, Summary{Name: name, Fault: "flag", Target: flagService(app, s.Flag), Kind: KindFlag})
 		case s.stepsSet:
 			obj := gamedayObject(on, s, built[name], opts)
 			plan.Objects = append(plan.Objects, obj)
@@ -192,7 +190,7 @@ func Build(raw []byte, opts Options) (*Plan, error) {
 	if opts.Halt {
 		flagsOn = nil
 	}
-	plan.FlagOverrides = flagDocument(flagsOn)
+	plan.FlagOverrides = flagDocument(app, flagsOn)
 	return plan, nil
 }
 
@@ -235,31 +233,34 @@ func dnsName(key string) string {
 func (c *env) compileFlag(s *scenario) bool {
 	before := len(c.e.list)
 	p := "scenarios." + s.Name
-	f, ok := flags[s.Flag]
+	flagNames := c.app.FlagNames()
+	f, ok := c.app.Flag(s.Flag)
 	switch {
+	case len(flagNames) == 0:
+		c.e.add(p+".fault", "%s has no feature flags; expected a Chaos Mesh fault", c.app.Name)
 	case s.Flag == "":
-		c.e.add(p+".flag", "required: one of the demo's flagd flags: %s", strings.Join(flagNames(), ", "))
+		c.e.add(p+".flag", "required: one of the demo's flagd flags: %s", strings.Join(flagNames, ", "))
 	case !ok:
-		msg := fmt.Sprintf("unknown flag %q; expected one of: %s", s.Flag, strings.Join(flagNames(), ", "))
-		if sg := suggest(s.Flag, flagNames()); sg != "" {
-			msg = fmt.Sprintf("unknown flag %q (did you mean %q?); expected one of: %s", s.Flag, sg, strings.Join(flagNames(), ", "))
+		msg := fmt.Sprintf("unknown flag %q; expected one of: %s", s.Flag, strings.Join(flagNames, ", "))
+		if sg := suggest(s.Flag, flagNames); sg != "" {
+			msg = fmt.Sprintf("unknown flag %q (did you mean %q?); expected one of: %s", s.Flag, sg, strings.Join(flagNames, ", "))
 		}
 		c.e.add(p+".flag", "%s", msg)
 	case s.Variant == "":
-		c.e.add(p+".variant", "required: a variant of %s: %s", s.Flag, strings.Join(variantNames(f), ", "))
+		c.e.add(p+".variant", "required: a variant of %s: %s", s.Flag, strings.Join(f.VariantNames(), ", "))
 	default:
 		if _, ok := f.Variants[s.Variant]; !ok {
-			c.e.add(p+".variant", "unknown variant %q of flag %s; expected one of: %s", s.Variant, s.Flag, strings.Join(variantNames(f), ", "))
+			c.e.add(p+".variant", "unknown variant %q of flag %s; expected one of: %s", s.Variant, s.Flag, strings.Join(f.VariantNames(), ", "))
 		}
 	}
-	if s.Enabled && ok && c.disabled[f.Service] {
-		c.e.add(p+".flag", "flag %s acts on %s, which is not deployed in this stack", s.Flag, f.Service)
+	if why := c.notDeployed(f.Service); s.Enabled && ok && why != "" {
+		c.e.add(p+".flag", "flag %s acts on %s: %s", s.Flag, f.Service, why)
 	}
 	return len(c.e.list) == before
 }
 
 // flagDocument renders the flagd overrides: each flag keeps its variants and gets the chosen default.
-func flagDocument(on map[string]*scenario) []byte {
+func flagDocument(app apps.App, on map[string]*scenario) []byte {
 	type flagDef struct {
 		State          string         `json:"state"`
 		DefaultVariant string         `json:"defaultVariant"`
@@ -269,7 +270,8 @@ func flagDocument(on map[string]*scenario) []byte {
 		Flags map[string]flagDef `json:"flags"`
 	}{Flags: map[string]flagDef{}}
 	for name, s := range on {
-		doc.Flags[name] = flagDef{State: "ENABLED", DefaultVariant: s.Variant, Variants: flags[name].Variants}
+		f, _ := app.Flag(name)
+		doc.Flags[name] = flagDef{State: "ENABLED", DefaultVariant: s.Variant, Variants: f.Variants}
 	}
 	b, err := json.Marshal(doc)
 	if err != nil {
@@ -281,8 +283,8 @@ func flagDocument(on map[string]*scenario) []byte {
 func objectMeta(name, scenario string, opts Options) metav1.ObjectMeta {
 	return metav1.ObjectMeta{
 		Name:      name,
-		Namespace: opts.ShopNamespace,
-		Labels:    map[string]string{PartOfLabel: PartOfValue, ScenarioLabel: name},
+		Namespace: opts.Deployment.App.Namespace,
+		Labels:    map[string]string{apps.PartOfLabel: apps.PartOfValue, ScenarioLabel: name},
 	}
 }
 
@@ -596,4 +598,10 @@ func (g *gamedayBuilder) targets(gd *scenario) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// flagService is the service that a flag of the app acts on.
+func flagService(app apps.App, flag string) string {
+	f, _ := app.Flag(flag)
+	return f.Service
 }

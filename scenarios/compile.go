@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
-)
 
-const componentLabel = "app.kubernetes.io/component"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
+)
 
 // compiled is a validated chaos scenario, ready to become a Schedule, a Workflow or a workflow template.
 type compiled struct {
@@ -24,9 +24,9 @@ type compiled struct {
 
 // env is what compilation needs from Build.
 type env struct {
-	opts     Options
-	disabled map[string]bool
-	e        *errs
+	opts Options
+	app  apps.App
+	e    *errs
 }
 
 func parseDuration(s string) (time.Duration, error) { return time.ParseDuration(s) }
@@ -34,20 +34,21 @@ func parseDuration(s string) (time.Duration, error) { return time.ParseDuration(
 func (c *env) path(s *scenario, key string) string { return "scenarios." + s.Name + "." + key }
 
 // service checks a service name used at key and returns its catalog entry.
-func (c *env) service(s *scenario, key, name string, checkDisabled bool) (Service, bool) {
+func (c *env) service(s *scenario, key, name string, checkDisabled bool) (apps.Service, bool) {
 	p := c.path(s, key)
+	names := c.opts.Deployment.ServiceNames()
 	if name == "" {
-		c.e.add(p, "required: a service of the shop (%s)", strings.Join(serviceNames(), ", "))
-		return Service{}, false
+		c.e.add(p, "required: a service of %s (%s)", c.app.Name, strings.Join(names, ", "))
+		return apps.Service{}, false
 	}
-	svc, ok := catalog[name]
+	svc, ok := c.app.Service(name)
 	if !ok {
-		msg := fmt.Sprintf("unknown service %q; expected a service of the shop namespace %s: %s", name, c.opts.ShopNamespace, strings.Join(serviceNames(), ", "))
-		if sg := suggest(name, serviceNames()); sg != "" {
-			msg = fmt.Sprintf("unknown service %q (did you mean %q?); expected a service of the shop namespace %s: %s", name, sg, c.opts.ShopNamespace, strings.Join(serviceNames(), ", "))
+		msg := fmt.Sprintf("unknown service %q; expected a service of %s in namespace %s: %s", name, c.app.Name, c.app.Namespace, strings.Join(names, ", "))
+		if sg := suggest(name, c.app.ServiceNames()); sg != "" {
+			msg = fmt.Sprintf("unknown service %q (did you mean %q?); expected a service of %s in namespace %s: %s", name, sg, c.app.Name, c.app.Namespace, strings.Join(names, ", "))
 		}
 		c.e.add(p, "%s", msg)
-		return Service{}, false
+		return apps.Service{}, false
 	}
 	if why := c.notDeployed(name); checkDisabled && why != "" {
 		c.e.add(p, "%s", why)
@@ -58,22 +59,16 @@ func (c *env) service(s *scenario, key, name string, checkDisabled bool) (Servic
 
 // notDeployed says why a service of the catalog is not deployed in this stack, or "" when it is.
 func (c *env) notDeployed(name string) string {
-	svc := catalog[name]
-	switch {
-	case svc.Dropped != "":
-		return fmt.Sprintf("service %q is not deployed in this stack: %s", name, svc.Dropped)
-	case c.disabled[name] && svc.LLM:
-		return fmt.Sprintf("service %q is not deployed in this stack (it is an LLM component; set chaos-mesh-otel:llmComponents: true to deploy it)", name)
-	case c.disabled[name]:
-		return fmt.Sprintf("service %q is not deployed in this stack", name)
+	if why := c.opts.Deployment.WhyNot(name); why != "" {
+		return fmt.Sprintf("service %q is not deployed in this stack: %s", name, why)
 	}
 	return ""
 }
 
 func (c *env) selector(target string) v1alpha1.PodSelectorSpec {
 	return v1alpha1.PodSelectorSpec{GenericSelectorSpec: v1alpha1.GenericSelectorSpec{
-		Namespaces:     []string{c.opts.ShopNamespace},
-		LabelSelectors: map[string]string{componentLabel: target},
+		Namespaces:     []string{c.app.Namespace},
+		LabelSelectors: c.app.Selector(target),
 	}}
 }
 
@@ -417,7 +412,7 @@ func (c *env) stress(s *scenario, cs v1alpha1.ContainerSelector) *v1alpha1.Stres
 
 func (c *env) http(s *scenario, sel v1alpha1.PodSelector) *v1alpha1.HTTPChaosSpec {
 	spec := &v1alpha1.HTTPChaosSpec{PodSelector: sel, Target: v1alpha1.PodHttpRequest}
-	if svc, ok := catalog[s.Target]; ok {
+	if svc, ok := c.app.Service(s.Target); ok {
 		hp := svc.HTTPPorts()
 		var names []string
 		for _, p := range hp {
@@ -426,7 +421,7 @@ func (c *env) http(s *scenario, sel v1alpha1.PodSelector) *v1alpha1.HTTPChaosSpe
 		switch {
 		case len(hp) == 0:
 			c.e.add(c.path(s, "target"), "%s needs a plain-HTTP service, but %s speaks %s only (HTTPChaos cannot inject into gRPC or raw TCP); expected one of: %s",
-				s.Fault, svc.Name, protocolsOf(svc), strings.Join(httpServiceNames(), ", "))
+				s.Fault, svc.Name, protocolsOf(svc), strings.Join(c.httpServiceNames(), ", "))
 		case s.Port == nil:
 			spec.Port = hp[0].Number
 		default:
@@ -485,8 +480,8 @@ func (c *env) http(s *scenario, sel v1alpha1.PodSelector) *v1alpha1.HTTPChaosSpe
 	return spec
 }
 
-func protocolsOf(svc Service) string {
-	seen := map[Protocol]bool{}
+func protocolsOf(svc apps.Service) string {
+	seen := map[apps.Protocol]bool{}
 	var out []string
 	for _, p := range svc.Ports {
 		if !seen[p.Protocol] {
@@ -500,11 +495,12 @@ func protocolsOf(svc Service) string {
 	return strings.Join(out, " and ")
 }
 
-func httpServiceNames() []string {
+// httpServiceNames lists the deployed services that have a plain-HTTP port.
+func (c *env) httpServiceNames() []string {
 	var out []string
-	for _, n := range serviceNames() {
-		if len(catalog[n].HTTPPorts()) > 0 {
-			out = append(out, n)
+	for _, svc := range c.opts.Deployment.Services() {
+		if len(svc.HTTPPorts()) > 0 {
+			out = append(out, svc.Name)
 		}
 	}
 	return out
@@ -514,7 +510,7 @@ func (c *env) io(s *scenario, cs v1alpha1.ContainerSelector) *v1alpha1.IOChaosSp
 	spec := &v1alpha1.IOChaosSpec{ContainerSelector: cs, Path: s.Path, Percent: 100}
 	vp := s.VolumePath
 	if vp == "" {
-		if svc, ok := catalog[s.Target]; ok {
+		if svc, ok := c.app.Service(s.Target); ok {
 			if svc.Volume == "" {
 				c.e.add(c.path(s, "volumePath"), "required: %s has no known writable volume; expected the mount path of a volume of its container", svc.Name)
 			}
@@ -568,14 +564,14 @@ func (c *env) compileSteadyState(s *scenario, strict bool) *v1alpha1.StatusCheck
 		switch {
 		case !strict:
 			// An untouched preset that is not enabled is not checked against this stack's gate and SLOs.
-		case c.opts.SLOGateURL == "":
-			c.e.add(p+".slo", "no SLO gate is deployed in this stack (chaos-mesh-otel:sloGate is off), so nothing would answer this check; use url: with a check of your own, or switch the gate on")
-		case len(c.opts.KnownSLOs) == 0:
+		case c.opts.Gate.URL == "":
+			c.e.add(p+".slo", "no SLO gate in this stack to answer it: chaos-mesh-otel:sloGate is off and chaos-mesh-otel:sloGateURL is not set; set sloGateURL to a gate outside the cluster, or use url: with a check of your own")
+		case len(c.opts.Gate.SLOs) == 0:
 			c.e.add(p+".slo", "unknown SLO %q: this stack defines no SLOs", ss.SLO)
-		case !contains(c.opts.KnownSLOs, ss.SLO):
-			c.e.add(p+".slo", "unknown SLO %q; expected one of: %s", ss.SLO, strings.Join(c.opts.KnownSLOs, ", "))
+		case !contains(c.opts.Gate.SLOs, ss.SLO):
+			c.e.add(p+".slo", "unknown SLO %q; expected one of: %s", ss.SLO, strings.Join(c.opts.Gate.SLOs, ", "))
 		}
-		u = strings.TrimRight(c.opts.SLOGateURL, "/") + "/slo/" + ss.SLO
+		u = strings.TrimRight(c.opts.Gate.URL, "/") + "/slo/" + ss.SLO
 		code = "200" // the gate answers 200 only while the SLO holds
 		if ss.StatusCode != "" {
 			c.e.add(p+".statusCode", "not allowed with slo: the gate answers 200 while the SLO holds")

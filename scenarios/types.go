@@ -8,15 +8,28 @@ import (
 	"strings"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 )
 
 // Options carries the facts that Build needs from the rest of the stack configuration.
 type Options struct {
-	ShopNamespace    string   // namespace of the shop, e.g. "otel-demo"
-	DisabledServices []string // shop services that are switched off (agent, chatbot, mcp when llmComponents=false)
-	SLOGateURL       string   // base URL of the SLO gate; steadyState {slo: X} becomes SLOGateURL+"/slo/"+X
-	KnownSLOs        []string // names from the SLO model; steadyState.slo must be one of them
-	Halt             bool     // chaos-mesh-otel:halt — pause Schedules, abort Workflows, drop flag overrides
+	// Deployment is the app under test as this stack deploys it: its namespace and catalog, and which of its
+	// services run. A scenario may only touch a service that runs.
+	Deployment apps.Deployment
+	// Gate is the SLO gate that a game day's steadyState {slo: NAME} calls.
+	Gate Gate
+	// Halt is chaos-mesh-otel:halt: pause Schedules, abort Workflows, drop flag overrides.
+	Halt bool
+}
+
+// Gate is the SLO gate of a stack, as steadyState {slo: NAME} sees it.
+type Gate struct {
+	// URL is the gate's base URL; a StatusCheck calls URL/slo/NAME. Empty when the stack has no gate to call
+	// (chaos-mesh-otel:sloGate off and no chaos-mesh-otel:sloGateURL): then steadyState.slo is refused.
+	URL string
+	// SLOs are the names the gate answers for; steadyState.slo must be one of them.
+	SLOs []string
 }
 
 // Plan is what Build returns: the objects to apply and the flag overrides to mount.

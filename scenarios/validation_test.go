@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 )
 
 type m = map[string]any
@@ -66,7 +68,7 @@ func TestValidation(t *testing.T) {
 		{"scenario is a number", m{"x": 3}, "scenarios.x", "expected an object", nil},
 		{"name without letters", m{"---": base("pod-kill", nil)}, "scenarios.---", "letters or digits", nil},
 		{"two names, one object", m{"a_b": base("pod-kill", nil), "a-b": base("pod-kill", nil)}, "scenarios.a_b", "same as that of scenario", nil},
-		{"no shop namespace", m{"x": base("pod-kill", nil)}, "options.shopNamespace", "required", func(o *Options) { o.ShopNamespace = "" }},
+		{"no app", m{"x": base("pod-kill", nil)}, "options.deployment", "required", func(o *Options) { o.Deployment = apps.Deployment{} }},
 
 		// Fault.
 		{"missing fault", m{"x": base("pod-kill", m{"fault": nil})}, "scenarios.x.fault", "required", nil},
@@ -103,7 +105,7 @@ func TestValidation(t *testing.T) {
 		{"missing target", m{"x": base("pod-kill", m{"target": nil})}, "scenarios.x.target", "required", nil},
 		{"unknown target", m{"x": base("pod-kill", m{"target": "billing"})}, "scenarios.x.target", "unknown service", nil},
 		{"target typo", m{"x": base("pod-kill", m{"target": "chekout"})}, "scenarios.x.target", `did you mean "checkout"`, nil},
-		{"target in another namespace", m{"x": base("pod-kill", m{"target": "prometheus-server"})}, "scenarios.x.target", "shop namespace otel-demo", nil},
+		{"target in another namespace", m{"x": base("pod-kill", m{"target": "prometheus-server"})}, "scenarios.x.target", "namespace otel-demo", nil},
 		{"target chaos-mesh", m{"x": base("pod-kill", m{"target": "chaos-controller-manager"})}, "scenarios.x.target", "unknown service", nil},
 		{"target otel-collector", m{"x": base("pod-kill", m{"target": "otel-collector"})}, "scenarios.x.target", "unknown service", nil},
 		{"target disabled LLM", m{"x": base("pod-kill", m{"target": "agent"})}, "scenarios.x.target", "llmComponents", nil},
@@ -260,7 +262,7 @@ func TestValidation(t *testing.T) {
 		{"steadyState empty", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": m{}}}, "scenarios.g.steadyState", "required: url", nil},
 		{"steadyState both", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": m{"url": "http://x/", "slo": "checkout-availability"}}}, "scenarios.g.steadyState", "not both", nil},
 		{"steadyState unknown slo", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": m{"slo": "happiness"}}}, "scenarios.g.steadyState.slo", "checkout-availability", nil},
-		{"steadyState slo without gate", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": m{"slo": "checkout-availability"}}}, "scenarios.g.steadyState.slo", "no SLO gate", func(o *Options) { o.SLOGateURL = "" }},
+		{"steadyState slo without gate", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": m{"slo": "checkout-availability"}}}, "scenarios.g.steadyState.slo", "no SLO gate", func(o *Options) { o.Gate.URL = "" }},
 		{"steadyState bad url", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": m{"url": "frontend:8080"}}}, "scenarios.g.steadyState.url", "absolute http(s) URL", nil},
 		{"steadyState bad status", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": m{"url": "http://frontend:8080/", "statusCode": "2xx"}}}, "scenarios.g.steadyState.statusCode", "200-399", nil},
 		{"steadyState status 999", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": m{"url": "http://frontend:8080/", "statusCode": "999"}}}, "scenarios.g.steadyState.statusCode", "status code", nil},
@@ -342,7 +344,7 @@ func TestDisabledScenarioOnDisabledServiceIsFine(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts := testOpts()
-	opts.DisabledServices = nil // llmComponents: true
+	opts.Deployment = apps.AstronomyShop.Deploy(apps.LLM) // llmComponents: true
 	raw = `{"llm-kill": {"enabled": true, "fault": "pod-kill", "target": "agent"}}`
 	if _, err := Build([]byte(raw), opts); err != nil {
 		t.Fatalf("with llmComponents the LLM services are targets: %v", err)
@@ -374,7 +376,7 @@ func TestValidEdgeCases(t *testing.T) {
 // day's SLO until that game day is used.
 func TestUntouchedPresetNotCheckedAgainstSLOs(t *testing.T) {
 	opts := testOpts()
-	opts.KnownSLOs = []string{"cart-availability"}
+	opts.Gate.SLOs = []string{"cart-availability"}
 	if _, err := Build(nil, opts); err != nil {
 		t.Fatalf("untouched presets: %v", err)
 	}
@@ -392,7 +394,7 @@ func TestUntouchedPresetNotCheckedAgainstSLOs(t *testing.T) {
 // every name.
 func TestSteadyStateSLOWithNoSLOsIsRefused(t *testing.T) {
 	opts := testOpts()
-	opts.KnownSLOs = nil
+	opts.Gate.SLOs = nil
 	_, err := Build([]byte(`{"checkout-gameday":{"enabled":true}}`), opts)
 	if err == nil || !strings.Contains(err.Error(), "scenarios.checkout-gameday.steadyState.slo") {
 		t.Fatalf("steadyState.slo with no SLO to check against must be refused, got %v", err)
@@ -402,7 +404,7 @@ func TestSteadyStateSLOWithNoSLOsIsRefused(t *testing.T) {
 // Regression: telemetry-docs and opamp-server are in the chart but the lab never deploys them.
 func TestServicesTheLabDropsAreNotTargets(t *testing.T) {
 	for _, svc := range []string{"telemetry-docs", "opamp-server"} {
-		_, err := Build([]byte(`{"x":{"enabled":true,"fault":"pod-kill","target":"`+svc+`"}}`), StackOptions(false, false, nil))
+		_, err := Build([]byte(`{"x":{"enabled":true,"fault":"pod-kill","target":"`+svc+`"}}`), testOpts())
 		if err == nil || !strings.Contains(err.Error(), "scenarios.x.target") || !strings.Contains(err.Error(), "not deployed") {
 			t.Errorf("target %s: want an error at scenarios.x.target saying it is not deployed, got %v", svc, err)
 		}

@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
@@ -36,6 +38,7 @@ const (
 	KeySLOGate              = "sloGate"
 	KeySLOGateImage         = "sloGateImage"
 	KeySLOGateRegistry      = "sloGateRegistry"
+	KeySLOGateURL           = "sloGateURL"
 	KeyDockerHost           = "dockerHost"
 )
 
@@ -50,7 +53,7 @@ var RuntimeSockets = map[string]string{
 const (
 	SLOGateBuild = "build" // build the image with pulumi-docker, on the Docker daemon of dockerHost
 	SLOGateImage = "image" // run sloGateImage as it is, built and pushed elsewhere
-	SLOGateOff   = "off"   // no gate; steadyState {slo: ...} is then refused
+	SLOGateOff   = "off"   // no gate in the cluster; steadyState {slo: ...} needs sloGateURL then
 )
 
 // Config is the whole typed, validated stack configuration.
@@ -63,6 +66,8 @@ type Config struct {
 	LoadGeneratorUsers   int
 	LoadGeneratorBrowser bool
 	LLMComponents        bool
+	// Deployment is the app under test and the services that this stack deploys of it.
+	Deployment apps.Deployment
 	// GrafanaAdminPassword is plaintext here only for validation; the program wraps it as a secret.
 	GrafanaAdminPassword string
 	Halt                 bool
@@ -71,7 +76,10 @@ type Config struct {
 	SLOGate              string
 	SLOGateImage         string
 	SLOGateRegistry      string
-	DockerHost           string
+	// SLOGateURL is the base URL that the StatusChecks of steadyState {slo: NAME} call: sloGateURL when set,
+	// else the in-cluster gate's when the lab runs one; empty when there is no gate to call.
+	SLOGateURL string
+	DockerHost string
 }
 
 // ConfigError is every problem found in the config, each naming its full key.
@@ -136,8 +144,10 @@ func ParseConfig(get Lookup) (*Config, error) {
 		SLOGate:              str(KeySLOGate, SLOGateBuild),
 		SLOGateImage:         str(KeySLOGateImage, "chaos-mesh-otel/slo-gate:latest"),
 		SLOGateRegistry:      str(KeySLOGateRegistry, ""),
+		SLOGateURL:           str(KeySLOGateURL, ""),
 		DockerHost:           str(KeyDockerHost, ""),
 	}
+	c.Deployment = components.ShopDeployment(c.LLMComponents)
 
 	if c.Charts.LocalDir != "" {
 		if abs, err := filepath.Abs(c.Charts.LocalDir); err == nil {
@@ -179,20 +189,27 @@ func ParseConfig(get Lookup) (*Config, error) {
 	if c.SLOGate != SLOGateOff && c.SLOGateImage == "" {
 		fail(KeySLOGateImage, "required when %s is %s: an image reference such as chaos-mesh-otel/slo-gate:latest", KeySLOGate, c.SLOGate)
 	}
+	switch {
+	case c.SLOGateURL != "":
+		if problem := checkGateURL(c.SLOGateURL); problem != "" {
+			fail(KeySLOGateURL, "%s, got %q", problem, c.SLOGateURL)
+		}
+		c.SLOGateURL = strings.TrimRight(c.SLOGateURL, "/")
+	case c.SLOGate != SLOGateOff:
+		c.SLOGateURL = components.SLOGateInClusterURL(components.ObservabilityNamespace)
+	}
 
 	rawSLOs, _ := get(KeySLOs)
-	slos, err := slo.Parse([]byte(rawSLOs), components.ShopServices(c.LLMComponents))
+	slos, err := slo.Parse([]byte(rawSLOs), c.Deployment.ServiceNames())
 	if err != nil {
 		problems = append(problems, prefixed(err)...)
 	}
 	c.SLOs = slos
 
-	opts := scenarios.StackOptions(c.Halt, c.LLMComponents, slo.Names(slos))
-	opts.ShopNamespace = components.ShopNamespace
-	opts.SLOGateURL = SLOGateURL
-	if c.SLOGate == SLOGateOff {
-		// No gate answers at that URL: the scenarios package then refuses steadyState.slo.
-		opts.SLOGateURL = ""
+	opts := scenarios.Options{
+		Deployment: c.Deployment,
+		Gate:       scenarios.Gate{URL: c.SLOGateURL, SLOs: slo.Names(slos)},
+		Halt:       c.Halt,
 	}
 	rawScenarios, _ := get(KeyScenarios)
 	plan, err := scenarios.Build([]byte(rawScenarios), opts)
@@ -216,8 +233,18 @@ func chartCacheDir() string {
 	return filepath.Join(base, "chaos-mesh-otel", "charts")
 }
 
-// SLOGateURL is the SLO gate's in-cluster address.
-var SLOGateURL = fmt.Sprintf("http://%s.%s.svc:%d", components.SLOGateService, components.ObservabilityNamespace, components.SLOGatePort)
+// checkGateURL says what is wrong with a gate's base URL, or "" when it is usable: StatusChecks append
+// /slo/NAME to it, so it must be an absolute http(s) URL with no query or fragment.
+func checkGateURL(raw string) string {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return "expected an absolute http(s) URL of an SLO gate, such as http://slo-gate.example.com:8080"
+	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		return "expected a base URL without query, fragment or credentials: StatusChecks call <url>/slo/<name>"
+	}
+	return ""
+}
 
 // prefixed turns a package's field errors into lines that name the full config key.
 func prefixed(err error) []string {

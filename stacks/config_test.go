@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -125,7 +126,7 @@ func TestPulumiYamlSchemaMatchesTheCode(t *testing.T) {
 	}
 	scalars := []string{KeyKubeconfig, KeyContext, KeyChartsDir, KeyChaosRuntime, KeyChaosSocketPath,
 		KeyLoadGeneratorUsers, KeyLoadGeneratorBrowser, KeyLLMComponents, KeyGrafanaAdminPassword, KeyHalt,
-		KeySLOGate, KeySLOGateImage, KeySLOGateRegistry, KeyDockerHost}
+		KeySLOGate, KeySLOGateImage, KeySLOGateRegistry, KeySLOGateURL, KeyDockerHost}
 	if len(project.Config) != len(scalars) {
 		t.Errorf("Pulumi.yaml declares %d keys, the program reads %d scalar keys", len(project.Config), len(scalars))
 	}
@@ -261,5 +262,51 @@ func TestScenariosCannotTouchServicesTheLabDoesNotDeploy(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// sloGateURL: the in-cluster gate by default, an outside gate when set (also with sloGate off), and only an
+// absolute http(s) base URL.
+func TestSLOGateURL(t *testing.T) {
+	gameday := `{"checkout-gameday":{"enabled":true}}`
+	checkURL := func(cfg *Config) string {
+		t.Helper()
+		for _, o := range cfg.Scenarios.Objects {
+			if wf, ok := o.Typed.(*v1alpha1.Workflow); ok {
+				for _, tpl := range wf.Spec.Templates {
+					if tpl.StatusCheck != nil {
+						return tpl.StatusCheck.HTTPStatusCheck.RequestUrl
+					}
+				}
+			}
+		}
+		t.Fatal("no StatusCheck rendered")
+		return ""
+	}
+	for _, tc := range []struct {
+		name, gate, url, want string
+	}{
+		{"in-cluster by default", SLOGateBuild, "", "http://slo-gate.observability.svc:8080/slo/frontend-proxy-availability"},
+		{"image mode too", SLOGateImage, "", "http://slo-gate.observability.svc:8080/slo/frontend-proxy-availability"},
+		{"outside gate with the gate off", SLOGateOff, "https://gate.example.com:9443/", "https://gate.example.com:9443/slo/frontend-proxy-availability"},
+		{"outside gate replaces the in-cluster one", SLOGateBuild, "http://10.0.0.7:8080", "http://10.0.0.7:8080/slo/frontend-proxy-availability"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := ParseConfig(lookupOf(map[string]string{
+				KeyGrafanaAdminPassword: "long-enough", KeySLOGate: tc.gate, KeySLOGateURL: tc.url, KeyScenarios: gameday,
+			}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := checkURL(cfg); got != tc.want {
+				t.Errorf("StatusCheck calls %s, want %s", got, tc.want)
+			}
+		})
+	}
+	for _, bad := range []string{"slo-gate:8080", "ftp://gate.example.com", "http://", "/slo", "http://gate/?x=1", "http://user:pw@gate/"} {
+		_, err := ParseConfig(lookupOf(map[string]string{KeyGrafanaAdminPassword: "long-enough", KeySLOGateURL: bad}))
+		if err == nil || !strings.Contains(err.Error(), "chaos-mesh-otel:sloGateURL") {
+			t.Errorf("sloGateURL %q: want an error naming the key, got %v", bad, err)
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/dashboards"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
@@ -58,8 +59,10 @@ func Compose(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 	}
 	onCluster := pulumi.Providers(provider)
 
+	app := cfg.Deployment.App
 	ns, err := components.NewNamespaces(ctx, "namespaces", &components.NamespacesArgs{
-		Labels: map[string]string{"app.kubernetes.io/part-of": "chaos-mesh-otel"},
+		AppNamespace: app.Namespace,
+		Labels:       apps.PartOf(),
 	}, onCluster)
 	if err != nil {
 		return nil, err
@@ -92,7 +95,6 @@ func Compose(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 	}
 
 	chaosDeps := []pulumi.Resource{chaosMesh, shop}
-	var sloGateURL pulumi.StringOutput
 	if cfg.SLOGate != SLOGateOff {
 		workDir, err := os.Getwd()
 		if err != nil {
@@ -112,7 +114,6 @@ func Compose(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 			return nil, err
 		}
 		chaosDeps = append(chaosDeps, gate)
-		sloGateURL = gate.URL
 	}
 
 	// Chaos objects depend on Chaos Mesh (and on the shop they target): they are created after it and, on
@@ -153,7 +154,7 @@ func Compose(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 	boards, err := dashboards.All(dashboards.Options{
 		PrometheusUID: components.PrometheusDatasourceUID,
 		JaegerUID:     components.JaegerDatasourceUID,
-		ShopNamespace: components.ShopNamespace,
+		App:           app,
 		SLOs:          cfg.SLOs,
 		Scenarios:     ScenarioRefs(cfg.Scenarios),
 	})
@@ -186,7 +187,7 @@ func Compose(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 		"jaegerURL":           pulumi.String(fmt.Sprintf("http://localhost:%d%s", components.JaegerUIPort, components.JaegerBasePath)),
 		"prometheusURL":       pulumi.String("http://localhost:9090"),
 		"chaosDashboardURL":   pulumi.String(fmt.Sprintf("http://localhost:%d", components.ChaosDashboardPort)),
-		"portForward":         pulumi.ToStringMap(PortForwards(cfg.Context)),
+		"portForward":         pulumi.ToStringMap(PortForwards(cfg.Context, app)),
 		"chaosDashboardToken": chaosMesh.DashboardToken,
 		"grafanaAdminUser":    pulumi.String("admin"),
 		"halted":              pulumi.Bool(cfg.Halt),
@@ -199,14 +200,14 @@ func Compose(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 			"collector":  collector.OTLPEndpoint,
 		},
 	}
-	if cfg.SLOGate != SLOGateOff {
-		outputs["sloGateURL"] = sloGateURL
+	if cfg.SLOGateURL != "" {
+		outputs["sloGateURL"] = pulumi.String(cfg.SLOGateURL)
 	}
 	return outputs, nil
 }
 
 // PortForwards are ready-to-paste commands that make each UI reachable on localhost, at the URLs exported.
-func PortForwards(kubeContext string) map[string]string {
+func PortForwards(kubeContext string, app apps.App) map[string]string {
 	ctxFlag := ""
 	if kubeContext != "" {
 		ctxFlag = " --context " + kubeContext
@@ -215,7 +216,7 @@ func PortForwards(kubeContext string) map[string]string {
 		return fmt.Sprintf("kubectl%s -n %s port-forward svc/%s %d:%d", ctxFlag, namespace, service, local, remote)
 	}
 	return map[string]string{
-		"shop":           line(components.ShopNamespace, components.FrontendProxyService, 8080, components.FrontendProxyPort),
+		"shop":           line(app.Namespace, app.Entry, 8080, int(app.EntryPort)),
 		"grafana":        line(components.ObservabilityNamespace, components.GrafanaService, 3000, components.GrafanaPort),
 		"jaeger":         line(components.ObservabilityNamespace, components.JaegerService, components.JaegerUIPort, components.JaegerUIPort),
 		"prometheus":     line(components.ObservabilityNamespace, components.PrometheusService, 9090, components.PrometheusPort),

@@ -9,6 +9,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
 )
@@ -74,7 +75,7 @@ func parseStackConfig(data []byte) (*stackConfig, error) {
 
 	slos := slo.Defaults()
 	if raw, ok := doc.Config[keySLOs]; ok {
-		parsed, err := slo.Parse(unwrapString(raw), scenarios.ServiceNames())
+		parsed, err := slo.Parse(unwrapString(raw), components.ShopDeployment(llm).ServiceNames())
 		if err != nil {
 			if fes, ok := err.(slo.Errors); ok {
 				for _, fe := range fes {
@@ -90,7 +91,11 @@ func parseStackConfig(data []byte) (*stackConfig, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	cfg := &stackConfig{Options: scenarios.StackOptions(halt, llm, slo.Names(slos))}
+	cfg := &stackConfig{Options: scenarios.Options{
+		Deployment: components.ShopDeployment(llm),
+		Gate:       scenarios.Gate{URL: components.SLOGateInClusterURL(components.ObservabilityNamespace), SLOs: slo.Names(slos)},
+		Halt:       halt,
+	}}
 	if raw, ok := doc.Config[keyScenarios]; ok {
 		cfg.Scenarios = unwrapString(raw)
 	}
