@@ -162,6 +162,14 @@ func (c *env) schedule(s *scenario, gameday bool) (time.Duration, bool) {
 		c.e.add(p, "expected a cron expression (\"*/10 * * * *\") or @every <duration> (\"@every 10m\"), got %q: %v", s.Schedule, err)
 		return 0, false
 	}
+	if problem := cronStepProblem(s.Schedule); problem != "" {
+		c.e.add(p, "%s", problem)
+		return 0, false
+	}
+	if sched.Next(time.Now()).IsZero() {
+		c.e.add(p, "%q never fires (no date matches it, such as 31 February); expected a schedule that does", s.Schedule)
+		return 0, false
+	}
 	if strings.HasPrefix(s.Schedule, "@every") {
 		d, err := parseDuration(strings.TrimSpace(strings.TrimPrefix(s.Schedule, "@every")))
 		if err != nil || d < time.Second {
@@ -171,6 +179,69 @@ func (c *env) schedule(s *scenario, gameday bool) (time.Duration, bool) {
 		return d, true
 	}
 	return shortestInterval(sched.Next), true
+}
+
+// cronFields are the fields of a cron expression in order, seconds first; the seconds field is optional.
+var cronFields = []struct {
+	name   string
+	lo, hi int
+}{{"second", 0, 59}, {"minute", 0, 59}, {"hour", 0, 23}, {"day-of-month", 1, 31}, {"month", 1, 12}, {"day-of-week", 0, 6}}
+
+// cronStepProblem finds a step larger than the range it steps through, such as */61 in the minutes. Chaos
+// Mesh's cron parser accepts it, but it can match only the range's first value: */61 fires at minute 0, once
+// an hour, not every 61 minutes. It returns "" when every step fits.
+func cronStepProblem(expr string) string {
+	fields := strings.Fields(expr)
+	if len(fields) > 0 && (strings.HasPrefix(fields[0], "TZ=") || strings.HasPrefix(fields[0], "CRON_TZ=")) {
+		fields = fields[1:]
+	}
+	if len(fields) == 0 || strings.HasPrefix(fields[0], "@") {
+		return ""
+	}
+	first := len(cronFields) - len(fields) // 0 with seconds, 1 without
+	if first < 0 {
+		return ""
+	}
+	for i, f := range fields {
+		field := cronFields[first+i]
+		for _, part := range strings.Split(f, ",") {
+			rng, stepText, hasStep := strings.Cut(part, "/")
+			step, err := strconv.Atoi(stepText)
+			if !hasStep || err != nil {
+				continue
+			}
+			lo, hi := field.lo, field.hi
+			if a, b, isRange := strings.Cut(rng, "-"); isRange {
+				lo, _ = strconv.Atoi(a)
+				hi, _ = strconv.Atoi(b)
+			} else if rng != "*" && rng != "?" {
+				lo, _ = strconv.Atoi(rng)
+			}
+			if span := hi - lo + 1; step > span {
+				return fmt.Sprintf("the step /%d of the %s field (%s) is larger than its range %d-%d, so %q fires only at %s %d; expected a step of at most %d, or @every <duration>",
+					step, field.name, f, lo, hi, expr, field.name, lo, span)
+			}
+		}
+	}
+	return ""
+}
+
+// maxDuration bounds a fault's duration. Chaos Mesh sets no limit, but a lab's fault window lasts minutes
+// and the report judges it against a few minutes of baseline: a day is far beyond any real use, and a value
+// like 876000h is a typo that would hold a one-shot fault for a century.
+const maxDuration = 24 * time.Hour
+
+// defaultDuration is the duration of a fault whose config leaves it out, "" when it is required. Pod and
+// container kills are instantaneous: their duration only bounds the workflow step, or the spawned object of
+// a Schedule, so it is 30s, or the schedule's interval when that is shorter.
+func defaultDuration(fault string, interval time.Duration) string {
+	if fault != "pod-kill" && fault != "container-kill" {
+		return ""
+	}
+	if d := 30 * time.Second; interval == 0 || interval >= d {
+		return "30s"
+	}
+	return interval.String()
 }
 
 // shortestInterval is the smallest gap between consecutive activations over a sample of a year.
@@ -209,23 +280,20 @@ func (c *env) compileChaos(s *scenario) *compiled {
 		return cs
 	}
 
-	// Duration: how long the fault lasts. Pod and container kills are instantaneous; their duration only
-	// bounds the workflow step, so it defaults to 30s.
-	defaultDur := ""
-	if s.Fault == "pod-kill" || s.Fault == "container-kill" {
-		defaultDur = "30s"
+	if iv, ok := c.schedule(s, false); ok {
+		out.interval = iv
 	}
 	durStr := s.Duration
 	if durStr == "" {
-		durStr = defaultDur
+		durStr = defaultDuration(s.Fault, out.interval)
 	}
 	if d, ok := c.durationKey(s, "duration", durStr, true); ok {
 		out.dur, out.duration = d, durStr
-	}
-	if iv, ok := c.schedule(s, false); ok && iv > 0 {
-		out.interval = iv
-		if out.dur > iv {
-			c.e.add(c.path(s, "duration"), "%s is longer than the schedule's interval (%s); expected a duration of at most %s", durStr, iv, iv)
+		switch {
+		case d > maxDuration:
+			c.e.add(c.path(s, "duration"), "%s is longer than %s; expected a fault of at most %s (a one-shot fault holds its injection for its whole duration, so a longer one is most likely a typo)", durStr, maxDuration, maxDuration)
+		case out.interval > 0 && d > out.interval:
+			c.e.add(c.path(s, "duration"), "%s is longer than the schedule's interval (%s); expected a duration of at most %s", durStr, out.interval, out.interval)
 		}
 	}
 

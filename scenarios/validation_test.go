@@ -178,6 +178,15 @@ func TestValidation(t *testing.T) {
 		{"duration over @every", m{"x": base("cpu-stress", m{"duration": "20m", "schedule": "@every 10m"})}, "scenarios.x.duration", "longer than the schedule's interval", nil},
 		{"duration over cron", m{"x": base("cpu-stress", m{"duration": "10m", "schedule": "*/5 * * * *"})}, "scenarios.x.duration", "at most 5m0s", nil},
 		{"duration over irregular cron", m{"x": base("cpu-stress", m{"duration": "30m", "schedule": "0,10 * * * *"})}, "scenarios.x.duration", "at most 10m0s", nil},
+		{"duration of a century", m{"x": base("network-delay", m{"duration": "876000h"})}, "scenarios.x.duration", "at most 24h0m0s", nil},
+		{"duration over a day", m{"x": base("pod-kill", m{"duration": "25h"})}, "scenarios.x.duration", "longer than 24h0m0s", nil},
+		{"cron step over the minutes", m{"x": base("pod-kill", m{"schedule": "*/61 * * * *"})}, "scenarios.x.schedule", `fires only at minute 0`, nil},
+		{"cron step over the hours", m{"x": base("pod-kill", m{"schedule": "0 */25 * * *"})}, "scenarios.x.schedule", "at most 24", nil},
+		{"cron step over the seconds", m{"x": base("pod-kill", m{"schedule": "*/90 * * * * *"})}, "scenarios.x.schedule", "second field", nil},
+		{"cron step over a range", m{"x": base("pod-kill", m{"schedule": "10-20/15 * * * *"})}, "scenarios.x.schedule", "range 10-20", nil},
+		{"cron step on a game day", m{"g": m{"enabled": true, "schedule": "0 0 */40 * *", "steps": []any{"checkout-pod-kill"}}}, "scenarios.g.schedule", "day-of-month", nil},
+		{"cron that never fires", m{"x": base("pod-kill", m{"schedule": "0 0 31 2 *"})}, "scenarios.x.schedule", "never fires", nil},
+		{"explicit pod-kill duration over @every", m{"x": base("pod-kill", m{"duration": "30s", "schedule": "@every 1s"})}, "scenarios.x.duration", "30s is longer than the schedule's interval (1s)", nil},
 		{"preset duration over user schedule", m{"recommendation-cpu-stress": m{"enabled": true, "schedule": "@every 30s"}}, "scenarios.recommendation-cpu-stress.duration", "interval", nil},
 
 		// Stress.
@@ -362,6 +371,8 @@ func TestValidEdgeCases(t *testing.T) {
 		"booleans as strings":         `{"x":{"enabled":"true","fault":"pod-kill","target":"cart"}}`,
 		"null scenario is a preset":   `{"checkout-pod-kill":null}`,
 		"percent with sign":           `{"x":{"enabled":true,"fault":"network-loss","target":"cart","loss":"12.5%","duration":"1m"}}`,
+		"cron step of a whole range":  `{"x":{"enabled":true,"fault":"pod-kill","target":"cart","schedule":"*/60 * * * *"}}`,
+		"a day-long fault":            `{"x":{"enabled":true,"fault":"cpu-stress","target":"cart","duration":"24h"}}`,
 		"disabled gameday with cycle": `{"a":{"steps":["checkout-pod-kill"]}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -407,6 +418,26 @@ func TestServicesTheLabDropsAreNotTargets(t *testing.T) {
 		_, err := Build([]byte(`{"x":{"enabled":true,"fault":"pod-kill","target":"`+svc+`"}}`), testOpts())
 		if err == nil || !strings.Contains(err.Error(), "scenarios.x.target") || !strings.Contains(err.Error(), "not deployed") {
 			t.Errorf("target %s: want an error at scenarios.x.target saying it is not deployed, got %v", svc, err)
+		}
+	}
+}
+
+// A left-out duration never leaks a number the user did not write: pod-kill's default of 30s shrinks to a
+// shorter schedule's interval.
+func TestPodKillDefaultDurationFitsTheSchedule(t *testing.T) {
+	for schedule, want := range map[string]string{"@every 1s": "1s", "@every 10s": "10s", "*/20 * * * * *": "20s", "@every 10m": "30s", "": "30s"} {
+		keys := m{"enabled": true, "fault": "pod-kill", "target": "cart"}
+		if schedule != "" {
+			keys["schedule"] = schedule
+		}
+		p := one(t, keys, testOpts())
+		ec, _, deadline := chaosOf(t, object(t, p, "s"))
+		got := deadline
+		if schedule != "" {
+			got = str(ec.PodChaos.Duration)
+		}
+		if got != want {
+			t.Errorf("schedule %q: duration %s, want %s", schedule, got, want)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/suggest"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
 )
@@ -92,15 +93,33 @@ func (e *ConfigError) Error() string {
 		len(e.Problems), strings.Join(e.Problems, "\n  "))
 }
 
-// Lookup reads one config key of the project's namespace; ok is false when the key is not set.
-type Lookup func(key string) (value string, ok bool)
-
 // ParseConfig reads and validates the whole config, reporting every problem at once. It touches nothing,
-// so a bad config fails `pulumi preview` before any resource is registered.
-func ParseConfig(get Lookup) (*Config, error) {
+// so a bad config fails `pulumi preview` before any resource is registered. The program and chaoslab both
+// call it, so that they cannot disagree.
+func ParseConfig(src Source) (*Config, error) {
 	var problems []string
 	fail := func(key, format string, args ...any) {
 		problems = append(problems, fmt.Sprintf("%s:%s: %s", ConfigNamespace, key, fmt.Sprintf(format, args...)))
+	}
+	if src.KeysListed {
+		for _, key := range unknownKeys(src.Keys) {
+			hint := ""
+			if s := suggest.Closest(key, projectKeys); s != "" {
+				hint = fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			fail(key, "unknown key%s; expected one of: %s", hint, strings.Join(projectKeys, ", "))
+		}
+	}
+	for _, key := range src.Encrypted {
+		if key != KeyGrafanaAdminPassword {
+			fail(key, "set to an encrypted (secure) value that cannot be read here; only %s is a secret: set this key in plain text", KeyGrafanaAdminPassword)
+		}
+	}
+	get := func(key string) (string, bool) {
+		if slices.Contains(src.Encrypted, key) {
+			return "", false
+		}
+		return src.Get(key)
 	}
 	str := func(key, def string) string {
 		if v, ok := get(key); ok {
@@ -172,8 +191,10 @@ func ParseConfig(get Lookup) (*Config, error) {
 
 	password, ok := get(KeyGrafanaAdminPassword)
 	switch {
+	case slices.Contains(src.Encrypted, KeyGrafanaAdminPassword):
+		// Set, as ciphertext: its length can only be checked where it is decrypted, at preview.
 	case !ok || password == "":
-		fail(KeyGrafanaAdminPassword, "required: set it as a secret with `pulumi config set --secret %s:%s <password>` (make up generates one)", ConfigNamespace, KeyGrafanaAdminPassword)
+		fail(KeyGrafanaAdminPassword, "required, and not set: `make up` generates one and stores it encrypted in the stack file; or set your own with `pulumi config set --secret %s:%s <password>` (at least 8 characters)", ConfigNamespace, KeyGrafanaAdminPassword)
 	case len(password) < 8:
 		fail(KeyGrafanaAdminPassword, "expected at least 8 characters")
 	case password == "admin":

@@ -12,11 +12,12 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-func lookupOf(values map[string]string) Lookup {
-	return func(key string) (string, bool) {
+// lookupOf is the Source of values named without the namespace, with no key list (as an inline program).
+func lookupOf(values map[string]string) Source {
+	return Source{Get: func(key string) (string, bool) {
 		v, ok := values[key]
 		return v, ok
-	}
+	}}
 }
 
 func TestConfigDefaults(t *testing.T) {

@@ -21,11 +21,30 @@ import (
 
 // Lab is the whole Pulumi program. main.go runs it, and tests and tools run it inline through the
 // Automation API. It validates the whole config first, so that a bad config fails before any resource is
-// registered, and so before the cluster is touched.
+// registered, and so before the cluster is touched. Under the Go language host it also refuses config keys
+// of the project that it does not read; an inline program can do so only with LabWithConfigKeys.
 func Lab(ctx *pulumi.Context) error {
-	cfg, err := ParseConfig(func(key string) (string, bool) {
-		return ctx.GetConfig(ConfigNamespace + ":" + key)
-	})
+	return lab(ctx, languageHostKeys)
+}
+
+// LabWithConfigKeys is Lab for a runtime that gives the program no way to list the stack's config keys, as
+// an Automation API inline program: keys lists them (full keys, such as the keys of the map that
+// auto.Stack.GetAllConfig returns), so that unknown keys are refused there too.
+func LabWithConfigKeys(keys func() ([]string, error)) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		return lab(ctx, func() ([]string, bool, error) {
+			list, err := keys()
+			return list, err == nil, err
+		})
+	}
+}
+
+func lab(ctx *pulumi.Context, keys func() ([]string, bool, error)) error {
+	src, err := contextSource(ctx, keys)
+	if err != nil {
+		return err
+	}
+	cfg, err := ParseConfig(src)
 	if err != nil {
 		return err
 	}
