@@ -41,14 +41,14 @@ type fakeChaosMesh struct{ pulumi.ResourceState }
 func runScenarios(t *testing.T, raw string, halt bool) (*scenarioMocks, []string) {
 	t.Helper()
 	opts := scenarios.Options{Deployment: apps.AstronomyShop.Deploy(), Gate: scenarios.Gate{URL: "http://slo-gate", SLOs: slo.Names(slo.Defaults())}, Halt: halt}
-	plan, err := scenarios.Build([]byte(raw), opts)
-	if err != nil {
-		t.Fatal(err)
+	plan, errs := scenarios.Build([]byte(raw), opts)
+	if errs != nil {
+		t.Fatal(errs)
 	}
 	m := &scenarioMocks{}
 	var names []string
 	done := make(chan []string, 1)
-	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		cm := &fakeChaosMesh{}
 		if err := ctx.RegisterComponentResource("chaos-mesh-otel:chaos:ChaosMesh", "chaos-mesh", cm); err != nil {
 			return err

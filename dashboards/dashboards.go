@@ -36,12 +36,12 @@ const (
 	Tag = "chaos-lab"
 )
 
-// ScenarioRef is what the scenario-impact dashboard needs to know of one enabled scenario. The lead fills it
-// from scenarios.Plan.Enabled.
+// ScenarioRef is what the scenario-impact dashboard needs to know of one enabled scenario, as
+// scenarios.Plan.Enabled gives it (stacks.ScenarioRefs).
 type ScenarioRef struct {
 	Name   string // the scenario's name, for example checkout-pod-kill
-	Fault  string // the fault, for example pod-kill, network-delay, stress-cpu, http-fault, flag
-	Target string // the shop component it targets (app.kubernetes.io/component), for example checkout
+	Fault  string // the fault, for example pod-kill, network-delay, cpu-stress, http-replace, flag, gameday
+	Target string // the service it targets (the app's selector label), for example checkout; a game day's are comma separated
 }
 
 // Options are the inputs of every dashboard. Zero values take the defaults above; App zero means

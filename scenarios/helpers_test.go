@@ -28,9 +28,9 @@ func one(t *testing.T, keys map[string]any, opts Options) *Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := Build(raw, opts)
-	if err != nil {
-		t.Fatalf("Build: %v", err)
+	p, errs := Build(raw, opts)
+	if errs != nil {
+		t.Fatalf("Build: %v", errs)
 	}
 	return p
 }

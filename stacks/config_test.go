@@ -49,23 +49,23 @@ func TestConfigErrorsNameTheirKeys(t *testing.T) {
 		values map[string]string
 		want   []string
 	}{
-		{"missing password", map[string]string{}, []string{"chaos-mesh-otel:grafanaAdminPassword: required"}},
-		{"short password", map[string]string{KeyGrafanaAdminPassword: "short"}, []string{"chaos-mesh-otel:grafanaAdminPassword: expected at least 8"}},
+		{"missing password", map[string]string{}, []string{"chaos-mesh-otel:grafanaAdminPassword: Required value: not set: `make up` generates one"}},
+		{"short password", map[string]string{KeyGrafanaAdminPassword: "short"}, []string{"chaos-mesh-otel:grafanaAdminPassword: Invalid value: expected at least 8"}},
 		{"default password", map[string]string{KeyGrafanaAdminPassword: "admin"}, []string{"chaos-mesh-otel:grafanaAdminPassword"}},
-		{"runtime", map[string]string{KeyChaosRuntime: "dockerd"}, []string{`chaos-mesh-otel:chaosRuntime: expected one of containerd, crio, docker, got "dockerd"`}},
-		{"socket", map[string]string{KeyChaosSocketPath: "run/docker.sock"}, []string{"chaos-mesh-otel:chaosSocketPath: expected an absolute path"}},
-		{"users not a number", map[string]string{KeyLoadGeneratorUsers: "many"}, []string{`chaos-mesh-otel:loadGeneratorUsers: expected a whole number from 1 to 200, got "many"`}},
+		{"runtime", map[string]string{KeyChaosRuntime: "dockerd"}, []string{`chaos-mesh-otel:chaosRuntime: Unsupported value: "dockerd": supported values: "containerd", "crio", "docker"`}},
+		{"socket", map[string]string{KeyChaosSocketPath: "run/docker.sock"}, []string{`chaos-mesh-otel:chaosSocketPath: Invalid value: "run/docker.sock": expected an absolute path`}},
+		{"users not a number", map[string]string{KeyLoadGeneratorUsers: "many"}, []string{`chaos-mesh-otel:loadGeneratorUsers: Invalid value: "many": expected a whole number from 1 to 200`}},
 		{"users too many", map[string]string{KeyLoadGeneratorUsers: "500"}, []string{"chaos-mesh-otel:loadGeneratorUsers"}},
-		{"halt", map[string]string{KeyHalt: "maybe"}, []string{`chaos-mesh-otel:halt: expected true or false, got "maybe"`}},
+		{"halt", map[string]string{KeyHalt: "maybe"}, []string{`chaos-mesh-otel:halt: Invalid value: "maybe": expected true or false`}},
 		{"llm", map[string]string{KeyLLMComponents: "yes please"}, []string{"chaos-mesh-otel:llmComponents"}},
-		{"gate mode", map[string]string{KeySLOGate: "sometimes"}, []string{"chaos-mesh-otel:sloGate: expected build, image or off"}},
-		{"gate image", map[string]string{KeySLOGate: "image", KeySLOGateImage: ""}, []string{"chaos-mesh-otel:sloGateImage: required"}},
+		{"gate mode", map[string]string{KeySLOGate: "sometimes"}, []string{`chaos-mesh-otel:sloGate: Unsupported value: "sometimes": supported values: "build", "image", "off"`}},
+		{"gate image", map[string]string{KeySLOGate: "image", KeySLOGateImage: ""}, []string{"chaos-mesh-otel:sloGateImage: Required value"}},
 		{"slo objective", map[string]string{KeySLOs: `[{"name":"x","service":"checkout","kind":"availability","objective":1.5}]`}, []string{"chaos-mesh-otel:slos[0].objective"}},
 		{"slo service", map[string]string{KeySLOs: `[{"name":"x","service":"nope","kind":"availability","objective":0.9}]`}, []string{"chaos-mesh-otel:slos[0].service"}},
 		{"scenario fault", map[string]string{KeyScenarios: `{"x":{"enabled":true,"fault":"meteor","target":"checkout"}}`}, []string{"chaos-mesh-otel:scenarios.x.fault"}},
 		{"scenario target", map[string]string{KeyScenarios: `{"x":{"enabled":true,"fault":"pod-kill","target":"nowhere"}}`}, []string{"chaos-mesh-otel:scenarios.x.target"}},
 		{"llm target while off", map[string]string{KeyScenarios: `{"x":{"enabled":true,"fault":"pod-kill","target":"chatbot"}}`}, []string{"chaos-mesh-otel:scenarios.x.target"}},
-		{"charts dir", map[string]string{KeyChartsDir: "/nonexistent/charts"}, []string{"chaos-mesh-otel:chartsDir: expected a directory holding chaos-mesh-2.8.3.tgz"}},
+		{"charts dir", map[string]string{KeyChartsDir: "/nonexistent/charts"}, []string{"chaos-mesh-otel:chartsDir: Invalid value: \"/nonexistent/charts\": expected a directory holding the pinned chart archives; missing: chaos-mesh-2.8.3.tgz, opentelemetry-demo-0.41.0.tgz"}},
 		{"several at once", map[string]string{KeyChaosRuntime: "rkt", KeyHalt: "sure", KeyLoadGeneratorUsers: "0"}, []string{
 			"chaos-mesh-otel:chaosRuntime", "chaos-mesh-otel:halt", "chaos-mesh-otel:loadGeneratorUsers"}},
 	}
@@ -88,8 +88,8 @@ func TestConfigErrorsNameTheirKeys(t *testing.T) {
 					t.Errorf("error does not mention %q:\n%v", want, err)
 				}
 			}
-			if len(cfgErr.Problems) < len(tc.want) {
-				t.Errorf("want %d problems reported at once, got %d", len(tc.want), len(cfgErr.Problems))
+			if len(cfgErr.Errors) < len(tc.want) {
+				t.Errorf("want %d problems reported at once, got %d", len(tc.want), len(cfgErr.Errors))
 			}
 		})
 	}

@@ -25,14 +25,14 @@ func TestUnknownKeysAreRefused(t *testing.T) {
 	if !errors.As(err, &ce) {
 		t.Fatalf("want a ConfigError, got %v", err)
 	}
-	want := []string{`chaos-mesh-otel:hlat: unknown key (did you mean "halt"?)`, `chaos-mesh-otel:scenarioz: unknown key (did you mean "scenarios"?)`,
-		"chaos-mesh-otel:zzzzzz: unknown key; expected one of: kubeconfig, context"}
-	if len(ce.Problems) != len(want) {
+	want := []string{`chaos-mesh-otel:hlat: Forbidden: unknown key (did you mean "halt"?)`, `chaos-mesh-otel:scenarioz: Forbidden: unknown key (did you mean "scenarios"?)`,
+		"chaos-mesh-otel:zzzzzz: Forbidden: unknown key; expected one of: kubeconfig, context"}
+	if len(ce.Lines()) != len(want) {
 		t.Fatalf("want %d problems, got:\n%v", len(want), err)
 	}
 	for i, w := range want {
-		if !strings.HasPrefix(ce.Problems[i], w) {
-			t.Errorf("problem %d = %q, want it to start with %q", i, ce.Problems[i], w)
+		if !strings.HasPrefix(ce.Lines()[i], w) {
+			t.Errorf("problem %d = %q, want it to start with %q", i, ce.Lines()[i], w)
 		}
 	}
 	// Without a key list (an inline program), the same values pass: nothing can tell the keys apart.
@@ -60,7 +60,7 @@ func TestLabRefusesUnknownKeys(t *testing.T) {
 	config := `{"chaos-mesh-otel:grafanaAdminPassword":"long-enough","chaos-mesh-otel:hlat":"true"}`
 	t.Setenv(pulumi.EnvConfig, config)
 	err := pulumi.RunErr(Lab, pulumi.WithMocks("chaos-mesh-otel", "test", &recorder{}))
-	if err == nil || !strings.Contains(err.Error(), `chaos-mesh-otel:hlat: unknown key (did you mean "halt"?)`) {
+	if err == nil || !strings.Contains(err.Error(), `chaos-mesh-otel:hlat: Forbidden: unknown key (did you mean "halt"?)`) {
 		t.Errorf("Lab under the language host: %v", err)
 	}
 
@@ -71,7 +71,7 @@ func TestLabRefusesUnknownKeys(t *testing.T) {
 	err = pulumi.RunErr(inline, pulumi.WithMocks("chaos-mesh-otel", "test", &recorder{}), func(info *pulumi.RunInfo) {
 		info.Config = map[string]string{"chaos-mesh-otel:grafanaAdminPassword": "long-enough", "chaos-mesh-otel:hlat": "true"}
 	})
-	if err == nil || !strings.Contains(err.Error(), "chaos-mesh-otel:hlat: unknown key") {
+	if err == nil || !strings.Contains(err.Error(), "chaos-mesh-otel:hlat: Forbidden: unknown key") {
 		t.Errorf("LabWithConfigKeys: %v", err)
 	}
 	failing := LabWithConfigKeys(func() ([]string, error) { return nil, errors.New("no stack") })
@@ -143,7 +143,7 @@ func TestEncryptedValues(t *testing.T) {
 		t.Fatalf("an encrypted password is set but unread: %v, %q", err, cfg.GrafanaAdminPassword)
 	}
 	f, _ = ParseStackFile([]byte("config:\n  chaos-mesh-otel:grafanaAdminPassword:\n    secure: AAAB\n  chaos-mesh-otel:halt:\n    secure: AAAB\n"))
-	if _, err := ParseConfig(f.Source()); err == nil || !strings.Contains(err.Error(), "chaos-mesh-otel:halt: set to an encrypted") {
+	if _, err := ParseConfig(f.Source()); err == nil || !strings.Contains(err.Error(), "chaos-mesh-otel:halt: Forbidden: set to an encrypted") {
 		t.Errorf("an encrypted halt: %v", err)
 	}
 }

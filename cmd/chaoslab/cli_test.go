@@ -137,7 +137,7 @@ func TestValidateSLOsFromConfig(t *testing.T) {
       steadyState: {slo: frontend-proxy-availability}
 `
 	code, _, errOut := runCLI("validate", writeStack(t, body))
-	if code != 2 || !strings.Contains(errOut, "scenarios.gd.steadyState.slo: unknown SLO") || !strings.Contains(errOut, "cart-availability") {
+	if code != 2 || !strings.Contains(errOut, `scenarios.gd.steadyState.slo: Unsupported value: "frontend-proxy-availability"`) || !strings.Contains(errOut, "cart-availability") {
 		t.Errorf("slo not among the configured SLOs: exit %d\n%s", code, errOut)
 	}
 	body = strings.Replace(body, "frontend-proxy-availability", "cart-availability", 1)
@@ -156,7 +156,7 @@ func TestValidateBadFiles(t *testing.T) {
 	if code, _, errOut := runCLI("validate", writeStack(t, "config:\n  halt: true\n")); code != 1 || !strings.Contains(errOut, "no namespace") {
 		t.Errorf("a key without namespace: exit %d, %s", code, errOut)
 	}
-	if code, _, errOut := runCLI("validate", writeStack(t, "config:\n"+encryptedPassword+"  chaos-mesh-otel:halt: maybe\n")); code != 2 || !strings.Contains(errOut, "halt: expected true or false") {
+	if code, _, errOut := runCLI("validate", writeStack(t, "config:\n"+encryptedPassword+"  chaos-mesh-otel:halt: maybe\n")); code != 2 || !strings.Contains(errOut, `halt: Invalid value: "maybe": expected true or false`) {
 		t.Errorf("bad halt: exit %d, %s", code, errOut)
 	}
 	if code, _, _ := runCLI("validate"); code != 1 {
@@ -180,7 +180,7 @@ func TestValidateEmptyFile(t *testing.T) {
 		if code != 2 || out != "" {
 			t.Errorf("%q: exit %d, stdout %q; want 2 and nothing on stdout", body, code, out)
 		}
-		for _, want := range []string{"notice: " + path + " sets no chaos-mesh-otel key", "chaos-mesh-otel:grafanaAdminPassword: required", "`make up` generates one"} {
+		for _, want := range []string{"notice: " + path + " sets no chaos-mesh-otel key", "chaos-mesh-otel:grafanaAdminPassword: Required value", "`make up` generates one"} {
 			if !strings.Contains(errOut, want) {
 				t.Errorf("%q: stderr lacks %q:\n%s", body, want, errOut)
 			}
@@ -191,15 +191,15 @@ func TestValidateEmptyFile(t *testing.T) {
 // The things a new user met: each is an error naming its key.
 func TestValidateRefusesWhatPreviewRefuses(t *testing.T) {
 	for name, tc := range map[string]struct{ keys, want string }{
-		"runtime":          {"  chaos-mesh-otel:chaosRuntime: dockerd\n", `chaos-mesh-otel:chaosRuntime: expected one of containerd, crio, docker, got "dockerd"`},
-		"users":            {"  chaos-mesh-otel:loadGeneratorUsers: 500\n", "chaos-mesh-otel:loadGeneratorUsers: expected a whole number from 1 to 200"},
+		"runtime":          {"  chaos-mesh-otel:chaosRuntime: dockerd\n", `chaos-mesh-otel:chaosRuntime: Unsupported value: "dockerd": supported values: "containerd", "crio", "docker"`},
+		"users":            {"  chaos-mesh-otel:loadGeneratorUsers: 500\n", `chaos-mesh-otel:loadGeneratorUsers: Invalid value: "500": expected a whole number from 1 to 200`},
 		"slo not deployed": {"  chaos-mesh-otel:slos: [{name: docs, service: telemetry-docs, kind: availability, objective: 0.9}]\n", "chaos-mesh-otel:slos[0].service"},
-		"gate-off gameday": {"  chaos-mesh-otel:sloGate: \"off\"\n  chaos-mesh-otel:scenarios: {checkout-gameday: {enabled: true}}\n", "chaos-mesh-otel:scenarios.checkout-gameday.steadyState.slo: no SLO gate"},
-		"scenarioz":        {"  chaos-mesh-otel:scenarioz: {}\n", `chaos-mesh-otel:scenarioz: unknown key (did you mean "scenarios"?)`},
-		"hlat":             {"  chaos-mesh-otel:hlat: true\n", `chaos-mesh-otel:hlat: unknown key (did you mean "halt"?)`},
+		"gate-off gameday": {"  chaos-mesh-otel:sloGate: \"off\"\n  chaos-mesh-otel:scenarios: {checkout-gameday: {enabled: true}}\n", `chaos-mesh-otel:scenarios.checkout-gameday.steadyState.slo: Invalid value: "frontend-proxy-availability": no SLO gate`},
+		"scenarioz":        {"  chaos-mesh-otel:scenarioz: {}\n", `chaos-mesh-otel:scenarioz: Forbidden: unknown key (did you mean "scenarios"?)`},
+		"hlat":             {"  chaos-mesh-otel:hlat: true\n", `chaos-mesh-otel:hlat: Forbidden: unknown key (did you mean "halt"?)`},
 		"century":          {"  chaos-mesh-otel:scenarios: {checkout-pod-kill: {enabled: true, duration: 876000h}}\n", "chaos-mesh-otel:scenarios.checkout-pod-kill.duration"},
 		"cron */61":        {"  chaos-mesh-otel:scenarios: {checkout-pod-kill: {enabled: true, schedule: \"*/61 * * * *\"}}\n", "chaos-mesh-otel:scenarios.checkout-pod-kill.schedule"},
-		"encrypted halt":   {"  chaos-mesh-otel:halt:\n    secure: AAABAKp1Y2tlZA==\n", "chaos-mesh-otel:halt: set to an encrypted"},
+		"encrypted halt":   {"  chaos-mesh-otel:halt:\n    secure: AAABAKp1Y2tlZA==\n", "chaos-mesh-otel:halt: Forbidden: set to an encrypted"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			code, _, errOut := runCLI("validate", writeStack(t, "config:\n"+encryptedPassword+tc.keys))

@@ -44,7 +44,7 @@ func previewErrors(t *testing.T, values map[string]string) []string {
 			t.Errorf("the program registered %s before refusing the config", typ)
 		}
 	}
-	return ce.Problems
+	return ce.Lines()
 }
 
 // validateErrors runs chaoslab validate on the stack file and returns its problem lines.

@@ -16,7 +16,8 @@ func Closest(s string, candidates []string) string {
 	if len(s) > 8 {
 		limit = 3
 	}
-	if bestDistance <= limit {
+	// A word whose every letter would change is no typo of it ("42" is not "ad").
+	if bestDistance <= limit && bestDistance < len([]rune(s)) {
 		return best
 	}
 	return ""
