@@ -31,27 +31,86 @@ const (
 	Metrics Protocol = "metrics"
 )
 
-// Port is a container port of a service.
+// Port is a port of a service: the container's port, and the Service's port in front of it.
 type Port struct {
+	// Name is the Service port's name. Istio reads the protocol from it (grpc, http, http2, or a prefix
+	// such as grpc-web), so it must say what the port speaks for a mesh fault to apply.
 	Name     string
-	Number   int32
+	Number   int32 // the container port, which Chaos Mesh's HTTPChaos intercepts
 	Protocol Protocol
+	// ServicePort is the port that the Kubernetes Service exposes, when it differs from the container port
+	// (the Online Boutique's frontend: 80 in front of 8080); 0 when they are the same.
+	ServicePort int32
 }
+
+// OnService is the port number on the Kubernetes Service: what clients dial, and what an Istio
+// VirtualService's destination names.
+func (p Port) OnService() int32 {
+	if p.ServicePort != 0 {
+		return p.ServicePort
+	}
+	return p.Number
+}
+
+// Mesh says whether Istio can inject HTTP faults into the port's requests: it speaks HTTP or gRPC, and is
+// not a metrics endpoint.
+func (p Port) Mesh() bool { return p.Protocol == HTTP || p.Protocol == GRPC }
 
 // Group names a set of optional services that a stack deploys only when asked to.
 type Group string
 
 // Service is one component of an app.
 type Service struct {
-	Name     string
-	Ports    []Port // empty for workers that serve nothing
-	Stateful bool   // holds data: faulting every pod of it at once needs an explicit allowAll
+	Name string
+	// Ports are the ports of its Kubernetes Service; empty for workers that serve nothing, which have no Service.
+	Ports    []Port
+	Stateful bool // holds data: faulting every pod of it at once needs an explicit allowAll
 	// Volume is a writable volume mounted in its container, usable by IOChaos; "" when none.
 	Volume string
 	// Group, when set, makes the service optional: it is deployed only when its group is switched on.
 	Group Group
 	// Dropped, when set, says why the lab never deploys this service of the chart.
 	Dropped string
+	// Container is the name of the service's main container; "" when it is the service's name (as the
+	// Astronomy Shop's chart names them).
+	Container string
+	// Calls are the services of the app that it sends requests to, sorted: the app's call graph, read from
+	// the addresses the chart gives each service.
+	Calls []string
+}
+
+// ContainerName is the name of the service's main container, which container-kill and stress target.
+func (s Service) ContainerName() string {
+	if s.Container != "" {
+		return s.Container
+	}
+	return s.Name
+}
+
+// HasService says whether a Kubernetes Service fronts it.
+func (s Service) HasService() bool { return len(s.Ports) > 0 }
+
+// MeshPorts returns the ports that Istio can inject HTTP faults into: HTTP and gRPC, not metrics or TCP.
+func (s Service) MeshPorts() []Port {
+	var out []Port
+	for _, p := range s.Ports {
+		if p.Mesh() {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Meshed says whether the service runs with an Istio sidecar when the lab runs Istio. A data store whose
+// every port speaks raw TCP gets none: no mesh fault applies to TCP, and a sidecar would only cost memory.
+// Istio's injector is told to skip exactly these (see Deployment.Unmeshed).
+func (s Service) Meshed() bool {
+	for _, p := range s.Ports {
+		if p.Protocol != TCP {
+			return true
+		}
+	}
+	return len(s.Ports) == 0
 }
 
 // HTTPPorts returns the service's plain-HTTP ports.
@@ -93,6 +152,17 @@ type App struct {
 	Flags []Flag
 	// Groups says, for each optional group, what it is and how a stack switches it on (for error messages).
 	Groups map[Group]string
+	// Title is the app's name in prose, for messages.
+	Title string
+	// SLOServices are the services whose server spans make the default SLOs (availability and latency):
+	// the entry and the busiest hops that emit traces.
+	SLOServices []string
+	// FromShop maps each Astronomy Shop service to the service of this app that plays its part; presets,
+	// written in the shop's names, resolve through it. nil for the Astronomy Shop itself.
+	FromShop map[string]string
+	// ReadOnlyRoot says that every container of the app has a read-only root filesystem, so that IOChaos
+	// can only act on the writable volumes of the catalog.
+	ReadOnlyRoot bool
 }
 
 // Service returns the catalog entry of a service.
@@ -103,6 +173,44 @@ func (a App) Service(name string) (Service, bool) {
 		}
 	}
 	return Service{}, false
+}
+
+// Translate returns the service of this app that plays the part of another app's service: the Astronomy
+// Shop's checkout is the Online Boutique's checkoutservice, and back. ok is false when the name is one of
+// this app's own services or has no counterpart here.
+func (a App) Translate(name string) (string, bool) {
+	if _, own := a.Service(name); own {
+		return "", false
+	}
+	if a.FromShop != nil {
+		s, ok := a.FromShop[name]
+		return s, ok
+	}
+	// This is the shop: find the shop's service that another app's service stands for.
+	var found []string
+	for _, other := range All() {
+		for shop, theirs := range other.FromShop {
+			if _, ok := a.Service(shop); ok && theirs == name {
+				found = append(found, shop)
+			}
+		}
+	}
+	if len(found) == 0 {
+		return "", false
+	}
+	slices.Sort(found)
+	return found[0], true
+}
+
+// Callers lists the services of the app that call service, sorted.
+func (a App) Callers(service string) []string {
+	var out []string
+	for _, s := range a.Services {
+		if slices.Contains(s.Calls, service) {
+			out = append(out, s.Name)
+		}
+	}
+	return out
 }
 
 // ServiceNames lists every service of the catalog, deployed or not, sorted.
@@ -190,6 +298,18 @@ func (d Deployment) ServiceNames() []string {
 	return out
 }
 
+// Unmeshed lists the deployed services that get no Istio sidecar (see Service.Meshed), sorted: what Istio's
+// injector must skip.
+func (d Deployment) Unmeshed() []string {
+	var out []string
+	for _, s := range d.Services() {
+		if !s.Meshed() {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
 // WhyNot says why a service of the catalog is not deployed; "" when it is deployed or not in the catalog.
 func (d Deployment) WhyNot(service string) string {
 	s, ok := d.App.Service(service)
@@ -212,4 +332,26 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// All lists the apps that the lab can deploy as its app under test, the default first.
+func All() []App { return []App{AstronomyShop, OnlineBoutique} }
+
+// Names lists the config names of the apps, the default first: the choices of chaos-mesh-otel:app.
+func Names() []string {
+	var out []string
+	for _, a := range All() {
+		out = append(out, a.Name)
+	}
+	return out
+}
+
+// ByName returns the app that the config names.
+func ByName(name string) (App, bool) {
+	for _, a := range All() {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return App{}, false
 }

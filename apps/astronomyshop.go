@@ -8,43 +8,45 @@ const LLM Group = "llm"
 // service speaks on its main port; the flags from the chart's flagd/demo.flagd.json.
 var AstronomyShop = App{
 	Name:          "astronomy-shop",
+	Title:         "the Astronomy Shop",
 	Namespace:     "otel-demo",
 	SelectorLabel: "app.kubernetes.io/component",
 	Entry:         "frontend-proxy",
 	EntryPort:     8080,
+	SLOServices:   []string{"frontend-proxy", "checkout", "product-catalog"},
 	Groups: map[Group]string{
 		LLM: "it is an LLM component, which needs an external LLM; set chaos-mesh-otel:llmComponents: true to deploy it",
 	},
 	Services: []Service{
-		{Name: "accounting"},
-		{Name: "ad", Ports: []Port{{"grpc", 8080, GRPC}, {"prometheus", 9465, Metrics}}},
-		{Name: "agent", Ports: []Port{{"http", 8010, HTTP}}, Group: LLM},
-		{Name: "astronomy-db", Ports: []Port{{"postgres", 5432, TCP}}, Stateful: true},
-		{Name: "cart", Ports: []Port{{"grpc", 8080, GRPC}}},
-		{Name: "chatbot", Ports: []Port{{"http", 7860, HTTP}}, Group: LLM},
-		{Name: "checkout", Ports: []Port{{"grpc", 8080, GRPC}}, Volume: "/tmp"},
-		{Name: "currency", Ports: []Port{{"grpc", 8080, GRPC}}},
-		{Name: "email", Ports: []Port{{"http", 8080, HTTP}}},
-		{Name: "firepit", Ports: []Port{{"http", 8080, HTTP}, {"otlp-grpc", 4317, GRPC}, {"otlp-http", 4318, HTTP}},
+		{Name: "accounting", Calls: calls("astronomy-db", "kafka")},
+		{Name: "ad", Ports: []Port{port("grpc", 8080, GRPC), port("prometheus", 9465, Metrics)}, Calls: calls("flagd")},
+		{Name: "agent", Ports: []Port{port("http", 8010, HTTP)}, Group: LLM, Calls: calls("frontend", "mcp")},
+		{Name: "astronomy-db", Ports: []Port{port("postgres", 5432, TCP)}, Stateful: true},
+		{Name: "cart", Ports: []Port{port("grpc", 8080, GRPC)}, Calls: calls("flagd", "valkey-cart")},
+		{Name: "chatbot", Ports: []Port{port("http", 7860, HTTP)}, Group: LLM, Calls: calls("agent")},
+		{Name: "checkout", Ports: []Port{port("grpc", 8080, GRPC)}, Volume: "/tmp", Calls: calls("cart", "currency", "email", "flagd", "kafka", "payment", "product-catalog", "shipping")},
+		{Name: "currency", Ports: []Port{port("grpc", 8080, GRPC)}},
+		{Name: "email", Ports: []Port{port("http", 8080, HTTP)}, Calls: calls("flagd")},
+		{Name: "firepit", Ports: []Port{port("http", 8080, HTTP), port("otlp-grpc", 4317, GRPC), port("otlp-http", 4318, HTTP)},
 			Dropped: "it receives the eBPF profiler's profiles, and the chart switches both off"},
-		{Name: "flagd", Ports: []Port{{"rpc", 8013, GRPC}, {"ofrep", 8016, HTTP}, {"ui", 4000, HTTP}}, Volume: "/etc/flagd"},
-		{Name: "fraud-detection"},
-		{Name: "frontend", Ports: []Port{{"http", 8080, HTTP}}},
-		{Name: "frontend-proxy", Ports: []Port{{"http", 8080, HTTP}}},
-		{Name: "image-provider", Ports: []Port{{"http", 8081, HTTP}}},
-		{Name: "kafka", Ports: []Port{{"plaintext", 9092, TCP}, {"controller", 9093, TCP}}, Stateful: true},
-		{Name: "load-generator"},
-		{Name: "mcp", Ports: []Port{{"http", 8011, HTTP}}, Group: LLM},
-		{Name: "opamp-server", Ports: []Port{{"opamp", 4320, TCP}, {"opamp-ui", 4321, HTTP}},
+		{Name: "flagd", Ports: []Port{port("rpc", 8013, GRPC), port("ofrep", 8016, HTTP), port("ui", 4000, HTTP)}, Volume: "/etc/flagd"},
+		{Name: "fraud-detection", Calls: calls("flagd", "kafka")},
+		{Name: "frontend", Ports: []Port{port("http", 8080, HTTP)}, Calls: calls("ad", "cart", "checkout", "currency", "flagd", "product-catalog", "recommendation", "shipping")},
+		{Name: "frontend-proxy", Ports: []Port{port("http", 8080, HTTP)}, Calls: calls("chatbot", "firepit", "flagd", "frontend", "image-provider", "opamp-server", "telemetry-docs")},
+		{Name: "image-provider", Ports: []Port{port("http", 8081, HTTP)}},
+		{Name: "kafka", Ports: []Port{port("plaintext", 9092, TCP), port("controller", 9093, TCP)}, Stateful: true},
+		{Name: "load-generator", Calls: calls("flagd", "frontend-proxy")},
+		{Name: "mcp", Ports: []Port{port("http", 8011, HTTP)}, Group: LLM, Calls: calls("frontend")},
+		{Name: "opamp-server", Ports: []Port{port("opamp", 4320, TCP), port("opamp-ui", 4321, HTTP)},
 			Dropped: "the OpAMP demo server costs memory and shows nothing under chaos"},
-		{Name: "payment", Ports: []Port{{"grpc", 8080, GRPC}}},
-		{Name: "product-catalog", Ports: []Port{{"grpc", 8080, GRPC}}, Volume: "/tmp"},
-		{Name: "quote", Ports: []Port{{"http", 8080, HTTP}}},
-		{Name: "recommendation", Ports: []Port{{"grpc", 8080, GRPC}}},
-		{Name: "shipping", Ports: []Port{{"http", 8080, HTTP}}, Volume: "/tmp"},
-		{Name: "telemetry-docs", Ports: []Port{{"http", 8000, HTTP}},
+		{Name: "payment", Ports: []Port{port("grpc", 8080, GRPC)}, Calls: calls("flagd")},
+		{Name: "product-catalog", Ports: []Port{port("grpc", 8080, GRPC)}, Volume: "/tmp", Calls: calls("astronomy-db", "flagd")},
+		{Name: "quote", Ports: []Port{port("http", 8080, HTTP)}},
+		{Name: "recommendation", Ports: []Port{port("grpc", 8080, GRPC)}, Calls: calls("flagd", "product-catalog")},
+		{Name: "shipping", Ports: []Port{port("http", 8080, HTTP)}, Volume: "/tmp", Calls: calls("flagd", "quote")},
+		{Name: "telemetry-docs", Ports: []Port{port("http", 8000, HTTP)},
 			Dropped: "the docs site costs memory and shows nothing under chaos"},
-		{Name: "valkey-cart", Ports: []Port{{"valkey", 6379, TCP}}, Stateful: true},
+		{Name: "valkey-cart", Ports: []Port{port("valkey", 6379, TCP)}, Stateful: true},
 	},
 	Flags: []Flag{
 		{Name: "adFailure", Service: "ad", Default: "off", Variants: onOff()},
@@ -64,6 +66,13 @@ var AstronomyShop = App{
 		{Name: "recommendationCacheFailure", Service: "recommendation", Default: "off", Variants: onOff()},
 	},
 }
+
+// port is a port that the Service exposes on the container's own number, as the demo chart does.
+func port(name string, number int32, protocol Protocol) Port {
+	return Port{Name: name, Number: number, Protocol: protocol}
+}
+
+func calls(services ...string) []string { return services }
 
 func onOff() map[string]any { return map[string]any{"off": false, "on": true} }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -58,8 +59,14 @@ func chartFiles(t *testing.T, names ...string) map[string][]byte {
 	return out
 }
 
+type chartEnv struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
 type chartComponent struct {
-	Enabled bool `json:"enabled"`
+	Enabled bool       `json:"enabled"`
+	Env     []chartEnv `json:"env"`
 	Service *struct {
 		Port int32 `json:"port"`
 	} `json:"service"`
@@ -67,6 +74,7 @@ type chartComponent struct {
 		Value int32 `json:"value"`
 	} `json:"ports"`
 	SidecarContainers []struct {
+		Env     []chartEnv `json:"env"`
 		Service *struct {
 			Port int32 `json:"port"`
 		} `json:"service"`
@@ -74,6 +82,31 @@ type chartComponent struct {
 	MountedEmptyDirs []struct {
 		MountPath string `json:"mountPath"`
 	} `json:"mountedEmptyDirs"`
+}
+
+// serviceAddress is an env var that holds the address of a service the component calls.
+var serviceAddress = regexp.MustCompile(`_(ADDR|HOST|URL|ENDPOINT|STRING)$`)
+
+// calls reads the components that a component calls from the addresses in its environment (its sidecars'
+// too): kafka:9092, http://shipping:8080, flagd, Host=astronomy-db;....
+func (c chartComponent) calls(self string, components []string) []string {
+	env := c.Env
+	for _, s := range c.SidecarContainers {
+		env = append(env, s.Env...)
+	}
+	var out []string
+	for _, e := range env {
+		if !serviceAddress.MatchString(e.Name) {
+			continue
+		}
+		for _, word := range regexp.MustCompile(`[A-Za-z0-9-]+`).FindAllString(e.Value, -1) {
+			if word != self && slices.Contains(components, word) && !slices.Contains(out, word) {
+				out = append(out, word)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func (c chartComponent) ports() []int32 {
@@ -124,6 +157,14 @@ func TestAstronomyShopCatalogIsTheChartsComponents(t *testing.T) {
 		}) {
 			t.Errorf("%s: volume %s is not one the chart mounts (%v)", s.Name, s.Volume, c.MountedEmptyDirs)
 		}
+		if calls := c.calls(s.Name, chartNames); !slices.Equal(calls, s.Calls) {
+			t.Errorf("%s: calls %v per its environment, catalog %v", s.Name, calls, s.Calls)
+		}
+		for _, p := range s.Ports {
+			if p.OnService() != p.Number {
+				t.Errorf("%s: the demo chart exposes each port on the container's own number, not %d", s.Name, p.OnService())
+			}
+		}
 		if !c.Enabled && s.Dropped == "" && s.Group == "" {
 			t.Errorf("%s is off in the chart, so the catalog must say it is dropped or optional", s.Name)
 		}
@@ -157,7 +198,7 @@ func TestAstronomyShopFlagsAreTheChartsFlags(t *testing.T) {
 }
 
 func TestCatalogIsSortedAndComplete(t *testing.T) {
-	for _, app := range []App{AstronomyShop} {
+	for _, app := range All() {
 		names := app.ServiceNames()
 		if !sort.StringsAreSorted(names) || !sort.StringsAreSorted(app.FlagNames()) {
 			t.Errorf("%s: services and flags must be sorted by name", app.Name)
@@ -165,14 +206,104 @@ func TestCatalogIsSortedAndComplete(t *testing.T) {
 		if _, ok := app.Service(app.Entry); !ok || !app.Deploy().Has(app.Entry) {
 			t.Errorf("%s: entry service %q is not a deployed service", app.Name, app.Entry)
 		}
-		if app.Namespace == "" || app.SelectorLabel == "" || app.EntryPort == 0 {
-			t.Errorf("%s: namespace, selector label and entry port are required: %+v", app.Name, app)
+		if entry, _ := app.Service(app.Entry); !slices.ContainsFunc(entry.Ports, func(p Port) bool { return p.OnService() == app.EntryPort && p.Protocol == HTTP }) {
+			t.Errorf("%s: entry port %d is not an HTTP port of the entry's Service", app.Name, app.EntryPort)
+		}
+		if app.Namespace == "" || app.SelectorLabel == "" || app.EntryPort == 0 || app.Title == "" {
+			t.Errorf("%s: namespace, selector label, entry port and title are required: %+v", app.Name, app)
+		}
+		if len(app.SLOServices) == 0 {
+			t.Errorf("%s: no default SLO services", app.Name)
+		}
+		for _, svc := range app.SLOServices {
+			if !app.Deploy().Has(svc) {
+				t.Errorf("%s: SLO service %s is not deployed", app.Name, svc)
+			}
 		}
 		for _, s := range app.Services {
 			if s.Group != "" && app.Groups[s.Group] == "" {
 				t.Errorf("%s: group %q of %s says nothing of how to switch it on", app.Name, s.Group, s.Name)
 			}
+			if !sort.StringsAreSorted(s.Calls) {
+				t.Errorf("%s: calls of %s must be sorted", app.Name, s.Name)
+			}
+			for _, callee := range s.Calls {
+				if _, ok := app.Service(callee); !ok || callee == s.Name {
+					t.Errorf("%s: %s calls %s, which is not another service of the app", app.Name, s.Name, callee)
+				}
+			}
 		}
+		for shop, theirs := range app.FromShop {
+			if _, ok := AstronomyShop.Service(shop); !ok {
+				t.Errorf("%s: FromShop maps %s, which is not a service of the shop", app.Name, shop)
+			}
+			if _, ok := app.Service(theirs); !ok {
+				t.Errorf("%s: FromShop maps %s to %s, which is not a service of the app", app.Name, shop, theirs)
+			}
+		}
+	}
+	if got := Names(); !slices.Equal(got, []string{"astronomy-shop", "online-boutique"}) {
+		t.Errorf("Names() = %v: the default first", got)
+	}
+}
+
+func TestTranslate(t *testing.T) {
+	for _, tc := range []struct {
+		app        App
+		name, want string
+	}{
+		{OnlineBoutique, "checkout", "checkoutservice"},
+		{OnlineBoutique, "product-catalog", "productcatalogservice"},
+		{OnlineBoutique, "frontend-proxy", "frontend"},
+		{OnlineBoutique, "valkey-cart", "redis-cart"},
+		{OnlineBoutique, "frontend", ""}, // its own service
+		{OnlineBoutique, "kafka", ""},    // no counterpart
+		{OnlineBoutique, "billing", ""},  // nobody's
+		{AstronomyShop, "checkoutservice", "checkout"},
+		{AstronomyShop, "adservice", "ad"},
+		{AstronomyShop, "redis-cart", "valkey-cart"},
+		{AstronomyShop, "checkout", ""},
+		{AstronomyShop, "billingservice", ""},
+	} {
+		got, ok := tc.app.Translate(tc.name)
+		if got != tc.want || ok != (tc.want != "") {
+			t.Errorf("%s.Translate(%q) = %q, %v; want %q", tc.app.Name, tc.name, got, ok, tc.want)
+		}
+	}
+}
+
+func TestMeshFacts(t *testing.T) {
+	if got := AstronomyShop.Deploy().Unmeshed(); !slices.Equal(got, []string{"astronomy-db", "kafka", "valkey-cart"}) {
+		t.Errorf("shop: unmeshed %v, want the TCP data stores", got)
+	}
+	if got := OnlineBoutique.Deploy().Unmeshed(); !slices.Equal(got, []string{"redis-cart"}) {
+		t.Errorf("boutique: unmeshed %v, want redis-cart", got)
+	}
+	frontend, _ := OnlineBoutique.Service("frontend")
+	if p := frontend.MeshPorts(); len(p) != 1 || p[0].OnService() != 80 || p[0].Number != 8080 {
+		t.Errorf("boutique frontend: mesh ports %+v, want Service port 80 in front of 8080", p)
+	}
+	ad, _ := AstronomyShop.Service("ad")
+	if p := ad.MeshPorts(); len(p) != 1 || p[0].Number != 8080 {
+		t.Errorf("shop ad: mesh ports %+v, want gRPC 8080 only (not its metrics port)", p)
+	}
+	if lg, _ := OnlineBoutique.Service("loadgenerator"); lg.HasService() || lg.ContainerName() != "main" {
+		t.Errorf("boutique loadgenerator: %+v", lg)
+	}
+	if c, _ := AstronomyShop.Service("checkout"); c.ContainerName() != "checkout" {
+		t.Errorf("shop: container name %q, want the service's", c.ContainerName())
+	}
+	if got := OnlineBoutique.Callers("emailservice"); !slices.Equal(got, []string{"checkoutservice"}) {
+		t.Errorf("boutique: emailservice callers %v", got)
+	}
+	if got := AstronomyShop.Callers("ad"); !slices.Equal(got, []string{"frontend"}) {
+		t.Errorf("shop: ad callers %v", got)
+	}
+	if a, ok := ByName("online-boutique"); !ok || a.Namespace != "online-boutique" {
+		t.Error("ByName(online-boutique)")
+	}
+	if _, ok := ByName("boutique"); ok {
+		t.Error("ByName accepts only the config names")
 	}
 }
 

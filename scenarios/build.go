@@ -1,11 +1,14 @@
 package scenarios
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 )
 
 // Build parses the raw value of the `chaos-mesh-otel:scenarios` config key (JSON; empty or "null" means
@@ -21,12 +24,12 @@ func Build(raw []byte, opts Options) (*Plan, field.ErrorList) {
 		e.add(field.Required(field.NewPath("options", "deployment"), "the app under test and the services this stack deploys"))
 		return nil, e.sorted()
 	}
-	merged, names := mergePresets(user, e)
+	merged, names, refused := mergePresets(user, opts.Deployment.App, e)
 	objectNames := objectNames(merged, names, e)
 	c := &env{opts: opts, app: opts.Deployment.App, e: e}
 	chaos, flagsOn, gamedays := c.compileAll(merged, names)
 	checkFlagConflicts(merged, names, e)
-	gb := &gamedayBuilder{env: c, merged: merged, chaos: chaos}
+	gb := &gamedayBuilder{env: c, merged: merged, chaos: chaos, refused: refused}
 	workflows := map[string]*v1alpha1.WorkflowSpec{}
 	for _, gd := range gamedays {
 		if ws := gb.build(gd); ws != nil {
@@ -79,17 +82,31 @@ func userScenarios(raw []byte, e *errs) (map[string]map[string]any, bool) {
 }
 
 // mergePresets parses every preset and user scenario; a user's keys override a preset's of the same name.
-func mergePresets(user map[string]map[string]any, e *errs) (map[string]*scenario, []string) {
+// Presets are resolved for the app under test; one that cannot apply to it is left out, refused (with its
+// reason in the returned map) only when the user names it.
+func mergePresets(user map[string]map[string]any, app apps.App, e *errs) (map[string]*scenario, []string, map[string]string) {
 	merged := map[string]*scenario{}
-	for name, keys := range presets {
-		if _, mentioned := user[name]; !mentioned {
-			merged[name] = parseScenario(name, cloneMap(keys), e)
+	refused := map[string]string{}
+	for _, name := range PresetNames() {
+		keys, refusal := presetFor(app, name)
+		_, mentioned := user[name]
+		switch {
+		case refusal != "":
+			refused[name] = refusal
+			if mentioned {
+				e.add(field.Forbidden(root.Child(name), fmt.Sprintf("the preset cannot apply to %s: %s", app.Name, refusal)))
+			}
+		case !mentioned:
+			merged[name] = parseScenario(name, keys, e)
 		}
 	}
 	for name, keys := range user {
+		if refused[name] != "" {
+			continue
+		}
 		m := map[string]any{}
-		if p, ok := presets[name]; ok {
-			m = cloneMap(p)
+		if _, ok := presets[name]; ok {
+			m, _ = presetFor(app, name)
 		}
 		for k, v := range keys {
 			m[k] = v
@@ -103,7 +120,7 @@ func mergePresets(user map[string]map[string]any, e *errs) (map[string]*scenario
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	return merged, names
+	return merged, names, refused
 }
 
 // objectNames derives each scenario's object name from its key; two enabled scenarios must not share one.

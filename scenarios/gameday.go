@@ -15,6 +15,8 @@ type gamedayBuilder struct {
 	*env
 	merged map[string]*scenario
 	chaos  map[string]*compiled
+	// refused are the presets that cannot apply to the app under test, with the reason.
+	refused map[string]string
 }
 
 // templates are the templates of one workflow being built, with unique names.
@@ -127,6 +129,12 @@ func deadline(d time.Duration) *string {
 func (g *gamedayBuilder) stepRef(ref string, path *field.Path, w *templates, chain []string, enabled, strict bool) (string, time.Duration) {
 	s, ok := g.merged[ref]
 	switch {
+	case !ok && g.refused[ref] != "":
+		// A preset of another app: only a game day in use is refused for it.
+		if enabled || strict {
+			g.e.add(field.Invalid(path, ref, fmt.Sprintf("the preset cannot apply to %s: %s", g.app.Name, g.refused[ref])))
+		}
+		return "", 0
 	case !ok:
 		err := notSupported(path, ref, g.scenarioNames())
 		err.Detail = "not a preset or a scenario of this config; " + err.Detail

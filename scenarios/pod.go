@@ -7,8 +7,8 @@ func (c *env) pod(s *scenario, sel v1alpha1.PodSelector) *v1alpha1.PodChaosSpec 
 	spec := &v1alpha1.PodChaosSpec{ContainerSelector: v1alpha1.ContainerSelector{PodSelector: sel}, Action: v1alpha1.PodChaosAction(s.Fault)}
 	if s.Fault == ContainerKill {
 		name := s.Container
-		if name == "" {
-			name = s.Target // the demo chart names each container after its component
+		if svc, ok := c.app.Service(s.Target); ok && name == "" {
+			name = svc.ContainerName()
 		}
 		spec.ContainerNames = []string{name}
 	}

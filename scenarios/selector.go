@@ -28,6 +28,11 @@ func (c *env) service(path *field.Path, name string, mustRun bool) (apps.Service
 	svc, ok := c.app.Service(name)
 	if !ok {
 		err := notSupported(path, name, c.opts.Deployment.ServiceNames())
+		if theirs, ok := c.app.Translate(name); ok {
+			// A name of the other app: name its counterpart here.
+			err = field.NotSupported(path, name, c.opts.Deployment.ServiceNames())
+			err.Detail = fmt.Sprintf("did you mean %q? %s is a service of another app; %s", theirs, name, err.Detail)
+		}
 		err.Detail = fmt.Sprintf("not a service of %s in namespace %s; %s", c.app.Name, c.app.Namespace, err.Detail)
 		c.e.add(err)
 		return apps.Service{}, false

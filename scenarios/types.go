@@ -21,8 +21,12 @@ type Options struct {
 	Deployment apps.Deployment
 	// Gate is the SLO gate that a game day's steadyState {slo: NAME} calls.
 	Gate Gate
-	// Halt is chaos-mesh-otel:halt: pause Schedules, abort Workflows, drop flag overrides.
+	// Halt is chaos-mesh-otel:halt: pause Schedules, abort Workflows, drop flag overrides, take mesh faults
+	// out of their VirtualServices.
 	Halt bool
+	// Istio is chaos-mesh-otel:istio: the app's services run with Istio sidecars. Mesh faults need it, and
+	// HTTPChaos does not work behind a sidecar.
+	Istio bool
 }
 
 // Gate is the SLO gate of a stack, as steadyState {slo: NAME} sees it.

@@ -1,8 +1,12 @@
 package slo
 
 import (
+	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 )
 
 // Every problem of the slos config comes back at once, each at its key path with what was expected.
@@ -55,5 +59,41 @@ func TestValidateShapeAndDefaults(t *testing.T) {
 	slos, errs := Validate([]byte(`[{"name":"p","service":"x","kind":"latency","objective":0.9,"thresholdMs":250,"window":"7d"}]`), nil)
 	if errs != nil || slos[0].ThresholdMs != 250 || slos[0].Window.Hours() != 168 {
 		t.Errorf("a valid latency SLO: %+v %v", slos, errs)
+	}
+}
+
+// The defaults follow the app: its SLO services, each with an availability and a latency SLO.
+func TestDefaultsFollowTheApp(t *testing.T) {
+	boutique, errs := ValidateFor(apps.OnlineBoutique, nil, apps.OnlineBoutique.Deploy().ServiceNames())
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	want := "frontend-availability,frontend-latency,checkoutservice-availability,checkoutservice-latency,productcatalogservice-availability,productcatalogservice-latency"
+	if got := strings.Join(Names(boutique), ","); got != want {
+		t.Errorf("boutique defaults %s, want %s", got, want)
+	}
+	if got := strings.Join(Names(Defaults()), ","); !strings.HasPrefix(got, "frontend-proxy-availability,frontend-proxy-latency,checkout-availability") {
+		t.Errorf("shop defaults %s", got)
+	}
+	for _, s := range boutique {
+		if (s.Kind == Latency) != (s.ThresholdMs == 500) || s.Window != DefaultWindow {
+			t.Errorf("%s: %+v", s.Name, s)
+		}
+	}
+}
+
+// Encode writes what Parse reads back as the same SLOs, so that a program can hand resolved SLOs on.
+func TestEncodeRoundTrips(t *testing.T) {
+	in := append(DefaultsFor(apps.OnlineBoutique), SLO{Name: "x", Service: "frontend", Kind: Latency, Objective: 0.9, ThresholdMs: 250, Window: 7 * time.Hour})
+	raw, err := Encode(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Parse([]byte(raw), nil)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, raw)
+	}
+	if !reflect.DeepEqual(in, out) {
+		t.Errorf("round trip changed the SLOs:\n%+v\n%+v\n%s", in, out, raw)
 	}
 }

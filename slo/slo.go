@@ -1,4 +1,4 @@
-// Package slo is the one model of the shop's service level objectives. Dashboards draw its thresholds,
+// Package slo is the one model of the app under test's service level objectives. Dashboards draw its thresholds,
 // Prometheus evaluates its recording and burn-rate rules, the SLO gate answers from its queries, and the
 // report judges fault windows against it.
 package slo
@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 )
 
 // Kind says what an SLO measures.
@@ -109,10 +111,14 @@ func LeMatcher(ms float64) string {
 // DefaultWindow is the compliance window of the default SLOs.
 const DefaultWindow = 30 * 24 * time.Hour
 
-// Defaults are availability 99% and p95 under 500 ms for frontend-proxy, checkout and product-catalog.
-func Defaults() []SLO {
+// Defaults are the Astronomy Shop's default SLOs: DefaultsFor(apps.AstronomyShop).
+func Defaults() []SLO { return DefaultsFor(apps.AstronomyShop) }
+
+// DefaultsFor are an app's default SLOs: availability 99% and p95 under 500 ms for each of its SLO services
+// (apps.App.SLOServices), named <service>-availability and <service>-latency.
+func DefaultsFor(app apps.App) []SLO {
 	var out []SLO
-	for _, svc := range []string{"frontend-proxy", "checkout", "product-catalog"} {
+	for _, svc := range app.SLOServices {
 		out = append(out,
 			SLO{Name: svc + "-availability", Service: svc, Kind: Availability, Objective: 0.99, Window: DefaultWindow},
 			SLO{Name: svc + "-latency", Service: svc, Kind: Latency, Objective: 0.95, ThresholdMs: 500, Window: DefaultWindow},
@@ -146,16 +152,22 @@ type configEntry struct {
 	Service     string   `json:"service"`
 	Kind        Kind     `json:"kind"`
 	Objective   *float64 `json:"objective"`
-	ThresholdMs *float64 `json:"thresholdMs"`
-	Window      string   `json:"window"`
+	ThresholdMs *float64 `json:"thresholdMs,omitempty"`
+	Window      string   `json:"window,omitempty"`
 }
 
-// Parse reads the raw JSON value of the `chaos-mesh-otel:slos` config key; empty input means the defaults.
+// Parse reads the raw JSON value of the `chaos-mesh-otel:slos` config key; empty input means the Astronomy
+// Shop's defaults (ParseFor reads it for another app).
 // knownServices, when not empty, are the services an SLO may be about. The error joins one *field.Error per
 // problem (errors.Join: one line each), each naming its key path, for example slos[2].objective; Validate
 // returns the same problems as a list.
 func Parse(raw []byte, knownServices []string) ([]SLO, error) {
-	slos, errs := Validate(raw, knownServices)
+	return ParseFor(apps.AstronomyShop, raw, knownServices)
+}
+
+// ParseFor is Parse for an app: empty input means the app's defaults (DefaultsFor).
+func ParseFor(app apps.App, raw []byte, knownServices []string) ([]SLO, error) {
+	slos, errs := ValidateFor(app, raw, knownServices)
 	if len(errs) > 0 {
 		list := make([]error, len(errs))
 		for i, e := range errs {
@@ -169,13 +181,19 @@ func Parse(raw []byte, knownServices []string) ([]SLO, error) {
 // root is the path of the config key that Validate reads.
 var root = field.NewPath("slos")
 
-// Validate reads and checks the raw JSON value of the `chaos-mesh-otel:slos` config key, returning every
-// problem found. Empty input means the defaults. The entries come back even when some are invalid, so that
-// a caller can still check the names that refer to them.
+// Validate reads and checks the raw JSON value of the `chaos-mesh-otel:slos` config key for the Astronomy
+// Shop, returning every problem found; see ValidateFor.
 func Validate(raw []byte, knownServices []string) ([]SLO, field.ErrorList) {
+	return ValidateFor(apps.AstronomyShop, raw, knownServices)
+}
+
+// ValidateFor reads and checks the raw JSON value of the `chaos-mesh-otel:slos` config key, returning every
+// problem found. Empty input means the app's defaults. The entries come back even when some are invalid, so
+// that a caller can still check the names that refer to them.
+func ValidateFor(app apps.App, raw []byte, knownServices []string) ([]SLO, field.ErrorList) {
 	trimmed := strings.TrimSpace(string(raw))
 	if trimmed == "" || trimmed == "null" {
-		return Defaults(), nil
+		return DefaultsFor(app), nil
 	}
 	var entries []configEntry
 	dec := json.NewDecoder(strings.NewReader(trimmed))
@@ -267,4 +285,31 @@ func parseWindow(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("need at least 1h")
 	}
 	return d, nil
+}
+
+// Encode writes SLOs as the value of the `chaos-mesh-otel:slos` config key, which Parse reads back to the
+// same SLOs: how a program hands an app's resolved SLOs (its defaults included) to the SLO gate.
+func Encode(slos []SLO) (string, error) {
+	entries := make([]configEntry, len(slos))
+	for i, s := range slos {
+		e := configEntry{Name: s.Name, Service: s.Service, Kind: s.Kind, Window: formatWindow(s.Window)}
+		objective := s.Objective
+		e.Objective = &objective
+		if s.Kind == Latency {
+			threshold := s.ThresholdMs
+			e.ThresholdMs = &threshold
+		}
+		entries[i] = e
+	}
+	b, err := json.Marshal(entries)
+	return string(b), err
+}
+
+// formatWindow writes a window as parseWindow reads it: whole days as 30d, else a Go duration.
+func formatWindow(d time.Duration) string {
+	const day = 24 * time.Hour
+	if d > 0 && d%day == 0 {
+		return fmt.Sprintf("%dd", d/day)
+	}
+	return d.String()
 }

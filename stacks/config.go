@@ -37,6 +37,8 @@ const (
 	KeySLOGateRegistry      = "sloGateRegistry"
 	KeySLOGateURL           = "sloGateURL"
 	KeyDockerHost           = "dockerHost"
+	KeyApp                  = "app"
+	KeyIstio                = "istio"
 )
 
 // RuntimeSockets maps each container runtime that chaos-daemon supports to its usual socket on the node.
@@ -68,8 +70,11 @@ type Config struct {
 	LoadGeneratorUsers   int
 	LoadGeneratorBrowser bool
 	LLMComponents        bool
-	// Deployment is the app under test and the services that this stack deploys of it.
+	// Deployment is the app under test (chaos-mesh-otel:app) and the services that this stack deploys of it.
 	Deployment apps.Deployment
+	// Istio says whether the lab runs Istio with sidecars in the app's namespace (chaos-mesh-otel:istio):
+	// mesh-fault scenarios need it, and HTTPChaos is refused on meshed services with it.
+	Istio bool
 	// GrafanaAdminPassword is plaintext here only for validation; the program wraps it as a secret.
 	GrafanaAdminPassword string
 	Halt                 bool
@@ -116,6 +121,7 @@ func ParseConfig(src Source) (*Config, error) {
 	p.checkRuntime(c)
 	p.checkPassword(c)
 	p.checkGate(c)
+	p.checkApp(c)
 	c.SLOs = p.slos(c.Deployment)
 	c.SLOConfig, _ = p.get(KeySLOs)
 	c.Scenarios = p.scenarios(c)

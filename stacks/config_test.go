@@ -127,7 +127,7 @@ func TestPulumiYamlSchemaMatchesTheCode(t *testing.T) {
 	}
 	scalars := []string{KeyKubeconfig, KeyContext, KeyChartsDir, KeyChaosRuntime, KeyChaosSocketPath,
 		KeyLoadGeneratorUsers, KeyLoadGeneratorBrowser, KeyLLMComponents, KeyGrafanaAdminPassword, KeyHalt,
-		KeySLOGate, KeySLOGateImage, KeySLOGateRegistry, KeySLOGateURL, KeyDockerHost}
+		KeySLOGate, KeySLOGateImage, KeySLOGateRegistry, KeySLOGateURL, KeyDockerHost, KeyApp, KeyIstio}
 	if len(project.Config) != len(scalars) {
 		t.Errorf("Pulumi.yaml declares %d keys, the program reads %d scalar keys", len(project.Config), len(scalars))
 	}

@@ -106,9 +106,57 @@ func (p *parser) scalars() *Config {
 		SLOGateRegistry:      p.str(KeySLOGateRegistry, ""),
 		SLOGateURL:           p.str(KeySLOGateURL, ""),
 		DockerHost:           p.str(KeyDockerHost, ""),
+		Istio:                p.boolean(KeyIstio, false),
 	}
-	c.Deployment = components.ShopDeployment(c.LLMComponents)
+	c.Deployment = p.app().Deploy(c.groups()...)
 	return c
+}
+
+// app reads which app the lab tests; an unknown name is an error, and the default app stands in for it so
+// that the rest of the config is still checked.
+func (p *parser) app() apps.App {
+	name := p.str(KeyApp, apps.AstronomyShop.Name)
+	app, ok := apps.ByName(name)
+	if !ok {
+		err := field.NotSupported(path(KeyApp), name, apps.Names())
+		if s := suggest.Closest(name, apps.Names()); s != "" {
+			err.Detail = fmt.Sprintf("did you mean %q? %s", s, err.Detail)
+		}
+		p.errs = append(p.errs, err)
+		return apps.AstronomyShop
+	}
+	return app
+}
+
+// groups are the app's optional groups that the config switches on.
+func (c *Config) groups() []apps.Group {
+	if c.LLMComponents {
+		return []apps.Group{apps.LLM}
+	}
+	return nil
+}
+
+// checkApp refuses the keys that act on the Astronomy Shop only when the lab tests another app.
+func (p *parser) checkApp(c *Config) {
+	app := c.Deployment.App
+	if app.Name == apps.AstronomyShop.Name {
+		return
+	}
+	if v, ok := p.get(KeyLoadGeneratorUsers); ok && strings.TrimSpace(v) != "" {
+		p.errs = append(p.errs, field.Forbidden(path(KeyLoadGeneratorUsers), fmt.Sprintf(
+			"%s's load generator runs a fixed number of users that its chart hard-codes (USERS=10, RATE=1, no value sets them); remove this key, or set %s: %s",
+			app.Name, KeyApp, apps.AstronomyShop.Name)))
+	}
+	shopOnly := map[string]string{
+		KeyLLMComponents:        "the LLM components (agent, chatbot, mcp) are services of the Astronomy Shop",
+		KeyLoadGeneratorBrowser: "the headless-browser scenarios belong to the Astronomy Shop's k6 load generator",
+	}
+	for _, key := range []string{KeyLLMComponents, KeyLoadGeneratorBrowser} {
+		if on, _ := strconv.ParseBool(p.str(key, "false")); on {
+			p.errs = append(p.errs, field.Forbidden(path(key), fmt.Sprintf("%s; %s has none: set it to false, or set %s: %s",
+				shopOnly[key], app.Name, KeyApp, apps.AstronomyShop.Name)))
+		}
+	}
 }
 
 // checkCharts checks that a local charts directory holds every pinned chart.
@@ -198,17 +246,28 @@ func checkGateURL(raw string) string {
 // slos parses the SLOs, which may only be about services that this stack deploys.
 func (p *parser) slos(deployed apps.Deployment) []slo.SLO {
 	raw, _ := p.get(KeySLOs)
-	slos, errs := slo.Validate([]byte(raw), deployed.ServiceNames())
+	slos, errs := slo.ValidateFor(deployed.App, []byte(raw), deployed.ServiceNames())
 	for _, fe := range errs {
-		// A service of the app that this stack leaves out: say why, rather than list the others.
+		// A service of the app that this stack leaves out: say why, rather than list the others. A service
+		// of the other app: name its counterpart.
 		if service, ok := fe.BadValue.(string); ok && fe.Type == field.ErrorTypeNotSupported && strings.HasSuffix(fe.Field, ".service") {
 			if why := deployed.WhyNot(service); why != "" {
 				fe = field.Invalid(field.NewPath(fe.Field), service, "not deployed in this stack: "+why)
+			} else if theirs, ok := deployed.App.Translate(service); ok {
+				fe.Detail = fmt.Sprintf("%s; did you mean %q? %s", otherAppsName(deployed.App), theirs, fe.Detail)
 			}
 		}
 		p.errs = append(p.errs, inNamespace(fe))
 	}
 	return slos
+}
+
+// otherAppsName says whose name a translated service name is, for "did you mean" hints.
+func otherAppsName(app apps.App) string {
+	if app.FromShop != nil {
+		return apps.AstronomyShop.Title + "'s name"
+	}
+	return "a name of another app"
 }
 
 // scenarios builds the chaos objects of the scenarios for this stack's app, services and gate.
@@ -218,6 +277,7 @@ func (p *parser) scenarios(c *Config) *scenarios.Plan {
 		Deployment: c.Deployment,
 		Gate:       scenarios.Gate{URL: c.SLOGateURL, SLOs: slo.Names(c.SLOs)},
 		Halt:       c.Halt,
+		Istio:      c.Istio,
 	})
 	for _, fe := range errs {
 		p.errs = append(p.errs, inNamespace(fe))

@@ -83,7 +83,7 @@ func languageHostKeys() ([]string, bool, error) {
 var projectKeys = []string{
 	KeyKubeconfig, KeyContext, KeyChartsDir, KeyChaosRuntime, KeyChaosSocketPath, KeyLoadGeneratorUsers,
 	KeyLoadGeneratorBrowser, KeyLLMComponents, KeyGrafanaAdminPassword, KeyHalt, KeyScenarios, KeySLOs,
-	KeySLOGate, KeySLOGateImage, KeySLOGateRegistry, KeySLOGateURL, KeyDockerHost,
+	KeySLOGate, KeySLOGateImage, KeySLOGateRegistry, KeySLOGateURL, KeyDockerHost, KeyApp, KeyIstio,
 }
 
 // unknownKeys returns the keys of the project's namespace among keys (full keys) that the program does not
