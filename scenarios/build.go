@@ -27,11 +27,11 @@ func Build(raw []byte, opts Options) (*Plan, field.ErrorList) {
 	merged, names, refused := mergePresets(user, opts.Deployment.App, e)
 	objectNames := objectNames(merged, names, e)
 	c := &env{opts: opts, app: opts.Deployment.App, e: e}
-	chaos, flagsOn, gamedays := c.compileAll(merged, names)
+	all := c.compileAll(merged, names)
 	checkFlagConflicts(merged, names, e)
-	gb := &gamedayBuilder{env: c, merged: merged, chaos: chaos, refused: refused}
+	gb := &gamedayBuilder{env: c, merged: merged, chaos: all.chaos, refused: refused}
 	workflows := map[string]*v1alpha1.WorkflowSpec{}
-	for _, gd := range gamedays {
+	for _, gd := range all.gamedays {
 		if ws := gb.build(gd); ws != nil {
 			workflows[gd.Name] = ws
 		}
@@ -39,10 +39,11 @@ func Build(raw []byte, opts Options) (*Plan, field.ErrorList) {
 	if e.count() > 0 {
 		return nil, e.sorted()
 	}
-	plan, err := assemble(names, merged, objectNames, chaos, workflows, gb, opts)
+	plan, err := assemble(names, merged, objectNames, all, workflows, gb, opts)
 	if err != nil {
 		return nil, field.ErrorList{err}
 	}
+	flagsOn := all.flagsOn
 	if opts.Halt {
 		flagsOn = nil
 	}
@@ -148,33 +149,43 @@ func objectNames(merged map[string]*scenario, names []string, e *errs) map[strin
 	return out
 }
 
+// compiledAll is every scenario of a config, checked: chaos scenarios and mesh faults by name, the enabled
+// flag scenarios by flag, and the game days.
+type compiledAll struct {
+	chaos    map[string]*compiled
+	meshes   map[string]*meshFault
+	flagsOn  map[string]*scenario
+	gamedays []*scenario
+}
+
 // compileAll checks every scenario, enabled or not, so that errors surface before a scenario is switched on.
-// It returns the compiled chaos scenarios, the enabled flag scenarios by flag, and the game days.
-func (c *env) compileAll(merged map[string]*scenario, names []string) (map[string]*compiled, map[string]*scenario, []*scenario) {
-	chaos := map[string]*compiled{}
-	flagsOn := map[string]*scenario{}
-	var gamedays []*scenario
+func (c *env) compileAll(merged map[string]*scenario, names []string) compiledAll {
+	out := compiledAll{chaos: map[string]*compiled{}, meshes: map[string]*meshFault{}, flagsOn: map[string]*scenario{}}
 	for _, name := range names {
 		s := merged[name]
 		_, known := faults[s.Fault]
 		switch {
 		case s.isGameDay:
-			gamedays = append(gamedays, s)
+			out.gamedays = append(out.gamedays, s)
 		case s.Fault == "":
 			c.e.add(field.Required(s.path("fault"), "one of "+strings.Join(FaultNames(), ", ")+" (or steps: for a game day)"))
 		case !known:
 			c.e.add(notSupported(s.path("fault"), string(s.Fault), FaultNames()))
 		case s.Fault == FlagFault:
 			if c.compileFlag(s) && s.Enabled {
-				flagsOn[s.Flag] = s
+				out.flagsOn[s.Flag] = s
+			}
+		case s.Fault == MeshFault:
+			if m := c.compileMesh(s); m != nil {
+				out.meshes[name] = m
 			}
 		default:
 			if cc := c.compileChaos(s); cc != nil {
-				chaos[name] = cc
+				out.chaos[name] = cc
 			}
 		}
 	}
-	return chaos, flagsOn, gamedays
+	return out
 }
 
 // checkFlagConflicts refuses two enabled flag scenarios that set one flag.
@@ -193,7 +204,7 @@ func checkFlagConflicts(merged map[string]*scenario, names []string, e *errs) {
 }
 
 // assemble makes the plan of a valid config: one object and one summary per enabled scenario.
-func assemble(names []string, merged map[string]*scenario, objectNames map[string]string, chaos map[string]*compiled,
+func assemble(names []string, merged map[string]*scenario, objectNames map[string]string, all compiledAll,
 	workflows map[string]*v1alpha1.WorkflowSpec, gb *gamedayBuilder, opts Options) (*Plan, *field.Error) {
 	plan := &Plan{}
 	for _, name := range names {
@@ -205,12 +216,16 @@ func assemble(names []string, merged map[string]*scenario, objectNames map[strin
 		switch {
 		case s.Fault == FlagFault:
 			plan.Enabled = append(plan.Enabled, Summary{Name: name, Fault: string(FlagFault), Target: flagService(opts.Deployment.App, s.Flag), Kind: KindFlag})
+		case s.Fault == MeshFault:
+			obj := meshObject(on, all.meshes[name], opts)
+			plan.Objects = append(plan.Objects, obj)
+			plan.Enabled = append(plan.Enabled, Summary{Name: name, Fault: string(s.Fault), Target: s.Target, Kind: obj.Kind})
 		case s.isGameDay:
 			obj := gamedayObject(on, s, workflows[name], opts)
 			plan.Objects = append(plan.Objects, obj)
 			plan.Enabled = append(plan.Enabled, Summary{Name: name, Fault: GameDay, Target: strings.Join(gb.targets(s), ","), Kind: obj.Kind})
 		default:
-			obj := chaosObject(on, chaos[name], opts)
+			obj := chaosObject(on, all.chaos[name], opts)
 			plan.Objects = append(plan.Objects, obj)
 			plan.Enabled = append(plan.Enabled, Summary{Name: name, Fault: string(s.Fault), Target: s.Target, Kind: obj.Kind})
 		}

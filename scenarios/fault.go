@@ -39,12 +39,16 @@ const (
 
 	// FlagFault switches one of the app's feature flags; it is flagd config, not a Chaos Mesh object.
 	FlagFault Fault = "flag"
+
+	// MeshFault delays or aborts the HTTP or gRPC requests to a service in Istio's mesh; it is an Istio
+	// VirtualService, not a Chaos Mesh object.
+	MeshFault Fault = "mesh-fault"
 )
 
 // faultDef describes one fault of the config: the Chaos Mesh kind it becomes and the keys it takes on top
 // of the common ones.
 type faultDef struct {
-	kind v1alpha1.TemplateType // "" for a flag
+	kind v1alpha1.TemplateType // "" for a flag and a mesh fault
 	keys []string
 }
 
@@ -73,6 +77,7 @@ var faults = map[Fault]faultDef{
 	PodFailure:       {v1alpha1.TypePodChaos, nil},
 	ContainerKill:    {v1alpha1.TypePodChaos, []string{"container"}},
 	FlagFault:        {"", []string{"flag", "variant"}},
+	MeshFault:        {"", meshKeys},
 }
 
 // faultsTaking lists the faults that take a key of their own, sorted.

@@ -265,7 +265,7 @@ func TestFaultKinds(t *testing.T) {
 		}
 	}
 	for _, f := range FaultNames() {
-		if f != "flag" && !seen[f] {
+		if f != string(FlagFault) && f != string(MeshFault) && !seen[f] { // those two have tests of their own
 			t.Errorf("fault %s has no table case", f)
 		}
 	}

@@ -148,6 +148,9 @@ func (g *gamedayBuilder) stepRef(ref string, path *field.Path, w *templates, cha
 	case s.Fault == FlagFault:
 		g.e.add(field.Invalid(path, ref, "a flag scenario: flags change flagd's configuration on `pulumi up` and cannot be a workflow step"))
 		return "", 0
+	case s.Fault == MeshFault:
+		g.e.add(field.Invalid(path, ref, "a mesh fault: an Istio VirtualService, in force while its scenario is enabled; Chaos Mesh cannot run it as a workflow step: enable the scenario itself instead"))
+		return "", 0
 	}
 	cc, ok := g.chaos[ref]
 	if !ok {
@@ -155,6 +158,10 @@ func (g *gamedayBuilder) stepRef(ref string, path *field.Path, w *templates, cha
 		if !g.e.under(root.Child(ref)) {
 			g.e.add(field.Invalid(path, ref, "the scenario is invalid"))
 		}
+		return "", 0
+	}
+	if why := g.meshConflict(cc.s); why != "" && (enabled || strict) {
+		g.e.add(field.Invalid(path, ref, why))
 		return "", 0
 	}
 	if enabled {

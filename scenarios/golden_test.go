@@ -33,7 +33,7 @@ func golden(t *testing.T, file, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", file)
 	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
@@ -50,20 +50,34 @@ func golden(t *testing.T, file, got string) {
 	}
 }
 
-// TestPresetsGolden renders each preset enabled on its own, then all of them, and compares with testdata.
+// TestPresetsGolden renders each preset enabled on its own, on each app (with Istio for a mesh fault), and
+// compares with testdata: the shop's in testdata/, another app's in testdata/<app>/. A preset that cannot
+// apply to an app is golden too: its refusal.
 func TestPresetsGolden(t *testing.T) {
-	for _, name := range PresetNames() {
-		t.Run(name, func(t *testing.T) {
-			p, err := Build([]byte(`{"`+name+`":{"enabled":true}}`), testOpts())
-			if err != nil {
-				t.Fatal(err)
-			}
-			out := renderAll(t, p)
-			if len(p.FlagOverrides) > 0 && string(p.FlagOverrides) != `{"flags":{}}` {
-				out += "# flag overrides\n# " + string(p.FlagOverrides) + "\n"
-			}
-			golden(t, "preset-"+name+".yaml", out)
-		})
+	for _, app := range apps.All() {
+		for _, name := range PresetNames() {
+			t.Run(app.Name+"/"+name, func(t *testing.T) {
+				opts := meshOpts(app, presets[name]["fault"] == string(MeshFault))
+				p, errs := Build([]byte(`{"`+name+`":{"enabled":true}}`), opts)
+				var out string
+				if errs != nil {
+					out = "# refused\n"
+					for _, e := range errs {
+						out += "# " + e.Error() + "\n"
+					}
+				} else {
+					out = renderAll(t, p)
+					if len(p.FlagOverrides) > 0 && string(p.FlagOverrides) != `{"flags":{}}` {
+						out += "# flag overrides\n# " + string(p.FlagOverrides) + "\n"
+					}
+				}
+				file := "preset-" + name + ".yaml"
+				if app.Name != apps.AstronomyShop.Name {
+					file = filepath.Join(app.Name, file)
+				}
+				golden(t, file, out)
+			})
+		}
 	}
 }
 

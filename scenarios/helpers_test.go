@@ -21,6 +21,19 @@ func testOpts() Options {
 	}
 }
 
+// meshOpts are the lab's defaults for an app, with or without Istio; the gate answers the app's default SLOs.
+func meshOpts(app apps.App, istio bool) Options {
+	opts := testOpts()
+	opts.Deployment = app.Deploy()
+	opts.Istio = istio
+	var slos []string
+	for _, svc := range app.SLOServices {
+		slos = append(slos, svc+"-availability", svc+"-latency")
+	}
+	opts.Gate.SLOs = slos
+	return opts
+}
+
 // one builds a config with a single scenario named "s" and returns the plan.
 func one(t *testing.T, keys map[string]any, opts Options) *Plan {
 	t.Helper()

@@ -20,6 +20,9 @@ func (c *env) http(s *scenario, sel v1alpha1.PodSelector) *v1alpha1.HTTPChaosSpe
 	if svc, ok := c.app.Service(s.Target); ok {
 		spec.Port = c.httpPort(s, svc)
 	}
+	if why := c.meshConflict(s); why != "" && (s.Enabled || s.user != nil) {
+		c.e.add(field.Invalid(s.path("fault"), string(s.Fault), why))
+	}
 	if s.Path != "" {
 		if !strings.HasPrefix(s.Path, "/") {
 			c.e.add(field.Invalid(s.path("path"), s.Path, "expected a URL path starting with / (wildcards allowed, e.g. /api/*)"))
@@ -52,6 +55,17 @@ func (c *env) http(s *scenario, sel v1alpha1.PodSelector) *v1alpha1.HTTPChaosSpe
 		}
 	}
 	return spec
+}
+
+// meshConflict says why an HTTP fault cannot work on its target in this stack, or "" when it can: with
+// Istio, a meshed service's traffic passes through its sidecar, and HTTPChaos does not work behind one
+// (chaos-mesh#4389, chaos-mesh#3873).
+func (c *env) meshConflict(s *scenario) string {
+	svc, ok := c.app.Service(s.Target)
+	if !ok || !c.opts.Istio || faults[s.Fault].kind != v1alpha1.TypeHTTPChaos || !svc.Meshed() {
+		return ""
+	}
+	return fmt.Sprintf("HTTPChaos does not work behind an Istio sidecar (chaos-mesh#4389, chaos-mesh#3873), and with chaos-mesh-otel:istio: true %s has one; use fault: %s (delay, abort) instead", svc.Name, MeshFault)
 }
 
 // httpPort checks the port to fault: a plain-HTTP port of the service, its first by default. HTTPChaos

@@ -60,6 +60,8 @@ type scenario struct {
 	Offset string
 	// flag
 	Flag, Variant string
+	// mesh (with Delay and Port above)
+	Abort, DelayPercent, AbortPercent, From string
 	// game day
 	Steps       []step
 	SteadyState *steadyState
@@ -148,6 +150,8 @@ func (s *scenario) readFamilies(r reader) {
 	s.Errno, s.Percent, s.VolumePath = r.integer("errno"), r.str("percent"), r.str("volumePath")
 
 	s.Offset = r.str("offset")
+
+	s.Abort, s.DelayPercent, s.AbortPercent, s.From = r.str("abort"), r.str("delayPercent"), r.str("abortPercent"), r.str("from")
 }
 
 func parseSteps(r reader) []step {

@@ -39,6 +39,12 @@ var presets = map[string]map[string]any{
 	"ad-failure": {
 		"fault": string(FlagFault), "flag": "adFailure", "variant": "on",
 	},
+	// The case study's fourth scenario, on the gRPC ad service through Istio: every request 500 ms late, one
+	// in ten answered UNAVAILABLE.
+	"ad-mesh-faults": {
+		"fault": string(MeshFault), "target": "ad", "delay": "500ms", "delayPercent": "100",
+		"abort": "UNAVAILABLE", "abortPercent": "10",
+	},
 	// A game day: latency first, then CPU stress and HTTP faults together, then a pod kill; aborted by
 	// Chaos Mesh as soon as the entry's availability SLO breaks.
 	"checkout-gameday": {
@@ -111,8 +117,8 @@ func httpRefusal(app apps.App, svc apps.Service, fault Fault) string {
 			http = append(http, s.Name)
 		}
 	}
-	return fmt.Sprintf("%s %s: HTTPChaos (%s) cannot inject into gRPC or raw TCP, and %s serves plain HTTP on %s only; use fault: mesh-fault with chaos-mesh-otel:istio: true",
-		svc.Name, protocolsOf(svc), fault, app.Name, strings.Join(http, ", "))
+	return fmt.Sprintf("%s %s: HTTPChaos (%s) cannot inject into gRPC or raw TCP, and %s serves plain HTTP on %s only; use fault: %s with chaos-mesh-otel:istio: true",
+		svc.Name, protocolsOf(svc), fault, app.Name, strings.Join(http, ", "), MeshFault)
 }
 
 // renameSLO renames an SLO of the shop's defaults (<service>-<kind>) for the app: frontend-proxy-availability
@@ -146,4 +152,17 @@ func PresetTargetIn(app apps.App, name string) (string, bool) {
 	keys, refusal := presetFor(app, name)
 	target, ok := keys["target"].(string)
 	return target, refusal == "" && ok && target != ""
+}
+
+// ApplicablePresets lists, sorted, the presets that a stack with these options accepts when each is enabled
+// on its own: those of its app, with Istio for a mesh fault and without HTTPChaos behind a sidecar. Enabling
+// all of them at once is valid too (tests and demos do).
+func ApplicablePresets(opts Options) []string {
+	var out []string
+	for _, name := range PresetNames() {
+		if _, errs := Build([]byte(`{"`+name+`":{"enabled":true}}`), opts); errs == nil {
+			out = append(out, name)
+		}
+	}
+	return out
 }

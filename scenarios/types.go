@@ -40,25 +40,47 @@ type Gate struct {
 
 // Plan is what Build returns: the objects to apply and the flag overrides to mount.
 type Plan struct {
-	Objects       []Object  // sorted by name, deterministic
+	// Objects are the Chaos Mesh objects and the Istio VirtualServices of mesh faults, sorted by name,
+	// deterministic. ChaosObjects and MeshObjects split them: the first need Chaos Mesh, the others Istio.
+	Objects       []Object
 	FlagOverrides []byte    // flagd JSON document, always valid: {"flags":{}} when none or halted
 	Enabled       []Summary // one per enabled scenario, sorted by name
 }
 
-// Object is one Chaos Mesh custom resource.
+// ChaosObjects are the plan's Chaos Mesh objects (Schedules and Workflows), in order.
+func (p *Plan) ChaosObjects() []Object { return p.objects(false) }
+
+// MeshObjects are the plan's Istio VirtualServices, in order.
+func (p *Plan) MeshObjects() []Object { return p.objects(true) }
+
+func (p *Plan) objects(mesh bool) []Object {
+	var out []Object
+	for _, o := range p.Objects {
+		if o.IsMesh() == mesh {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// Object is one custom resource: a Chaos Mesh Schedule or Workflow, or an Istio VirtualService.
 type Object struct {
 	Name     string         // metadata.name
-	Kind     string         // KindSchedule or KindWorkflow
-	Typed    client.Object  // *v1alpha1.Schedule or *v1alpha1.Workflow
+	Kind     string         // KindSchedule, KindWorkflow or KindVirtualService
+	Typed    client.Object  // *v1alpha1.Schedule, *v1alpha1.Workflow or *VirtualService
 	Manifest map[string]any // unstructured form (apiVersion, kind, metadata, spec), no status
 }
+
+// IsMesh says whether the object is an Istio VirtualService (a mesh fault), which needs Istio's CRDs and
+// not Chaos Mesh.
+func (o Object) IsMesh() bool { return o.Kind == KindVirtualService }
 
 // Summary describes an enabled scenario.
 type Summary struct {
 	Name   string // the scenario's config key
 	Fault  string // the fault (a Fault), or GameDay for a scenario with steps
 	Target string // the target service (for a game day: the targets of its steps, comma separated)
-	Kind   string // KindSchedule, KindWorkflow or KindFlag
+	Kind   string // KindSchedule, KindWorkflow, KindFlag or KindVirtualService
 }
 
 // Kinds of Summary and Object.

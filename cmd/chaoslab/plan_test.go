@@ -10,8 +10,10 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/wiring"
 )
 
@@ -25,10 +27,12 @@ func chartsDir(t *testing.T) string {
 	return dir
 }
 
+// allPresetsStack enables every preset of the default stack: the Astronomy Shop without Istio.
 func allPresetsStack() string {
 	var b strings.Builder
 	b.WriteString("config:\n  chaos-mesh-otel:grafanaAdminPassword:\n    secure: AAABAKp1Y2tlZA==\n  chaos-mesh-otel:scenarios:\n")
-	for _, n := range scenarios.PresetNames() {
+	shop := scenarios.Options{Deployment: apps.AstronomyShop.Deploy(), Gate: scenarios.Gate{URL: "http://gate", SLOs: slo.Names(slo.Defaults())}}
+	for _, n := range scenarios.ApplicablePresets(shop) {
 		b.WriteString("    " + n + ":\n      enabled: true\n")
 	}
 	return b.String()
