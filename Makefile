@@ -10,7 +10,7 @@ CHARTS_DIR ?= $(abspath $(CURDIR)/../shared/charts)
 export CHARTS_DIR
 export PULUMI_SKIP_UPDATE_CHECK ?= true
 
-.PHONY: up preview down test fuzz validate render plan dashboards tools-check
+.PHONY: up preview down test test-workflows fuzz validate render plan dashboards chaoslab tools-check
 
 ## up: start Minikube if needed, log in to a local state backend, select or create the stack, pulumi up
 up: tools-check
@@ -37,6 +37,16 @@ tools-check:
 ## test: every unit and component test, offline
 test:
 	go test ./...
+	$(MAKE) test-workflows
+
+## test-workflows: lint .github/workflows with actionlint (its own module, so that its dependencies stay
+## out of the lab's build) and check what the chaos pipeline runs
+test-workflows:
+	cd ci/workflows && go test ./...
+
+## chaoslab: build the CLI into bin/chaoslab (the chaos pipeline runs it)
+chaoslab:
+	go build -o bin/chaoslab ./cmd/chaoslab
 
 fuzz:
 	go test ./scenarios/ -run '^$$' -fuzz FuzzBuild -fuzztime 60s
