@@ -222,7 +222,7 @@ func (r *run) checkCluster(ctx context.Context) (int, bool) {
 	if r.cluster, err = r.w.Connect(r.plan.Kubeconfig, r.plan.Context); err != nil {
 		return r.failf(ExitSetup, "cluster of stack %s: %v", r.stack.Name, err)
 	}
-	problems, checked, err := r.cluster.Unready(ctx)
+	problems, checked, err := r.awaitReady(ctx)
 	if err != nil {
 		return r.failf(ExitSetup, "cluster of stack %s not reachable: %v", r.stack.Name, err)
 	}
@@ -247,6 +247,30 @@ func (r *run) checkCluster(ctx context.Context) (int, bool) {
 	closeProm()
 	r.out.say("Prometheus answers at %s", url)
 	return 0, true
+}
+
+// A lab that was just brought up may still be starting a DaemonSet or two; a run gives it this long.
+const (
+	readyTimeout = 2 * time.Minute
+	readyPoll    = 5 * time.Second
+)
+
+// awaitReady returns the workloads still not ready after readyTimeout (none when all are).
+func (r *run) awaitReady(ctx context.Context) ([]string, int, error) {
+	deadline := r.w.Clock.Now().Add(readyTimeout)
+	problems, checked, err := r.cluster.Unready(ctx)
+	for told := false; err == nil && len(problems) > 0 && r.w.Clock.Now().Before(deadline); told = true {
+		if !told {
+			r.out.say("waiting up to %s for %d workload(s) to be ready: %s", readyTimeout, len(problems), strings.Join(problems, "; "))
+		}
+		select {
+		case <-r.w.Clock.After(readyPoll):
+		case <-ctx.Done():
+			return problems, checked, nil
+		}
+		problems, checked, err = r.cluster.Unready(ctx)
+	}
+	return problems, checked, err
 }
 
 // startWatch starts following the cluster. The watch outlives interrupts: it runs until the scenarios are off.

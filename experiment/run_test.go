@@ -503,8 +503,8 @@ func TestRefusalsBeforeAnyChange(t *testing.T) {
 			"--scenario ad-failure is a flag fault, which does not end by itself: give --for"},
 		{"invalid config", func(h *harness) { delete(h.engine.values, "grafanaAdminPassword") }, nil, ExitSetup,
 			"chaos-mesh-otel:grafanaAdminPassword: required"},
-		{"workloads not ready", func(h *harness) { h.cluster.unready = []string{"Deployment otel-demo/checkout: 0/1 available"} }, nil, ExitSetup,
-			"the lab is not ready (1 of 27 workloads), so a verdict would judge the wrong thing:\n  Deployment otel-demo/checkout: 0/1 available"},
+		{"workloads not ready", func(h *harness) { h.cluster.unready = []string{"Deployment otel-demo/checkout: 0 of 1 available"} }, nil, ExitSetup,
+			"the lab is not ready (1 of 27 workloads), so a verdict would judge the wrong thing:\n  Deployment otel-demo/checkout: 0 of 1 available"},
 		{"chaos already running", func(h *harness) { h.cluster.put(chaosObject("Schedule", "someone-elses", nil)) }, nil, ExitSetup,
 			"chaos is already on the cluster; it would spoil the baseline and the verdict:\n  Schedule/otel-demo/someone-elses"},
 		{"Prometheus unreachable", func(h *harness) {
@@ -535,6 +535,27 @@ func TestRefusalsBeforeAnyChange(t *testing.T) {
 				t.Errorf("a refused run touched the config")
 			}
 		})
+	}
+}
+
+func TestARunWaitsAWhileForALabThatIsStillStarting(t *testing.T) {
+	h := newHarness(t)
+	h.cluster.controller = killsOnePod(h)
+	h.judgeCode = ExitOK
+	h.cluster.unready = []string{"DaemonSet chaos-mesh/chaos-daemon: 0 of 1 available"}
+	h.cluster.onCall = func(m string) {
+		if m == "Unready" && h.clock.Now().After(t0.Add(20*time.Second)) {
+			h.cluster.unready = nil
+		}
+	}
+	if code := h.run("--scenario", "checkout-pod-kill", "--after", "0s"); code != ExitOK {
+		t.Fatalf("exit %d\n%s%s", code, h.stdout, h.stderr)
+	}
+	assertInOrder(t, h.stdout.String(),
+		"waiting up to 2m0s for 1 workload(s) to be ready: DaemonSet chaos-mesh/chaos-daemon: 0 of 1 available",
+		"lab ready: 27 workloads ready")
+	if strings.Count(h.stdout.String(), "waiting up to") != 1 {
+		t.Errorf("the wait is announced more than once:\n%s", h.stdout)
 	}
 }
 
