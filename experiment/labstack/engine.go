@@ -103,6 +103,9 @@ func configFile(dir, stack string) string {
 // Inspect reads the stack's last operation and size.
 func (e *engine) Inspect(ctx context.Context) (experiment.StackInfo, error) {
 	info := experiment.StackInfo{Name: e.name, ConfigFile: e.file}
+	if err := e.ws.SelectStack(ctx, e.name); err != nil { // lists the stacks again: a fresh resource count
+		return info, err
+	}
 	if e.ws.summary != nil && e.ws.summary.ResourceCount != nil {
 		info.Resources = *e.ws.summary.ResourceCount
 	}
