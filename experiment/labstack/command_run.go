@@ -60,12 +60,17 @@ func Parse(lookup func(string) (string, bool)) (*experiment.Plan, error) {
 	for _, s := range cfg.Scenarios.Enabled {
 		plan.Enabled = append(plan.Enabled, experiment.Scenario{Name: s.Name, Kind: s.Kind, Fault: s.Fault, Target: s.Target})
 	}
-	// With one scenario enabled, its object is the only one: that is how a run learns its object's name.
-	if len(plan.Enabled) == 1 && len(cfg.Scenarios.Objects) == 1 {
-		obj := cfg.Scenarios.Objects[0]
-		plan.Enabled[0].Object = obj.Name
-		if sch, ok := obj.Typed.(*v1alpha1.Schedule); ok {
-			plan.Enabled[0].Schedule = sch.Spec.Schedule
+	// With one scenario enabled, its objects are the only ones: that is how a run learns its object's name
+	// (the one of the scenario's kind, should it come with helpers of another kind).
+	if len(plan.Enabled) == 1 {
+		for _, obj := range cfg.Scenarios.Objects {
+			if obj.Kind != plan.Enabled[0].Kind {
+				continue
+			}
+			plan.Enabled[0].Object = obj.Name
+			if sch, ok := obj.Typed.(*v1alpha1.Schedule); ok {
+				plan.Enabled[0].Schedule = sch.Spec.Schedule
+			}
 		}
 	}
 	return plan, nil
