@@ -21,6 +21,8 @@ func TestRefusalsBeforeAnyChange(t *testing.T) {
 		{"destroyed", func(h *harness) { h.engine.info.LastKind = "destroy" }, nil, ExitSetup, "stack dev was destroyed at"},
 		{"last update failed", func(h *harness) { h.engine.info.LastResult = "failed" }, nil, ExitSetup,
 			"the last update of stack dev failed"},
+		{"update in progress", func(h *harness) { h.engine.info.LastResult = "in-progress" }, nil, ExitSetup,
+			"an update of stack dev is in progress: wait for it to finish"},
 		{"halted", func(h *harness) { h.engine.values["halt"] = "true" }, nil, ExitSetup,
 			"chaos-mesh-otel:halt is true in Pulumi.dev.yaml"},
 		{"another scenario on", func(h *harness) { h.engine.values["scenarios"] = `{"frontend-catalog-latency":{"enabled":true}}` }, nil, ExitSetup,

@@ -121,6 +121,8 @@ func (r *run) openStack(ctx context.Context) (int, bool) {
 		return r.failf(ExitSetup, "stack %s has never been deployed: bring the lab up first (make up STACK=%s)", s.Name, s.Name)
 	case s.LastKind == "destroy":
 		return r.failf(ExitSetup, "stack %s was destroyed at %s: bring the lab up first (make up STACK=%s)", s.Name, stamp(s.LastEnd), s.Name)
+	case s.LastResult == "in-progress":
+		return r.failf(ExitSetup, "an %s of stack %s is in progress: wait for it to finish (or, if it was killed, pulumi cancel / pulumi stack export | import)", s.LastKind, s.Name)
 	case s.LastResult != "succeeded":
 		return r.failf(ExitSetup, "the last %s of stack %s %s (%s): fix it and bring the lab up (pulumi up --stack %s) first",
 			s.LastKind, s.Name, s.LastResult, stamp(s.LastEnd), s.Name)
