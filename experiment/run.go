@@ -122,7 +122,7 @@ func (r *run) openStack(ctx context.Context) (int, bool) {
 	case s.LastKind == "destroy":
 		return r.failf(ExitSetup, "stack %s was destroyed at %s: bring the lab up first (make up STACK=%s)", s.Name, stamp(s.LastEnd), s.Name)
 	case s.LastResult == "in-progress":
-		return r.failf(ExitSetup, "an %s of stack %s is in progress: wait for it to finish (or, if it was killed, pulumi cancel / pulumi stack export | import)", s.LastKind, s.Name)
+		return r.failf(ExitSetup, "an %s of stack %s is in progress: wait for it to finish", s.LastKind, s.Name)
 	case s.LastResult != "succeeded":
 		return r.failf(ExitSetup, "the last %s of stack %s %s (%s): fix it and bring the lab up (pulumi up --stack %s) first",
 			s.LastKind, s.Name, s.LastResult, stamp(s.LastEnd), s.Name)
