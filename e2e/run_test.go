@@ -93,18 +93,23 @@ func TestRun(t *testing.T) {
 			t.Errorf("exit %d, want 3 (no fault window without a controller)", code)
 		}
 		assertClean(t, handEdited)
+		// What the run does, and what its watch sees (the two interleave as the cluster answers).
 		assertInOrder(t, out.String(),
 			"stack "+s.Name()+" is up",
 			"lab ready:",
-			"switch-on: create Schedule checkout-pod-kill",
-			"checkout-pod-kill: Schedule otel-demo/checkout-pod-kill is on the cluster (pod-kill on checkout, @every 10m)",
+			"switch-on: create Schedule scenarios-schedule-checkout-pod-kill",
 			"experiment over: --for 20s is over",
-			"switch-off: delete Schedule checkout-pod-kill",
-			"checkout-pod-kill: Schedule checkout-pod-kill deleted",
+			"switch-off: delete Schedule scenarios-schedule-checkout-pod-kill",
 			"restored "+filepath.Base(cfgFile)+": byte-identical to before the run",
 			"no chaos object left on the cluster",
 			"no fault window",
 			"verdict: could not judge (exit 3)",
+		)
+		assertInOrder(t, out.String(),
+			"checkout-pod-kill: Schedule otel-demo/checkout-pod-kill is on the cluster (pod-kill on checkout, @every 10m)",
+			"experiment over",
+			"checkout-pod-kill: Schedule checkout-pod-kill deleted",
+			"no chaos object left on the cluster",
 		)
 	})
 
@@ -129,7 +134,7 @@ func TestRun(t *testing.T) {
 			}()
 		})
 		code := labstack.Run(ctx, args("--for", "10m"), &out, &errOut, signals)
-		t.Logf("chaoslab run:\n%s%s", out.String(), errOut.String())
+		t.Logf("chaoslab run:\n%s%s\nthe second run, meanwhile (exit %d):\n%s", out.String(), errOut.String(), second.code, second.stderr)
 		if second.code != experiment.ExitSetup || !strings.Contains(second.stderr, "is in progress on stack "+s.Name()) {
 			t.Errorf("a second run: exit %d, %s", second.code, second.stderr)
 		}
@@ -141,7 +146,7 @@ func TestRun(t *testing.T) {
 		}
 		assertClean(t, before)
 		assertInOrder(t, out.String(), "terminated: ending the experiment", "experiment over: interrupted",
-			"switch-off: delete Schedule checkout-pod-kill", "restored ", "no chaos object left on the cluster")
+			"switch-off: delete Schedule scenarios-schedule-checkout-pod-kill", "restored ", "no chaos object left on the cluster")
 	})
 }
 
