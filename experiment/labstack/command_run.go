@@ -8,6 +8,7 @@ import (
 	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
 	"k8s.io/utils/clock"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/experiment"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/experiment/cluster"
@@ -29,8 +30,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, interrupt
 
 // Lab is what a run reads on the cluster: the lab's own namespaces and Prometheus.
 var Lab = cluster.Lab{
-	ShopNamespace: components.ShopNamespace,
-	Namespaces:    []string{components.ShopNamespace, components.ChaosNamespace, components.ObservabilityNamespace},
+	ShopNamespace: apps.AstronomyShop.Namespace,
+	Namespaces:    []string{apps.AstronomyShop.Namespace, components.ChaosNamespace, components.ObservabilityNamespace},
 	Prometheus: cluster.Service{Namespace: components.ObservabilityNamespace, Name: components.PrometheusService,
 		Port: components.PrometheusPort},
 }
@@ -51,12 +52,12 @@ func Wiring(interrupts <-chan os.Signal) experiment.Wiring {
 
 // Parse is the program's own config parser (stacks.ParseConfig), reduced to what a run needs.
 func Parse(lookup func(string) (string, bool)) (*experiment.Plan, error) {
-	cfg, err := stacks.ParseConfig(lookup)
+	cfg, err := stacks.ParseConfig(stacks.Source{Get: lookup})
 	if err != nil {
 		return nil, err
 	}
 	plan := &experiment.Plan{Halt: cfg.Halt, Kubeconfig: cfg.Kubeconfig, Context: cfg.Context,
-		ShopNamespace: components.ShopNamespace, SLOs: cfg.SLOs}
+		ShopNamespace: cfg.Deployment.App.Namespace, SLOs: cfg.SLOs}
 	for _, s := range cfg.Scenarios.Enabled {
 		plan.Enabled = append(plan.Enabled, experiment.Scenario{Name: s.Name, Kind: s.Kind, Fault: s.Fault, Target: s.Target})
 	}
