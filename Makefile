@@ -49,7 +49,7 @@ test-workflows:
 
 ## chaoslab: build the CLI into bin/chaoslab (the chaos pipeline runs it)
 chaoslab:
-	go build -o bin/chaoslab ./cmd/chaoslab
+	go build -ldflags="-s -w" -o bin/chaoslab ./cmd/chaoslab
 
 fuzz:
 	go test ./scenarios/ -run '^$$' -fuzz FuzzBuild -fuzztime 60s
