@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"k8s.io/utils/clock"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
@@ -40,7 +41,7 @@ var Lab = cluster.Lab{
 func Wiring(interrupts <-chan os.Signal) experiment.Wiring {
 	return experiment.Wiring{
 		OpenStack: func(ctx context.Context, dir, stack string) (experiment.Engine, error) {
-			return Open(ctx, dir, stack, stacks.Lab)
+			return Open(ctx, dir, stack, Program(configFile(dir, stack)))
 		},
 		Parse:      Parse,
 		Connect:    cluster.Connect(Lab),
@@ -48,6 +49,19 @@ func Wiring(interrupts <-chan os.Signal) experiment.Wiring {
 		Clock:      clock.RealClock{},
 		Interrupts: interrupts,
 	}
+}
+
+// Program is the lab's program for a run's updates. An inline program cannot list its stack's config keys
+// as the Go language host does, so it reads them from the stack file (as the run has just written it): an
+// unknown key then fails the run's update exactly as it fails `pulumi preview`, instead of being ignored.
+func Program(stackFile string) pulumi.RunFunc {
+	return stacks.LabWithConfigKeys(func() ([]string, error) {
+		file, err := stacks.ReadStackFile(stackFile)
+		if err != nil {
+			return nil, err
+		}
+		return file.Source().Keys, nil
+	})
 }
 
 // Parse is the program's own config parser (stacks.ParseConfig), reduced to what a run needs.
