@@ -7,23 +7,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/pulumimock"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
 )
-
-// noEngine stands in for the Pulumi engine: a bad config must stop the program before its first resource.
-type noEngine struct{ registered []string }
-
-func (n *noEngine) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	n.registered = append(n.registered, args.TypeToken)
-	return args.Name + "-id", args.Inputs, nil
-}
-
-func (n *noEngine) Call(pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	return resource.PropertyMap{}, nil
-}
 
 // previewErrors runs the program as pulumi preview runs it under the Go language host (stacks.Lab, with the
 // whole config in PULUMI_CONFIG) and returns the problems of its config error, one per line.
@@ -34,15 +22,16 @@ func previewErrors(t *testing.T, values map[string]string) []string {
 		t.Fatal(err)
 	}
 	t.Setenv(pulumi.EnvConfig, string(raw))
-	engine := &noEngine{}
-	err = pulumi.RunErr(stacks.Lab, pulumi.WithMocks(stacks.ConfigNamespace, "parity", engine))
+	// The project's one mock engine: a bad config must stop the program before its first resource.
+	engine := pulumimock.New(stacks.ConfigNamespace, "parity")
+	err = engine.Run(stacks.Lab)
 	var ce *stacks.ConfigError
 	if !errors.As(err, &ce) {
 		t.Fatalf("the program did not refuse the config with a ConfigError: %v", err)
 	}
-	for _, typ := range engine.registered {
-		if typ != "pulumi:pulumi:Stack" {
-			t.Errorf("the program registered %s before refusing the config", typ)
+	for _, r := range engine.Resources() {
+		if r.Type != "pulumi:pulumi:Stack" {
+			t.Errorf("the program registered %s before refusing the config", r.Type)
 		}
 	}
 	return ce.Lines()
