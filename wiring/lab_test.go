@@ -11,15 +11,19 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/testtool"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
 )
 
-// AllPresetsConfig is the stack config of the tests: every preset scenario enabled.
+// AllPresetsConfig is the stack config of the tests: every preset scenario that the default stack (the
+// Astronomy Shop without Istio) accepts, enabled; ad-mesh-faults needs Istio.
 func allPresetsConfig() map[string]string {
+	shop := scenarios.Options{Deployment: apps.AstronomyShop.Deploy(), Gate: scenarios.Gate{URL: "http://gate", SLOs: slo.Names(slo.Defaults())}}
 	var parts []string
-	for _, n := range scenarios.PresetNames() {
+	for _, n := range scenarios.ApplicablePresets(shop) {
 		parts = append(parts, `"`+n+`":{"enabled":true}`)
 	}
 	return map[string]string{
