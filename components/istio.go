@@ -102,12 +102,12 @@ func NewIstio(ctx *pulumi.Context, name string, args *IstioArgs, opts ...pulumi.
 	base, err := newEditedRelease(ctx, releaseSpec{
 		name: childName(name, "base"), releaseName: IstioBaseRelease, src: args.Charts, chart: IstioBaseChart,
 		edit: CRDReleasingArchive, namespace: args.Namespace, values: IstioBaseValues(),
-	}, pulumi.Parent(i))
+	}, append(inheritedDependencies(opts), pulumi.Parent(i))...)
 	if err != nil {
 		return nil, err
 	}
 	istiod, err := newRelease(ctx, childName(name, "istiod"), IstiodRelease, args.Charts, IstiodChart, args.Namespace,
-		IstiodValues(args), pulumi.Parent(i), pulumi.DependsOn([]pulumi.Resource{base}))
+		IstiodValues(args), append(inheritedDependencies(opts), pulumi.Parent(i), pulumi.DependsOn([]pulumi.Resource{base}))...)
 	if err != nil {
 		return nil, err
 	}

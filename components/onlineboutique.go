@@ -101,7 +101,7 @@ func NewOnlineBoutique(ctx *pulumi.Context, name string, args *OnlineBoutiqueArg
 	release, err := newAppRelease(ctx, releaseSpec{
 		name: name, releaseName: OnlineBoutiqueRelease, src: args.Charts, chart: OnlineBoutiqueChart,
 		edit: CollectorlessArchive, namespace: args.Namespace, values: OnlineBoutiqueValues(args),
-	}, args.Istio, pulumi.Parent(b))
+	}, args.Istio, append(inheritedDependencies(opts), pulumi.Parent(b))...)
 	if err != nil {
 		return nil, err
 	}

@@ -38,6 +38,8 @@ type OtelDemoArgs struct {
 	LLMComponents bool
 	// FlagOverrides is the flagd document of flags that scenarios switch; empty means none.
 	FlagOverrides string
+	// Istio says whether the namespace gets Istio sidecars; see newAppRelease for why it matters here.
+	Istio bool
 }
 
 // OtelDemo is the OpenTelemetry Demo "Astronomy Shop" with its load generator, wired to the lab's own
@@ -124,8 +126,11 @@ func NewOtelDemo(ctx *pulumi.Context, name string, args *OtelDemoArgs, opts ...p
 	if err != nil {
 		return nil, err
 	}
-	release, err := newRelease(ctx, name, OtelDemoRelease, args.Charts, OtelDemoChart, args.Namespace, OtelDemoValues(args),
-		pulumi.Parent(d), pulumi.DependsOn([]pulumi.Resource{flags}), formerName(name, usualOtelDemoName, name, OtelDemoRelease))
+	release, err := newAppRelease(ctx, releaseSpec{
+		name: name, releaseName: OtelDemoRelease, src: args.Charts, chart: OtelDemoChart,
+		namespace: args.Namespace, values: OtelDemoValues(args),
+	}, args.Istio, append(inheritedDependencies(opts), pulumi.Parent(d), pulumi.DependsOn([]pulumi.Resource{flags}),
+		formerName(name, usualOtelDemoName, name, OtelDemoRelease))...)
 	if err != nil {
 		return nil, err
 	}
