@@ -346,6 +346,16 @@ func Names() []string {
 	return out
 }
 
+// InNamespace returns the app that runs in the namespace.
+func InNamespace(ns string) (App, bool) {
+	for _, a := range All() {
+		if a.Namespace == ns {
+			return a, true
+		}
+	}
+	return App{}, false
+}
+
 // ByName returns the app that the config names.
 func ByName(name string) (App, bool) {
 	for _, a := range All() {

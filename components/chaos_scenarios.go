@@ -46,16 +46,8 @@ func NewChaosScenarios(ctx *pulumi.Context, name string, args *ChaosScenariosArg
 	if err := ctx.RegisterComponentResource(ChaosScenariosType, name, c, opts...); err != nil {
 		return nil, err
 	}
-	childOpts := []pulumi.ResourceOption{pulumi.Parent(c)}
 	// Explicit dependencies of the component (Chaos Mesh) apply to every child as well.
-	if ro, err := pulumi.NewResourceOptions(opts...); err == nil {
-		if len(ro.DependsOn) > 0 {
-			childOpts = append(childOpts, pulumi.DependsOn(ro.DependsOn))
-		}
-		for _, in := range ro.DependsOnInputs {
-			childOpts = append(childOpts, pulumi.DependsOnInputs(in))
-		}
-	}
+	childOpts := append([]pulumi.ResourceOption{pulumi.Parent(c)}, inheritedDependencies(opts)...)
 
 	var names []string
 	for _, obj := range args.Objects {

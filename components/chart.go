@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -36,8 +37,20 @@ var (
 	PrometheusChart = Chart{Name: "prometheus", Version: "29.18.0", Repo: "https://prometheus-community.github.io/helm-charts"}
 	JaegerChart     = Chart{Name: "jaeger", Version: "4.11.1", Repo: "https://jaegertracing.github.io/helm-charts"}
 	GrafanaChart    = Chart{Name: "grafana", Version: "12.7.2", Repo: "https://grafana-community.github.io/helm-charts"}
-	AllCharts       = []Chart{ChaosMeshChart, OtelDemoChart, CollectorChart, PrometheusChart, JaegerChart, GrafanaChart}
+	// Online Boutique publishes its chart to an OCI registry only.
+	OnlineBoutiqueChart = Chart{Name: "onlineboutique", Version: "0.10.6", Repo: "oci://us-docker.pkg.dev/online-boutique-ci/charts"}
+	// Istio's base chart carries its CRDs; istiod the control plane and the sidecar injector.
+	IstioBaseChart = Chart{Name: "base", Version: "1.30.3", Repo: "https://istio-release.storage.googleapis.com/charts"}
+	IstiodChart    = Chart{Name: "istiod", Version: "1.30.3", Repo: "https://istio-release.storage.googleapis.com/charts"}
+	AllCharts      = []Chart{ChaosMeshChart, OtelDemoChart, CollectorChart, PrometheusChart, JaegerChart, GrafanaChart,
+		OnlineBoutiqueChart, IstioBaseChart, IstiodChart}
 )
+
+// OCI says whether the chart's repository is an OCI registry rather than a classic Helm repository.
+func (c Chart) OCI() bool { return strings.HasPrefix(c.Repo, "oci://") }
+
+// Ref is the chart's reference in an OCI registry: oci://<registry>/<path>/<name>.
+func (c Chart) Ref() string { return strings.TrimSuffix(c.Repo, "/") + "/" + c.Name }
 
 // ChartSource says where charts come from: their public repositories (LocalDir empty), or a directory of
 // archives named <name>-<version>.tgz, for offline use and tests.
@@ -80,9 +93,34 @@ const ReleaseTimeoutSeconds = 600
 // CRDs renders them as release objects instead (see CRDOwningArchive), so that destroy removes them.
 func newRelease(ctx *pulumi.Context, name, releaseName string, src ChartSource, chart Chart, namespace pulumi.StringInput,
 	values map[string]any, opts ...pulumi.ResourceOption) (*helmv3.Release, error) {
+	spec := releaseSpec{name: name, releaseName: releaseName, src: src, chart: chart, namespace: namespace, values: values}
+	if chart.OwnsCRDs {
+		spec.edit = CRDOwningArchive
+	}
+	return newEditedRelease(ctx, spec, opts...)
+}
+
+// archiveTransform turns a chart archive into an edited copy under cacheDir, such as CRDOwningArchive.
+type archiveTransform func(archive, cacheDir string) (string, error)
+
+// releaseSpec is what a release is made of. edit, when set, installs the chart from an edited copy of its
+// archive, taken from the local directory or pulled once from the chart's repository.
+type releaseSpec struct {
+	name, releaseName string
+	src               ChartSource
+	chart             Chart
+	edit              archiveTransform
+	namespace         pulumi.StringInput
+	values            map[string]any
+	description       string
+}
+
+// newEditedRelease is newRelease for any releaseSpec.
+func newEditedRelease(ctx *pulumi.Context, spec releaseSpec, opts ...pulumi.ResourceOption) (*helmv3.Release, error) {
+	name, src, chart, edit, namespace, values := spec.name, spec.src, spec.chart, spec.edit, spec.namespace, spec.values
 	args := &helmv3.ReleaseArgs{
 		SkipCrds:         pulumi.Bool(true),
-		Name:             pulumi.String(releaseName),
+		Name:             pulumi.String(spec.releaseName),
 		Namespace:        namespace,
 		Values:           pulumi.ToMap(values),
 		Timeout:          pulumi.Int(ReleaseTimeoutSeconds),
@@ -90,12 +128,14 @@ func newRelease(ctx *pulumi.Context, name, releaseName string, src ChartSource, 
 		CleanupOnFail:    pulumi.Bool(true),
 		DependencyUpdate: pulumi.Bool(false),
 	}
+	if spec.description != "" {
+		args.Description = pulumi.String(spec.description)
+	}
 	switch {
-	case chart.OwnsCRDs:
-		// Local or pulled once from the chart's repository, then given its CRDs as templates.
+	case edit != nil:
 		archive, err := src.ChartArchive(chart)
 		if err == nil {
-			archive, err = CRDOwningArchive(archive, src.CacheDir)
+			archive, err = edit(archive, src.CacheDir)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("chart %s %s: %w", chart.Name, chart.Version, err)
@@ -107,10 +147,30 @@ func newRelease(ctx *pulumi.Context, name, releaseName string, src ChartSource, 
 			return nil, fmt.Errorf("chart %s %s: %w", chart.Name, chart.Version, err)
 		}
 		args.Chart = pulumi.String(archive)
+	case chart.OCI():
+		// The provider pulls an OCI chart by its full reference, with no repository options.
+		args.Chart = pulumi.String(chart.Ref())
+		args.Version = pulumi.String(chart.Version)
 	default:
 		args.Chart = pulumi.String(chart.Name)
 		args.Version = pulumi.String(chart.Version)
 		args.RepositoryOpts = &helmv3.RepositoryOptsArgs{Repo: pulumi.String(chart.Repo)}
 	}
 	return helmv3.NewRelease(ctx, name, args, opts...)
+}
+
+// meshedDescription marks the app's release while its pods run with Istio sidecars.
+const meshedDescription = "chaos-mesh-otel: the app's pods run with Istio sidecars"
+
+// newAppRelease installs the app under test. Istio's webhook injects sidecars only into pods created after
+// it is there, and a pod keeps its sidecar after Istio is gone (and then never turns ready). So switching
+// Istio on or off on a running lab replaces the app's release: its description says whether the pods are
+// meshed, a change of it replaces the release, and the old release goes first, since both would own the same
+// objects. A repeat up with the same setting changes nothing.
+func newAppRelease(ctx *pulumi.Context, spec releaseSpec, istio bool, opts ...pulumi.ResourceOption) (*helmv3.Release, error) {
+	if istio {
+		spec.description = meshedDescription
+	}
+	return newEditedRelease(ctx, spec, append(opts,
+		pulumi.ReplaceOnChanges([]string{"description"}), pulumi.DeleteBeforeReplace(true))...)
 }

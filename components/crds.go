@@ -9,6 +9,7 @@ import (
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/cli"
+	"helm.sh/helm/v3/pkg/registry"
 	"sigs.k8s.io/yaml"
 )
 
@@ -107,13 +108,34 @@ func (s ChartSource) ChartArchive(c Chart) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	pull := action.NewPullWithOpts(action.WithConfig(&action.Configuration{}))
+	cfg := &action.Configuration{}
+	ref := c.Name
+	if c.OCI() {
+		// Helm pulls from an OCI registry through a registry client, by the chart's full reference and with
+		// no repository URL; without a client the pull fails.
+		client, err := registry.NewClient(append([]registry.ClientOption{registry.ClientOptEnableCache(true)}, registryClientOptions...)...)
+		if err != nil {
+			return "", err
+		}
+		cfg.RegistryClient = client
+		ref = c.Ref()
+	}
+	pull := action.NewPullWithOpts(action.WithConfig(cfg))
 	pull.Settings = cli.New()
-	pull.RepoURL = c.Repo
+	if !c.OCI() {
+		pull.RepoURL = c.Repo
+	}
 	pull.Version = c.Version
 	pull.DestDir = dir
-	if _, err := pull.Run(c.Name); err != nil {
+	if _, err := pull.Run(ref); err != nil {
+		return "", fmt.Errorf("pulling %s %s from %s: %w", c.Name, c.Version, c.Repo, err)
+	}
+	if _, err := os.Stat(archive); err != nil {
 		return "", fmt.Errorf("pulling %s %s from %s: %w", c.Name, c.Version, c.Repo, err)
 	}
 	return archive, nil
 }
+
+// registryClientOptions are extra options of the OCI registry client; tests add plain HTTP for a local
+// registry.
+var registryClientOptions []registry.ClientOption

@@ -119,10 +119,18 @@ type FootprintLine struct {
 	Budget    Budget
 }
 
-// Footprint lists every container budget the lab sets, with the LLM services on or off. Init containers and
-// anything a chart leaves bare fall to DefaultContainerBudget through the LimitRanges and are counted by the
-// render test, which sums every container of the rendered charts.
+// Footprint lists every container budget the lab sets with the Astronomy Shop and no Istio, with the LLM
+// services on or off (see FootprintOf).
 func Footprint(llm bool, sloGate bool) []FootprintLine {
+	return FootprintOf(ShopDeployment(llm), false, sloGate)
+}
+
+// FootprintOf lists every container budget the lab sets for the app as deployed, with Istio or without.
+// Init containers and anything a chart leaves bare fall to DefaultContainerBudget through the LimitRanges and
+// are counted by the render test, which sums every container of the rendered charts. With Istio, every meshed
+// pod gets a sidecar at SidecarBudget: injection happens at admission, so no chart shows it, and it is
+// counted here from the same catalog that tells istiod which pods to skip.
+func FootprintOf(d apps.Deployment, istio, sloGate bool) []FootprintLine {
 	lines := []FootprintLine{
 		{"chaos-mesh", "controller-manager", chaosControllerBudget},
 		{"chaos-mesh", "chaos-daemon", chaosDaemonBudget},
@@ -138,8 +146,48 @@ func Footprint(llm bool, sloGate bool) []FootprintLine {
 	if sloGate {
 		lines = append(lines, FootprintLine{"slo-gate", "slo-gate", sloGateBudget})
 	}
-	for _, svc := range ShopDeployment(llm).Services() {
-		lines = append(lines, FootprintLine{"shop", svc.Name, shopBudgets[svc.Name]})
+	part, budgets := "shop", shopBudgets
+	if d.App.Name == apps.OnlineBoutique.Name {
+		part, budgets = "boutique", boutiqueBudgets
 	}
-	return append(lines, FootprintLine{"shop", "flagd-ui", flagdUIBudget})
+	for _, svc := range d.Services() {
+		lines = append(lines, FootprintLine{part, svc.Name, budgets[svc.Name]})
+	}
+	if d.App.Name == apps.AstronomyShop.Name {
+		lines = append(lines, FootprintLine{"shop", "flagd-ui", flagdUIBudget})
+	}
+	if istio {
+		lines = append(lines, FootprintLine{"istio", "istiod", istiodBudget})
+		for _, svc := range d.Services() {
+			if svc.Meshed() {
+				lines = append(lines, FootprintLine{"istio", "istio-proxy of " + svc.Name, SidecarBudget})
+			}
+		}
+	}
+	return lines
 }
+
+// FootprintTotals are the sums of a footprint's lines.
+type FootprintTotals struct {
+	MemoryMi, CPUMilli, Containers, Sidecars int
+}
+
+// Totals sums the lines.
+func Totals(lines []FootprintLine) FootprintTotals {
+	var t FootprintTotals
+	for _, l := range lines {
+		t.MemoryMi += l.Budget.MemoryMi
+		t.CPUMilli += l.Budget.CPUMilli
+		t.Containers++
+		if l.Budget == SidecarBudget && l.Part == "istio" && l.Container != "istiod" {
+			t.Sidecars++
+		}
+	}
+	return t
+}
+
+// The node that every combination of app and Istio must fit: Minikube with 4 CPUs and 8 GiB.
+const (
+	NodeMemoryMi = 8 * 1024
+	NodeCPUMilli = 4000
+)

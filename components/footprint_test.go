@@ -1,8 +1,11 @@
 package components
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 )
 
 func TestFootprintFitsTheBudget(t *testing.T) {
@@ -117,5 +120,55 @@ func TestCollectorPipelinesAreComplete(t *testing.T) {
 	values := CollectorValues()
 	if values["presets"].(map[string]any)["kubernetesAttributes"].(map[string]any)["enabled"] != true {
 		t.Error("k8sattributes must be on, so that every series carries pod and namespace")
+	}
+}
+
+// Every combination of app and Istio fits one 4 CPU / 8 GiB node; the memory limits stay within the 6 GiB
+// budget for both apps without Istio and for the Boutique with it. The Astronomy Shop with Istio is over
+// 6 GiB (17 sidecars) and is only required to fit the node.
+func TestEveryCombinationFitsOneNode(t *testing.T) {
+	for _, c := range footprintCombinations() {
+		lines := FootprintOf(c.deployment, c.istio, true)
+		for _, line := range lines {
+			if line.Budget.MemoryMi <= 0 || line.Budget.CPUMilli <= 0 {
+				t.Errorf("%s: %s/%s has no memory or CPU request", c.name(), line.Part, line.Container)
+			}
+		}
+		tot := Totals(lines)
+		t.Logf("%s: %d Mi, %dm CPU, %d containers, %d sidecars", c.name(), tot.MemoryMi, tot.CPUMilli, tot.Containers, tot.Sidecars)
+		if tot.MemoryMi > NodeMemoryMi || tot.CPUMilli > NodeCPUMilli {
+			t.Errorf("%s: %d Mi and %dm CPU requested do not fit a %d Mi / %dm node", c.name(), tot.MemoryMi, tot.CPUMilli, NodeMemoryMi, NodeCPUMilli)
+		}
+		if c.withinBudget && tot.MemoryMi > MemoryBudgetMi {
+			t.Errorf("%s: memory limits %d Mi, over the %d Mi budget", c.name(), tot.MemoryMi, MemoryBudgetMi)
+		}
+		meshed := 0
+		for _, svc := range c.deployment.Services() {
+			if svc.Meshed() {
+				meshed++
+			}
+		}
+		if want := map[bool]int{false: 0, true: meshed}[c.istio]; tot.Sidecars != want {
+			t.Errorf("%s: %d sidecars counted, want one per meshed pod (%d)", c.name(), tot.Sidecars, want)
+		}
+	}
+}
+
+type footprintCombination struct {
+	deployment   apps.Deployment
+	istio        bool
+	withinBudget bool // the 6 GiB bound applies
+}
+
+func (c footprintCombination) name() string {
+	return fmt.Sprintf("%s, Istio %v", c.deployment.App.Name, c.istio)
+}
+
+func footprintCombinations() []footprintCombination {
+	return []footprintCombination{
+		{ShopDeployment(false), false, true},
+		{ShopDeployment(false), true, false},
+		{apps.OnlineBoutique.Deploy(), false, true},
+		{apps.OnlineBoutique.Deploy(), true, true},
 	}
 }

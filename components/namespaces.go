@@ -2,6 +2,7 @@ package components
 
 import (
 	"fmt"
+	"maps"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -18,6 +19,8 @@ type NamespacesArgs struct {
 	AppNamespace string
 	// Labels are added to every namespace, so that everything of the lab can be found with one selector.
 	Labels map[string]string
+	// Istio adds istio-system and labels the app's namespace, and only it, for sidecar injection.
+	Istio bool
 }
 
 // Namespaces is the shop's, Chaos Mesh's and the observability stack's namespaces, each with a LimitRange
@@ -28,6 +31,8 @@ type Namespaces struct {
 	Shop          pulumi.StringOutput `pulumi:"shop"`
 	Chaos         pulumi.StringOutput `pulumi:"chaos"`
 	Observability pulumi.StringOutput `pulumi:"observability"`
+	// IstioSystem is Istio's namespace; empty without Istio.
+	IstioSystem pulumi.StringOutput `pulumi:"istioSystem"`
 }
 
 // NewNamespaces declares the namespaces.
@@ -36,12 +41,17 @@ func NewNamespaces(ctx *pulumi.Context, name string, args *NamespacesArgs, opts 
 	if err := ctx.RegisterComponentResource("chaos-mesh-otel:cluster:Namespaces", name, n, opts...); err != nil {
 		return nil, err
 	}
-	create := func(ns string, annotations map[string]string) (pulumi.StringOutput, error) {
+	create := func(ns string, annotations, labels map[string]string) (pulumi.StringOutput, error) {
 		nsName := childName(name, ns)
+		all := maps.Clone(args.Labels)
+		if all == nil {
+			all = map[string]string{}
+		}
+		maps.Copy(all, labels)
 		res, err := corev1.NewNamespace(ctx, nsName, &corev1.NamespaceArgs{
 			Metadata: &metav1.ObjectMetaArgs{
 				Name:        pulumi.String(ns),
-				Labels:      pulumi.ToStringMap(args.Labels),
+				Labels:      pulumi.ToStringMap(all),
 				Annotations: pulumi.ToStringMap(annotations),
 			},
 		}, pulumi.Parent(n), formerName(name, usualNamespacesName, nsName, ns))
@@ -66,16 +76,26 @@ func NewNamespaces(ctx *pulumi.Context, name string, args *NamespacesArgs, opts 
 		return created, err
 	}
 	var err error
-	if n.Shop, err = create(args.AppNamespace, map[string]string{ChaosInjectAnnotation: "enabled"}); err != nil {
+	var injection map[string]string
+	if args.Istio {
+		injection = map[string]string{IstioInjectionLabel: IstioInjectionValue}
+	}
+	if n.Shop, err = create(args.AppNamespace, map[string]string{ChaosInjectAnnotation: "enabled"}, injection); err != nil {
 		return nil, err
 	}
-	if n.Chaos, err = create(ChaosNamespace, nil); err != nil {
+	if n.Chaos, err = create(ChaosNamespace, nil, nil); err != nil {
 		return nil, err
 	}
-	if n.Observability, err = create(ObservabilityNamespace, nil); err != nil {
+	if n.Observability, err = create(ObservabilityNamespace, nil, nil); err != nil {
 		return nil, err
 	}
-	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{
-		"shop": n.Shop, "chaos": n.Chaos, "observability": n.Observability,
-	})
+	outputs := pulumi.Map{"shop": n.Shop, "chaos": n.Chaos, "observability": n.Observability}
+	if args.Istio {
+		// Not open to chaos: with istiod down, no pod of the app's namespace could be created.
+		if n.IstioSystem, err = create(IstioNamespace, nil, nil); err != nil {
+			return nil, err
+		}
+		outputs["istioSystem"] = n.IstioSystem
+	}
+	return n, ctx.RegisterResourceOutputs(n, outputs)
 }

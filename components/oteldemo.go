@@ -38,6 +38,8 @@ type OtelDemoArgs struct {
 	LLMComponents bool
 	// FlagOverrides is the flagd document of flags that scenarios switch; empty means none.
 	FlagOverrides string
+	// Istio says whether the namespace gets Istio sidecars; see newAppRelease for why it matters here.
+	Istio bool
 }
 
 // OtelDemo is the OpenTelemetry Demo "Astronomy Shop" with its load generator, wired to the lab's own
@@ -69,6 +71,7 @@ func OtelDemoValues(args *OtelDemoArgs) map[string]any {
 			components[svc.Name] = map[string]any{"resources": shopBudgets[svc.Name].Resources()}
 		}
 	}
+	nameServicePorts(shop, components)
 	components["load-generator"].(map[string]any)["envOverrides"] = env(
 		"LOAD_GENERATOR_VUS", fmt.Sprint(args.LoadGeneratorUsers),
 		"K6_BROWSER_ENABLED", fmt.Sprint(args.LoadGeneratorBrowser),
@@ -106,6 +109,27 @@ func OtelDemoValues(args *OtelDemoArgs) map[string]any {
 	}
 }
 
+// nameServicePorts gives each HTTP or gRPC service's Service port its catalog name (grpc, http). The chart
+// names every component's main port tcp-service, which Istio reads as plain TCP, so that no mesh fault
+// (VirtualService) would ever apply to it. A component's ports list replaces the chart's, and service.port 0
+// drops the tcp-service port, so the list restates every catalog port of the service (ad keeps its
+// prometheus port). flagd is left as the chart names it: its list is the chart's own (rpc, ofrep) plus its
+// UI sidecar's port, which the chart adds itself.
+func nameServicePorts(shop apps.Deployment, components map[string]any) {
+	for _, svc := range shop.Services() {
+		if len(svc.MeshPorts()) == 0 || svc.Name == "flagd" {
+			continue
+		}
+		var ports []any
+		for _, p := range svc.Ports {
+			ports = append(ports, map[string]any{"name": p.Name, "value": p.Number})
+		}
+		settings := components[svc.Name].(map[string]any)
+		settings["service"] = map[string]any{"port": 0}
+		settings["ports"] = ports
+	}
+}
+
 // NewOtelDemo declares the shop.
 func NewOtelDemo(ctx *pulumi.Context, name string, args *OtelDemoArgs, opts ...pulumi.ResourceOption) (*OtelDemo, error) {
 	d := &OtelDemo{}
@@ -124,8 +148,11 @@ func NewOtelDemo(ctx *pulumi.Context, name string, args *OtelDemoArgs, opts ...p
 	if err != nil {
 		return nil, err
 	}
-	release, err := newRelease(ctx, name, OtelDemoRelease, args.Charts, OtelDemoChart, args.Namespace, OtelDemoValues(args),
-		pulumi.Parent(d), pulumi.DependsOn([]pulumi.Resource{flags}), formerName(name, usualOtelDemoName, name, OtelDemoRelease))
+	release, err := newAppRelease(ctx, releaseSpec{
+		name: name, releaseName: OtelDemoRelease, src: args.Charts, chart: OtelDemoChart,
+		namespace: args.Namespace, values: OtelDemoValues(args),
+	}, args.Istio, append(inheritedDependencies(opts), pulumi.Parent(d), pulumi.DependsOn([]pulumi.Resource{flags}),
+		formerName(name, usualOtelDemoName, name, OtelDemoRelease))...)
 	if err != nil {
 		return nil, err
 	}

@@ -221,6 +221,8 @@ func (c *Cluster) ClusterScoped(ctx context.Context) (map[string]bool, error) {
 		{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterrolebindings"},
 		{Group: "admissionregistration.k8s.io", Version: "v1", Resource: "mutatingwebhookconfigurations"},
 		{Group: "admissionregistration.k8s.io", Version: "v1", Resource: "validatingwebhookconfigurations"},
+		{Group: "admissionregistration.k8s.io", Version: "v1", Resource: "validatingadmissionpolicies"},
+		{Group: "admissionregistration.k8s.io", Version: "v1", Resource: "validatingadmissionpolicybindings"},
 		{Group: "scheduling.k8s.io", Version: "v1", Resource: "priorityclasses"},
 		{Group: "storage.k8s.io", Version: "v1", Resource: "storageclasses"},
 		{Group: "", Version: "v1", Resource: "namespaces"},

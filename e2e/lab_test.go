@@ -247,7 +247,13 @@ func TestLab(t *testing.T) {
 // assertLabUp checks that everything the lab declared is really up on the simulated cluster.
 func assertLabUp(ctx context.Context, t *testing.T, c *Cluster) {
 	t.Helper()
-	for _, ns := range LabNamespaces {
+	assertLabUpIn(ctx, t, c, LabNamespaces)
+}
+
+// assertLabUpIn is assertLabUp for the namespaces of a stack.
+func assertLabUpIn(ctx context.Context, t *testing.T, c *Cluster, namespaces []string) {
+	t.Helper()
+	for _, ns := range namespaces {
 		if ok, err := c.NamespaceExists(ctx, ns); err != nil || !ok {
 			t.Errorf("namespace %s missing (%v)", ns, err)
 		}
@@ -257,14 +263,14 @@ func assertLabUp(ctx context.Context, t *testing.T, c *Cluster) {
 	var found int
 	err := wait.PollUntilContextTimeout(ctx, time.Second, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
 		var err error
-		problems, found, err = c.NotAvailable(ctx, LabNamespaces)
+		problems, found, err = c.NotAvailable(ctx, namespaces)
 		return err == nil && len(problems) == 0, nil
 	})
 	if err != nil || found == 0 {
 		t.Errorf("workloads not available (%d found): %s", found, strings.Join(problems, "; "))
 	}
 	t.Logf("%d Deployments/StatefulSets/DaemonSets available", found)
-	podProblems, pods, err := c.PodsNotRunning(ctx, LabNamespaces)
+	podProblems, pods, err := c.PodsNotRunning(ctx, namespaces)
 	if err != nil || len(podProblems) > 0 {
 		t.Errorf("pods not Running on %s (%v): %s", NodeName, err, strings.Join(podProblems, "; "))
 	}
@@ -292,7 +298,7 @@ func assertLabUp(ctx context.Context, t *testing.T, c *Cluster) {
 	t.Logf("dashboard ConfigMaps: %v", dash)
 
 	// Storage decision (README): the lab uses no PersistentVolumeClaims; the harness has no provisioner.
-	for _, ns := range LabNamespaces {
+	for _, ns := range namespaces {
 		pvcs, err := c.Client.CoreV1().PersistentVolumeClaims(ns).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -306,7 +312,13 @@ func assertLabUp(ctx context.Context, t *testing.T, c *Cluster) {
 // assertLabGone checks that destroy left nothing of the lab behind.
 func assertLabGone(ctx context.Context, t *testing.T, c *Cluster, before map[string]bool) {
 	t.Helper()
-	for _, ns := range LabNamespaces {
+	assertLabGoneIn(ctx, t, c, before, LabNamespaces)
+}
+
+// assertLabGoneIn is assertLabGone for the namespaces of a stack.
+func assertLabGoneIn(ctx context.Context, t *testing.T, c *Cluster, before map[string]bool, namespaces []string) {
+	t.Helper()
+	for _, ns := range namespaces {
 		ok, err := c.NamespaceExists(ctx, ns)
 		if err != nil || ok {
 			t.Errorf("namespace %s still there after destroy (%v)", ns, err)

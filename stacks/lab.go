@@ -68,6 +68,7 @@ func Compose(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 	ns, err := components.NewNamespaces(ctx, "namespaces", &components.NamespacesArgs{
 		AppNamespace: cfg.Deployment.App.Namespace,
 		Labels:       apps.PartOf(),
+		Istio:        cfg.Istio,
 	}, onCluster)
 	if err != nil {
 		return nil, err
@@ -123,12 +124,20 @@ type lab struct {
 type declared struct {
 	chaosMesh *components.ChaosMesh
 	scenarios *components.ChaosScenarios
-	shopURL   pulumi.StringOutput
+	// meshFaults are the VirtualServices of mesh faults; nil without Istio.
+	meshFaults *components.MeshFaults
+	shopURL    pulumi.StringOutput
 }
 
-// chaosAndApp declares Chaos Mesh, the app under test, the SLO gate and the chaos objects.
+// chaosAndApp declares Istio when on, Chaos Mesh, the app under test, the SLO gate, the chaos objects and
+// the mesh faults. Istio's order is base (CRDs) → istiod (injector) → app → VirtualServices, so that the
+// app's pods get their sidecars when they are created and destroy removes everything in reverse.
 func (l *lab) chaosAndApp() (*declared, error) {
 	cfg := l.cfg
+	mesh, err := l.istio()
+	if err != nil {
+		return nil, err
+	}
 	chaosMesh, err := components.NewChaosMesh(l.ctx, "chaos-mesh", &components.ChaosMeshArgs{
 		Charts:          cfg.Charts,
 		Namespace:       l.ns.Chaos,
@@ -139,19 +148,11 @@ func (l *lab) chaosAndApp() (*declared, error) {
 	if err != nil {
 		return nil, err
 	}
-	shop, err := components.NewOtelDemo(l.ctx, "shop", &components.OtelDemoArgs{
-		Charts:               cfg.Charts,
-		Namespace:            l.ns.Shop,
-		CollectorHost:        fmt.Sprintf("%s.%s.svc", components.CollectorService, components.ObservabilityNamespace),
-		LoadGeneratorUsers:   cfg.LoadGeneratorUsers,
-		LoadGeneratorBrowser: cfg.LoadGeneratorBrowser,
-		LLMComponents:        cfg.LLMComponents,
-		FlagOverrides:        string(cfg.Scenarios.FlagOverrides),
-	}, l.opts...)
+	app, shopURL, err := l.app(mesh)
 	if err != nil {
 		return nil, err
 	}
-	chaosDeps := []pulumi.Resource{chaosMesh, shop}
+	chaosDeps := []pulumi.Resource{chaosMesh, app}
 	if cfg.SLOGate != SLOGateOff {
 		gate, err := l.sloGate()
 		if err != nil {
@@ -163,12 +164,77 @@ func (l *lab) chaosAndApp() (*declared, error) {
 	// and, on destroy or when switched off, deleted while its controller still runs to remove their
 	// finalizers.
 	chaos, err := components.NewChaosScenarios(l.ctx, "scenarios", &components.ChaosScenariosArgs{
-		Objects: cfg.Scenarios.Objects,
+		Objects: cfg.Scenarios.ChaosObjects(),
 	}, append(l.opts, pulumi.DependsOn(chaosDeps))...)
 	if err != nil {
 		return nil, err
 	}
-	return &declared{chaosMesh: chaosMesh, scenarios: chaos, shopURL: shop.ShopURL}, nil
+	d := &declared{chaosMesh: chaosMesh, scenarios: chaos, shopURL: shopURL}
+	if mesh != nil {
+		// VirtualServices need Istio's CRDs and route to the app's Services.
+		d.meshFaults, err = components.NewMeshFaults(l.ctx, "mesh-faults", &components.MeshFaultsArgs{
+			Objects: cfg.Scenarios.MeshObjects(),
+		}, append(l.opts, pulumi.DependsOn([]pulumi.Resource{mesh, app}))...)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// istio declares Istio when the stack runs it; nil otherwise.
+func (l *lab) istio() (*components.Istio, error) {
+	if !l.cfg.Istio {
+		return nil, nil
+	}
+	app := l.cfg.Deployment.App
+	return components.NewIstio(l.ctx, "istio", &components.IstioArgs{
+		Charts:        l.cfg.Charts,
+		Namespace:     l.ns.IstioSystem,
+		SelectorLabel: app.SelectorLabel,
+		Unmeshed:      l.cfg.Deployment.Unmeshed(),
+	}, l.opts...)
+}
+
+// app declares the app under test that the config names, after istiod when the lab runs Istio, and returns
+// it with its entry service's in-cluster URL.
+func (l *lab) app(mesh *components.Istio) (pulumi.Resource, pulumi.StringOutput, error) {
+	cfg := l.cfg
+	opts := l.opts
+	if mesh != nil {
+		// The injector must answer before the app's first pod is created; destroy removes the app first.
+		opts = append(opts, pulumi.DependsOn([]pulumi.Resource{mesh.Istiod}))
+	}
+	collectorHost := fmt.Sprintf("%s.%s.svc", components.CollectorService, components.ObservabilityNamespace)
+	switch cfg.Deployment.App.Name {
+	case apps.OnlineBoutique.Name:
+		b, err := components.NewOnlineBoutique(l.ctx, "online-boutique", &components.OnlineBoutiqueArgs{
+			Charts:        cfg.Charts,
+			Namespace:     l.ns.Shop,
+			CollectorHost: collectorHost,
+			Istio:         cfg.Istio,
+		}, opts...)
+		if err != nil {
+			return nil, pulumi.StringOutput{}, err
+		}
+		return b, b.ShopURL, nil
+	case apps.AstronomyShop.Name:
+		shop, err := components.NewOtelDemo(l.ctx, "shop", &components.OtelDemoArgs{
+			Charts:               cfg.Charts,
+			Namespace:            l.ns.Shop,
+			CollectorHost:        collectorHost,
+			LoadGeneratorUsers:   cfg.LoadGeneratorUsers,
+			LoadGeneratorBrowser: cfg.LoadGeneratorBrowser,
+			LLMComponents:        cfg.LLMComponents,
+			FlagOverrides:        string(cfg.Scenarios.FlagOverrides),
+			Istio:                cfg.Istio,
+		}, opts...)
+		if err != nil {
+			return nil, pulumi.StringOutput{}, err
+		}
+		return shop, shop.ShopURL, nil
+	}
+	return nil, pulumi.StringOutput{}, fmt.Errorf("%s:%s: no component deploys %q", ConfigNamespace, KeyApp, cfg.Deployment.App.Name)
 }
 
 // sloGate declares the SLO gate, built from this repository or run from its image.
@@ -270,13 +336,25 @@ func (l *lab) outputs(chaos *declared, inCluster pulumi.StringMap) pulumi.Map {
 		"chaosDashboardToken": chaos.chaosMesh.DashboardToken,
 		"grafanaAdminUser":    pulumi.String("admin"),
 		"halted":              pulumi.Bool(cfg.Halt),
-		"scenarios":           chaos.scenarios.Names,
+		"scenarios":           scenarioNames(chaos),
 		"inCluster":           inCluster,
 	}
 	if cfg.SLOGateURL != "" {
 		outputs["sloGateURL"] = pulumi.String(cfg.SLOGateURL)
 	}
 	return outputs
+}
+
+// scenarioNames lists the applied objects, Chaos Mesh's and the mesh faults' VirtualServices, as "Kind/name".
+func scenarioNames(d *declared) pulumi.StringArrayOutput {
+	if d.meshFaults == nil {
+		return d.scenarios.Names
+	}
+	return pulumi.All(d.scenarios.Names, d.meshFaults.Names).ApplyT(func(all []any) []string {
+		names := append(slices.Clone(all[0].([]string)), all[1].([]string)...)
+		slices.Sort(names)
+		return names
+	}).(pulumi.StringArrayOutput)
 }
 
 // shopLocalPort is where the app's entry service is port-forwarded on localhost.

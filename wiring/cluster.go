@@ -20,7 +20,11 @@ import (
 )
 
 // LabNamespaces are the namespaces whose objects FromCluster reads.
-var LabNamespaces = []string{apps.AstronomyShop.Namespace, components.ChaosNamespace, components.ObservabilityNamespace}
+var LabNamespaces = []string{apps.AstronomyShop.Namespace, apps.OnlineBoutique.Namespace, components.ChaosNamespace,
+	components.ObservabilityNamespace, components.IstioNamespace}
+
+// virtualServices are Istio's VirtualServices, which mesh faults are; absent without Istio's CRDs.
+var virtualServices = schema.GroupVersionResource{Group: "networking.istio.io", Version: "v1", Resource: "virtualservices"}
 
 // namespacedKinds are the kinds that the checks read, per namespace: the workloads and their Services and
 // ConfigMaps, Schedules and Workflows, and every chaos kind that the scenario check understands (a chaos
@@ -35,6 +39,7 @@ var namespacedKinds = func() []schema.GroupVersionResource {
 		{Group: "apps", Version: "v1", Resource: "daemonsets"},
 		{Group: "chaos-mesh.org", Version: "v1alpha1", Resource: "schedules"},
 		{Group: "chaos-mesh.org", Version: "v1alpha1", Resource: "workflows"},
+		virtualServices,
 	}
 	// Chaos Mesh's resource names are its kinds in lower case (podchaos, iochaos, ...).
 	for _, kind := range slices.Sorted(maps.Values(chaosSpecKinds)) {
@@ -95,7 +100,7 @@ func fromClient(ctx context.Context, client dynamic.Interface) (*Objects, error)
 		for _, gvr := range namespacedKinds {
 			list, err := client.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{})
 			if err != nil {
-				if apierrors.IsNotFound(err) && gvr.Group == "chaos-mesh.org" {
+				if apierrors.IsNotFound(err) && (gvr.Group == "chaos-mesh.org" || gvr == virtualServices) {
 					continue
 				}
 				return nil, fmt.Errorf("listing %s in %s: %w", gvr.Resource, ns, err)

@@ -22,7 +22,7 @@ func TestFromClusterFake(t *testing.T) {
 		kinds := map[string]string{
 			"configmaps": "ConfigMap", "services": "Service", "deployments": "Deployment", "statefulsets": "StatefulSet",
 			"daemonsets": "DaemonSet", "schedules": "Schedule", "workflows": "Workflow",
-			"namespaces": "Namespace", "nodes": "Node",
+			"namespaces": "Namespace", "nodes": "Node", "virtualservices": "VirtualService",
 		}
 		for _, k := range chaosSpecKinds {
 			kinds[strings.ToLower(k)] = k

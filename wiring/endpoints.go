@@ -25,6 +25,10 @@ type address struct {
 	port   int // 0: no port known (a host alone)
 }
 
+// ignoredSchemes are URL schemes whose "host" is no host: Istio's injection template writes resource paths
+// as kubernetes://apis/....
+var ignoredSchemes = map[string]bool{"kubernetes": true}
+
 // ignoredHosts are in-cluster names outside the lab's objects: the API server.
 var ignoredHosts = map[string]bool{"kubernetes.default.svc": true, "kubernetes.default.svc.cluster.local": true, "kubernetes.default": true}
 
@@ -52,6 +56,9 @@ func extractAddresses(text string) []struct {
 	}
 	var out []hp
 	for _, m := range urlPattern.FindAllStringSubmatch(text, -1) {
+		if ignoredSchemes[strings.ToLower(m[1])] {
+			continue
+		}
 		port := defaultPorts[strings.ToLower(m[1])]
 		if m[3] != "" {
 			port, _ = strconv.Atoi(m[3])
@@ -325,7 +332,7 @@ func CheckEndpointsOf(objs *Objects) Partial {
 		if svc == nil {
 			// The demo's frontend-proxy lists every service of the app as an Envoy upstream, also those the lab
 			// may leave out; Envoy starts without them. When the Service exists, it is checked like any other.
-			if apps.AstronomyShop.Optional(name) {
+			if app, ok := apps.InNamespace(ns); ok && app.Optional(name) {
 				p.note("endpoints: %s %s refers to %s, an optional demo component that the lab does not run (ignored)", a.object, a.field, name)
 				continue
 			}

@@ -18,42 +18,59 @@ import (
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
 )
 
-// AllPresetsConfig is the stack config of the tests: every preset scenario that the default stack (the
-// Astronomy Shop without Istio) accepts, enabled; ad-mesh-faults needs Istio.
+// AllPresetsConfig is the stack config of the tests: every preset scenario that applies to the default
+// stack (the Astronomy Shop without Istio) enabled.
 func allPresetsConfig() map[string]string {
-	shop := scenarios.Options{Deployment: apps.AstronomyShop.Deploy(), Gate: scenarios.Gate{URL: "http://gate", SLOs: slo.Names(slo.Defaults())}}
+	return labConfig(apps.AstronomyShop, false)
+}
+
+// labConfig is the stack config of an app, with Istio or without, and every preset that applies to it.
+func labConfig(app apps.App, istio bool) map[string]string {
 	var parts []string
-	for _, n := range scenarios.ApplicablePresets(shop) {
+	opts := scenarios.Options{Deployment: app.Deploy(), Istio: istio,
+		Gate: scenarios.Gate{URL: "http://gate", SLOs: slo.Names(slo.DefaultsFor(app))}}
+	for _, n := range scenarios.ApplicablePresets(opts) {
 		parts = append(parts, `"`+n+`":{"enabled":true}`)
 	}
 	return map[string]string{
 		"chaos-mesh-otel:grafanaAdminPassword": "wiring-test-password",
+		"chaos-mesh-otel:app":                  app.Name,
+		"chaos-mesh-otel:istio":                fmt.Sprint(istio),
 		"chaos-mesh-otel:scenarios":            "{" + strings.Join(parts, ",") + "}",
 	}
 }
 
 var (
-	labOnce sync.Once
-	labObjs *Objects
-	labErr  error
+	labMu   sync.Mutex
+	labObjs = map[string]*Objects{}
 )
 
-// lab renders the lab once per test binary.
+// lab renders the default lab once per test binary.
 func lab(t *testing.T) *Objects {
 	t.Helper()
-	labOnce.Do(func() {
-		wd, _ := os.Getwd()
-		dir := components.OfflineChartsDir(wd)
-		if _, err := os.Stat(filepath.Join(dir, "chaos-mesh-2.8.3.tgz")); err != nil {
-			labErr = err
-			return
-		}
-		labObjs, labErr = Render(context.Background(), allPresetsConfig(), dir)
-	})
-	if labErr != nil {
-		t.Fatalf("rendering the lab: %v", labErr)
+	return labOf(t, apps.AstronomyShop, false)
+}
+
+// labOf renders the lab of an app, with Istio or without, once per test binary.
+func labOf(t *testing.T, app apps.App, istio bool) *Objects {
+	t.Helper()
+	labMu.Lock()
+	defer labMu.Unlock()
+	key := fmt.Sprintf("%s/%v", app.Name, istio)
+	if objs, ok := labObjs[key]; ok {
+		return objs
 	}
-	return labObjs
+	wd, _ := os.Getwd()
+	dir := components.OfflineChartsDir(wd)
+	if _, err := os.Stat(filepath.Join(dir, "chaos-mesh-2.8.3.tgz")); err != nil {
+		t.Fatalf("rendering the lab: %v", err)
+	}
+	objs, err := Render(context.Background(), labConfig(app, istio), dir)
+	if err != nil {
+		t.Fatalf("rendering the lab (%s): %v", key, err)
+	}
+	labObjs[key] = objs
+	return objs
 }
 
 // TestRenderDump writes the rendered lab as JSON lines, one object each, to $WIRING_DUMP (or a temp file), and

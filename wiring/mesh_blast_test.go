@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
 )
 
@@ -20,7 +21,8 @@ func boutiqueWithMeshFault(t *testing.T, config string, halt bool) *Objects {
 			t.Fatal(err)
 		}
 	}
-	add(map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns}})
+	add(map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns,
+		"labels": map[string]any{components.IstioInjectionLabel: components.IstioInjectionValue}}})
 	for name, replicas := range map[string]int{"adservice": 2, "frontend": 1, "checkoutservice": 1} {
 		add(map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": map[string]any{"name": name, "namespace": ns},
 			"spec": map[string]any{"replicas": replicas, "template": map[string]any{"metadata": map[string]any{"labels": map[string]any{"app": name}}}}})
@@ -73,7 +75,7 @@ func TestMeshFaultBlastRadius(t *testing.T) {
 	}
 }
 
-// A VirtualService whose host names no Service hits no workload; the row shows it rather than hiding it.
+// A VirtualService whose host names no Service hits no workload: the row shows it, and the check finds it.
 func TestMeshFaultBlastRadiusWithoutItsService(t *testing.T) {
 	objs := boutiqueWithMeshFault(t, `{"ad-mesh-faults":{"enabled":true}}`, false)
 	kept := objs.Items[:0]
@@ -86,5 +88,8 @@ func TestMeshFaultBlastRadiusWithoutItsService(t *testing.T) {
 	r := CheckScenariosOf(objs)
 	if len(r.Blast) != 1 || len(r.Blast[0].Workloads) != 0 || r.Blast[0].Pods != 0 {
 		t.Errorf("blast %+v", r.Blast)
+	}
+	if len(r.Findings) == 0 {
+		t.Error("a VirtualService on a missing Service is a finding")
 	}
 }

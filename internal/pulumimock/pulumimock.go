@@ -28,6 +28,9 @@ type Resource struct {
 	Custom  bool
 	// Provider is the explicit provider reference ("urn::id"), when the resource was given one.
 	Provider string
+	// ReplaceOnChanges and DeleteBeforeReplace are the resource options that decide how it is replaced.
+	ReplaceOnChanges    []string
+	DeleteBeforeReplace bool
 }
 
 // Monitor is a pulumi.MockResourceMonitor that records registrations.
@@ -58,6 +61,8 @@ func (m *Monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 			r.Aliases = append(r.Aliases, m.aliasURN(r, a.GetUrn(), a.GetSpec()))
 		}
 		r.Aliases = append(r.Aliases, rpc.GetAliasURNs()...)
+		r.ReplaceOnChanges = rpc.GetReplaceOnChanges()
+		r.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 	}
 	m.mu.Lock()
 	m.resources = append(m.resources, r)

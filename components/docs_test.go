@@ -1,0 +1,60 @@
+package components
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
+)
+
+// CombinationsTable renders the footprint of the four combinations of app and Istio as the table of
+// docs/apps-and-istio-parts.md.
+func CombinationsTable() string {
+	var b strings.Builder
+	b.WriteString("| app | Istio | memory limits (= requests) | CPU requests | containers | of which sidecars | within 6 GiB | fits 4 CPU / 8 GiB |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|\n")
+	yes := map[bool]string{true: "yes", false: "no"}
+	for _, c := range footprintCombinations() {
+		tot := Totals(FootprintOf(c.deployment, c.istio, true))
+		fmt.Fprintf(&b, "| %s | %s | %d Mi | %dm | %d | %d | %s | %s |\n", c.deployment.App.Name, map[bool]string{true: "on", false: "off"}[c.istio],
+			tot.MemoryMi, tot.CPUMilli, tot.Containers, tot.Sidecars, yes[tot.MemoryMi <= MemoryBudgetMi],
+			yes[tot.MemoryMi <= NodeMemoryMi && tot.CPUMilli <= NodeCPUMilli])
+	}
+	return b.String()
+}
+
+// BoutiqueTable lists the Online Boutique's budgets and Istio's, as docs/apps-and-istio-parts.md shows them.
+func BoutiqueTable() string {
+	var b strings.Builder
+	b.WriteString("| part | container | memory request = limit | CPU request | CPU limit |\n|---|---|---|---|---|\n")
+	for _, l := range FootprintOf(apps.OnlineBoutique.Deploy(), true, true) {
+		if l.Part != "boutique" && l.Part != "istio" || strings.HasPrefix(l.Container, "istio-proxy of ") && l.Container != "istio-proxy of frontend" {
+			continue
+		}
+		name := l.Container
+		if name == "istio-proxy of frontend" {
+			name = "istio-proxy (each meshed pod)"
+		}
+		limit := "-"
+		if l.Budget.CPULimitMilli > 0 {
+			limit = fmt.Sprintf("%dm", l.Budget.CPULimitMilli)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %d Mi | %dm | %s |\n", l.Part, name, l.Budget.MemoryMi, l.Budget.CPUMilli, limit)
+	}
+	return b.String()
+}
+
+// The docs' tables are the code's: change a budget and the docs must follow.
+func TestDocsFootprintTablesMatchTheCode(t *testing.T) {
+	doc, err := os.ReadFile("../docs/apps-and-istio-parts.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, table := range map[string]string{"combinations": CombinationsTable(), "budgets": BoutiqueTable()} {
+		if !strings.Contains(string(doc), table) {
+			t.Errorf("docs/apps-and-istio-parts.md's %s table is stale; it should read:\n%s", name, table)
+		}
+	}
+}
