@@ -35,6 +35,16 @@ type Namespaces struct {
 	IstioSystem pulumi.StringOutput `pulumi:"istioSystem"`
 }
 
+// LabNamespaces are the namespaces that NewNamespaces declares for an app's namespace, with or without Istio:
+// the lab owns them, and their workloads make the lab ready.
+func LabNamespaces(appNamespace string, istio bool) []string {
+	namespaces := []string{appNamespace, ChaosNamespace, ObservabilityNamespace}
+	if istio {
+		namespaces = append(namespaces, IstioNamespace)
+	}
+	return namespaces
+}
+
 // NewNamespaces declares the namespaces.
 func NewNamespaces(ctx *pulumi.Context, name string, args *NamespacesArgs, opts ...pulumi.ResourceOption) (*Namespaces, error) {
 	n := &Namespaces{}

@@ -66,7 +66,8 @@ type Plan struct {
 	Halt          bool
 	Kubeconfig    string // path or contents; empty: the ambient kubeconfig
 	Context       string
-	ShopNamespace string // where the chaos objects live
+	ShopNamespace string   // where the chaos objects live
+	Namespaces    []string // the lab's namespaces: their workloads must be ready before a run
 	SLOs          []slo.SLO
 	Enabled       []Scenario // every scenario that the config switches on, sorted by name
 }
@@ -134,7 +135,7 @@ type Wiring struct {
 	// Parse is the program's config parser (stacks.ParseConfig behind an adapter).
 	Parse ParseFunc
 	// Connect opens the cluster that the stack's config points at.
-	Connect func(kubeconfig, kubeContext string) (Cluster, error)
+	Connect func(plan *Plan) (Cluster, error)
 	Judge   Judge
 	Clock   clock.Clock
 	// Interrupts delivers SIGINT and SIGTERM (see NotifyInterrupts).

@@ -441,7 +441,7 @@ func (h *harness) wiring() Wiring {
 	return Wiring{
 		OpenStack:  func(context.Context, string, string) (Engine, error) { return h.engine, nil },
 		Parse:      fakeParse,
-		Connect:    func(string, string) (Cluster, error) { return h.cluster, nil },
+		Connect:    func(*Plan) (Cluster, error) { return h.cluster, nil },
 		Judge:      judge,
 		Clock:      h.clock,
 		Interrupts: h.intr,

@@ -221,7 +221,7 @@ func describe(s Scenario) string {
 // Prometheus must answer (a run that cannot be judged should not inject anything).
 func (r *run) checkCluster(ctx context.Context) (int, bool) {
 	var err error
-	if r.cluster, err = r.w.Connect(r.plan.Kubeconfig, r.plan.Context); err != nil {
+	if r.cluster, err = r.w.Connect(r.plan); err != nil {
 		return r.failf(ExitSetup, "cluster of stack %s: %v", r.stack.Name, err)
 	}
 	problems, checked, err := r.awaitReady(ctx)

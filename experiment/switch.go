@@ -256,7 +256,7 @@ func (r *run) connectForRecovery(ctx context.Context) {
 		var plan *Plan
 		if plan, err = r.w.Parse(lookupWith(cfg, mustEntries(cfg))); err == nil {
 			r.plan = plan
-			r.cluster, err = r.w.Connect(plan.Kubeconfig, plan.Context)
+			r.cluster, err = r.w.Connect(plan)
 		}
 	}
 	if err != nil {

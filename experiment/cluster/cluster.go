@@ -46,16 +46,17 @@ type Cluster struct {
 
 var _ experiment.Cluster = (*Cluster)(nil)
 
-// Connect returns a connector for experiment.Wiring: it opens the cluster that a kubeconfig (a path, or the
-// file's contents, as the stack's chaos-mesh-otel:kubeconfig allows; empty: $KUBECONFIG or ~/.kube/config)
-// and a context (empty: the current one) point at.
-func Connect(lab Lab) func(kubeconfig, kubeContext string) (experiment.Cluster, error) {
-	return func(kubeconfig, kubeContext string) (experiment.Cluster, error) {
-		cfg, err := restConfig(kubeconfig, kubeContext)
+// Connect returns a connector for experiment.Wiring: it opens the cluster that the plan's kubeconfig (a path,
+// or the file's contents, as the stack's chaos-mesh-otel:kubeconfig allows; empty: $KUBECONFIG or
+// ~/.kube/config) and context (empty: the current one) point at, and reads the namespaces that the plan's
+// config deploys (they follow chaos-mesh-otel:app and :istio) and the lab's Prometheus.
+func Connect(prometheus Service) func(plan *experiment.Plan) (experiment.Cluster, error) {
+	return func(plan *experiment.Plan) (experiment.Cluster, error) {
+		cfg, err := restConfig(plan.Kubeconfig, plan.Context)
 		if err != nil {
 			return nil, err
 		}
-		return New(cfg, lab)
+		return New(cfg, Lab{ShopNamespace: plan.ShopNamespace, Namespaces: plan.Namespaces, Prometheus: prometheus})
 	}
 }
 

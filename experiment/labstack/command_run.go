@@ -9,7 +9,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"k8s.io/utils/clock"
 
-	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/experiment"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/experiment/cluster"
@@ -29,13 +28,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, interrupt
 	return experiment.Main(ctx, args, stdout, stderr, Wiring(interrupts))
 }
 
-// Lab is what a run reads on the cluster: the lab's own namespaces and Prometheus.
-var Lab = cluster.Lab{
-	ShopNamespace: apps.AstronomyShop.Namespace,
-	Namespaces:    []string{apps.AstronomyShop.Namespace, components.ChaosNamespace, components.ObservabilityNamespace},
-	Prometheus: cluster.Service{Namespace: components.ObservabilityNamespace, Name: components.PrometheusService,
-		Port: components.PrometheusPort},
-}
+// Prometheus is the lab's Prometheus, which a run's report queries.
+var Prometheus = cluster.Service{Namespace: components.ObservabilityNamespace, Name: components.PrometheusService,
+	Port: components.PrometheusPort}
 
 // Wiring is the real run's dependencies.
 func Wiring(interrupts <-chan os.Signal) experiment.Wiring {
@@ -44,7 +39,7 @@ func Wiring(interrupts <-chan os.Signal) experiment.Wiring {
 			return Open(ctx, dir, stack, Program(configFile(dir, stack)))
 		},
 		Parse:      Parse,
-		Connect:    cluster.Connect(Lab),
+		Connect:    cluster.Connect(Prometheus),
 		Judge:      report.Execute,
 		Clock:      clock.RealClock{},
 		Interrupts: interrupts,
@@ -71,7 +66,8 @@ func Parse(lookup func(string) (string, bool)) (*experiment.Plan, error) {
 		return nil, err
 	}
 	plan := &experiment.Plan{Halt: cfg.Halt, Kubeconfig: cfg.Kubeconfig, Context: cfg.Context,
-		ShopNamespace: cfg.Deployment.App.Namespace, SLOs: cfg.SLOs}
+		ShopNamespace: cfg.Deployment.App.Namespace, SLOs: cfg.SLOs,
+		Namespaces: components.LabNamespaces(cfg.Deployment.App.Namespace, cfg.Istio)}
 	for _, s := range cfg.Scenarios.Enabled {
 		plan.Enabled = append(plan.Enabled, experiment.Scenario{Name: s.Name, Kind: s.Kind, Fault: s.Fault, Target: s.Target})
 	}

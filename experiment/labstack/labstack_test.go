@@ -126,3 +126,25 @@ func TestTheCLIAlwaysRunsNonInteractive(t *testing.T) {
 		t.Error("hasFlag must look before -- only")
 	}
 }
+
+// A run waits for, and watches, the namespaces that the stack's config deploys: they follow app and istio.
+func TestParseNamespacesFollowTheApp(t *testing.T) {
+	cases := []struct {
+		extra      map[string]string
+		shop       string
+		namespaces []string
+	}{
+		{nil, "otel-demo", []string{"otel-demo", "chaos-mesh", "observability"}},
+		{map[string]string{"app": "online-boutique", "istio": "true"}, "online-boutique",
+			[]string{"online-boutique", "chaos-mesh", "observability", "istio-system"}},
+	}
+	for _, c := range cases {
+		plan, err := Parse(lookup(map[string]any{}, c.extra))
+		if err != nil {
+			t.Fatalf("%v: %v", c.extra, err)
+		}
+		if plan.ShopNamespace != c.shop || strings.Join(plan.Namespaces, ",") != strings.Join(c.namespaces, ",") {
+			t.Errorf("%v: shop namespace %q, namespaces %v; want %q, %v", c.extra, plan.ShopNamespace, plan.Namespaces, c.shop, c.namespaces)
+		}
+	}
+}
