@@ -26,10 +26,11 @@ import (
 
 // TestBench prints the lab's figures from one run on the simulated cluster (make bench): wall times of the
 // full up, the no-op preview, the scenario flip and the destroy; the floor (an empty program's up on the
-// same engine) and flip/floor; the footprint read from the live pods and whether all of them got scheduled
-// on the 4 CPU / 8 GiB node. With helm in the toolchain bin it also times a helm CLI install of the charts.
+// same engine) and flip/floor; with Chaos Mesh's controller running, the time from a switch-on's up to the
+// first injection; the footprint read from the live pods and whether all of them got scheduled on the
+// 4 CPU / 8 GiB node. With helm in the toolchain bin it also times a helm CLI install of the charts.
 func TestBench(t *testing.T) {
-	bin, err := ToolsBin()
+	bin, err := ToolsBin(append(append(append([]string{}, ClusterTools...), EngineTools...), ChaosControllerBinary)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,12 +118,20 @@ func TestBench(t *testing.T) {
 		}
 		ons = append(ons, on)
 	}
-	median := func(ds []time.Duration) time.Duration { return slices.Sorted(slices.Values(ds))[len(ds)/2] }
 	floor, flip := median(floors), median(ons)
 	row("floor: empty program up (median of 3)", fmt.Sprintf("%s (runs: %s)", secs(floor), joinSecs(floors)))
 	row("scenario flip up, switch on ("+flipScenario()+"; median of 3)", fmt.Sprintf("%s (runs: %s)", secs(flip), joinSecs(ons)))
 	row("scenario flip up, switch off (2 runs)", joinSecs(offs))
 	row("flip / floor (target <= 1.5)", fmt.Sprintf("%.2f", flip.Seconds()/floor.Seconds()))
+
+	strikes, missed := firstStrikes(ctx, t, c, s)
+	if len(strikes) > 0 {
+		row("first injection after the flip's up returned ("+flipScenario()+", median of 3)",
+			fmt.Sprintf("%s (runs: %s; target <= 15 s)", secs(median(strikes)), joinSecs(strikes)))
+	}
+	if missed > 0 {
+		row("switch-ons without an injection within "+strikeDeadline.String(), fmt.Sprint(missed))
+	}
 
 	destroy, err := Destroy(ctx, t, s)
 	if err != nil {
@@ -251,6 +260,8 @@ func helmInstall(ctx context.Context, t *testing.T, c *Cluster, helm string) (ti
 	t.Logf("helm installed %v in %s", installed, d)
 	return d, nil
 }
+
+func median(ds []time.Duration) time.Duration { return slices.Sorted(slices.Values(ds))[len(ds)/2] }
 
 func joinSecs(ds []time.Duration) string {
 	parts := make([]string, len(ds))
