@@ -52,9 +52,10 @@ func (r *chaosRun) halt(t *testing.T) {
 			if err != nil {
 				return false, err
 			}
-			// Halting needs a child that stays in effect for the halt's up: one applied in the last 2 s of its 15 s.
+			// Halting needs a child that stays in effect for the halt's up: one applied in the last 3 s of its
+			// 15 s (records keep whole seconds).
 			i := slices.IndexFunc(kids, func(e Experiment) bool {
-				return e.Injected && len(e.Applied) > 0 && time.Since(e.Applied[len(e.Applied)-1]) < 2*time.Second
+				return e.Injected && len(e.Applied) > 0 && time.Since(e.Applied[len(e.Applied)-1]) < 3*time.Second
 			})
 			if i < 0 {
 				return false, nil

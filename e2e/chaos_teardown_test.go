@@ -28,6 +28,12 @@ func (r *chaosRun) teardown(t *testing.T, before map[string]bool) {
 		t.Fatalf("destroy with an experiment in effect: %v (after %s; deadline %s)", err, d.Round(time.Millisecond), destroyDeadline)
 	}
 	t.Logf("destroy with an experiment in effect: %s", d.Round(time.Millisecond))
+	// The release's uninstall ends the controller's pod on a real cluster; end the process likewise. With its
+	// CRDs gone it may have exited already, which is no fault.
+	if err := r.cc.Stop(); err != nil {
+		t.Logf("chaos controller after destroy: %v", err)
+	}
+	r.cc = nil
 	assertLabGone(r.ctx, t, r.c, before)
 	crds, err := r.c.ChaosCRDs(r.ctx)
 	if err != nil || len(crds) > 0 {

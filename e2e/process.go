@@ -29,6 +29,7 @@ type Process struct {
 	stopOnce sync.Once
 	stopErr  error
 	stopFunc func() error
+	stopped  bool // Stop was called (by the test, or by the cleanup)
 }
 
 // StartProcess starts cmd (its Stdout, Stderr and SysProcAttr are set here) with its output in dir/<name>.log.
@@ -64,8 +65,11 @@ func StartProcess(tb testing.TB, dir, name string, cmd *exec.Cmd, stop func(p *P
 	}
 	untrack := untilCleanup(func() { _ = p.Stop() })
 	tb.Cleanup(func() {
-		if err := p.Stop(); err != nil {
-			tb.Error(err)
+		// A test that stopped the process itself has seen the result.
+		if byTest := p.stopped; !byTest {
+			if err := p.Stop(); err != nil {
+				tb.Error(err)
+			}
 		}
 		untrack()
 		if tb.Failed() {
@@ -77,7 +81,7 @@ func StartProcess(tb testing.TB, dir, name string, cmd *exec.Cmd, stop func(p *P
 
 // Stop ends the process (once) and reports whether it stopped gracefully.
 func (p *Process) Stop() error {
-	p.stopOnce.Do(func() { p.stopErr = p.stopFunc() })
+	p.stopOnce.Do(func() { p.stopped = true; p.stopErr = p.stopFunc() })
 	return p.stopErr
 }
 
