@@ -16,8 +16,9 @@ import (
 // ChaosScenariosType is the Pulumi type token of the component.
 const ChaosScenariosType = "chaos-mesh-otel:chaos:Scenarios"
 
-// ChaosScenariosArgs are the Chaos Mesh objects to apply, as scenarios.Build returns them. The flag overrides
-// of the plan are mounted by the OtelDemo component, not here.
+// ChaosScenariosArgs are the Chaos Mesh objects to apply, as scenarios.Build returns them. A plan's flag
+// overrides are not among them: flags are not Chaos Mesh objects but a document that flagd reads beside the
+// shop (OtelDemoArgs.FlagOverrides).
 type ChaosScenariosArgs struct {
 	Objects []scenarios.Object
 }

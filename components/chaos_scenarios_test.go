@@ -4,49 +4,29 @@ import (
 	"reflect"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/pulumimock"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
 )
-
-type scenarioMocks struct {
-	mu  sync.Mutex
-	reg map[string]pulumi.MockResourceArgs // by logical name
-}
-
-func (m *scenarioMocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.reg == nil {
-		m.reg = map[string]pulumi.MockResourceArgs{}
-	}
-	m.reg[args.Name] = args
-	return args.Name + "-id", args.Inputs, nil
-}
-
-func (m *scenarioMocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	return args.Args, nil
-}
 
 // fakeChaosMesh stands in for the ChaosMesh component.
 type fakeChaosMesh struct{ pulumi.ResourceState }
 
-func runScenarios(t *testing.T, raw string, halt bool) (*scenarioMocks, []string) {
+func runScenarios(t *testing.T, raw string, halt bool) (*pulumimock.Monitor, []string) {
 	t.Helper()
 	opts := scenarios.StackOptions(halt, false, nil)
 	plan, err := scenarios.Build([]byte(raw), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &scenarioMocks{}
+	m := pulumimock.New("chaos-mesh-otel", "test")
 	var names []string
 	done := make(chan []string, 1)
-	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+	err = m.Run(func(ctx *pulumi.Context) error {
 		cm := &fakeChaosMesh{}
 		if err := ctx.RegisterComponentResource("chaos-mesh-otel:chaos:ChaosMesh", "chaos-mesh", cm); err != nil {
 			return err
@@ -62,7 +42,7 @@ func runScenarios(t *testing.T, raw string, halt bool) (*scenarioMocks, []string
 		}
 		c.Names.ApplyT(func(n []string) error { done <- n; return nil })
 		return nil
-	}, pulumi.WithMocks("chaos-mesh-otel", "test", m))
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,17 +54,18 @@ func runScenarios(t *testing.T, raw string, halt bool) (*scenarioMocks, []string
 	return m, names
 }
 
-func (m *scenarioMocks) customResources() map[string]pulumi.MockResourceArgs {
-	out := map[string]pulumi.MockResourceArgs{}
-	for n, a := range m.reg {
-		if strings.HasPrefix(a.TypeToken, "kubernetes:chaos-mesh.org/v1alpha1:") {
-			out[n] = a
+// chaosObjects are the registered Chaos Mesh objects by logical name.
+func chaosObjects(m *pulumimock.Monitor) map[string]pulumimock.Resource {
+	out := map[string]pulumimock.Resource{}
+	for _, r := range m.Resources() {
+		if strings.HasPrefix(r.Type, "kubernetes:chaos-mesh.org/v1alpha1:") {
+			out[r.Name] = r
 		}
 	}
 	return out
 }
 
-func keysOf(m map[string]pulumi.MockResourceArgs) []string {
+func keysOf(m map[string]pulumimock.Resource) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)
@@ -95,7 +76,7 @@ func keysOf(m map[string]pulumi.MockResourceArgs) []string {
 
 func TestChaosScenariosResources(t *testing.T) {
 	m, names := runScenarios(t, `{"checkout-pod-kill":{"enabled":true},"frontend-catalog-latency":{"enabled":true},"ad-failure":{"enabled":true}}`, false)
-	crs := m.customResources()
+	crs := chaosObjects(m)
 	if got := strings.Join(keysOf(crs), ","); got != "scenarios-schedule-checkout-pod-kill,scenarios-workflow-frontend-catalog-latency" {
 		t.Fatalf("custom resources = %s", got)
 	}
@@ -103,8 +84,8 @@ func TestChaosScenariosResources(t *testing.T) {
 		t.Errorf("names output = %v", names)
 	}
 	sch := crs["scenarios-schedule-checkout-pod-kill"]
-	if sch.TypeToken != "kubernetes:chaos-mesh.org/v1alpha1:Schedule" || !sch.Custom {
-		t.Errorf("type = %s custom=%t", sch.TypeToken, sch.Custom)
+	if sch.Type != "kubernetes:chaos-mesh.org/v1alpha1:Schedule" || !sch.Custom {
+		t.Errorf("type = %s custom=%t", sch.Type, sch.Custom)
 	}
 	in := sch.Inputs
 	if in["apiVersion"].StringValue() != "chaos-mesh.org/v1alpha1" || in["kind"].StringValue() != "Schedule" {
@@ -130,13 +111,10 @@ func TestChaosScenariosResources(t *testing.T) {
 	}
 	// Parented to the component, and depending on Chaos Mesh.
 	for n, a := range crs {
-		if a.RegisterRPC == nil {
-			t.Fatalf("%s: no register request", n)
+		if !strings.HasSuffix(a.Parent, "chaos-mesh-otel:chaos:Scenarios::scenarios") {
+			t.Errorf("%s: parent = %s", n, a.Parent)
 		}
-		if !strings.HasSuffix(a.RegisterRPC.GetParent(), "chaos-mesh-otel:chaos:Scenarios::scenarios") {
-			t.Errorf("%s: parent = %s", n, a.RegisterRPC.GetParent())
-		}
-		deps := strings.Join(a.RegisterRPC.GetDependencies(), ",")
+		deps := strings.Join(a.Deps, ",")
 		if !strings.Contains(deps, "::chaos-mesh-release") && !strings.Contains(deps, "chaos-mesh-otel:chaos:ChaosMesh::chaos-mesh") {
 			t.Errorf("%s: dependencies %s do not include Chaos Mesh", n, deps)
 		}
@@ -149,7 +127,7 @@ func TestChaosScenariosResources(t *testing.T) {
 	if tpl["deadline"].StringValue() != "5m" || tpl["networkChaos"].ObjectValue()["delay"].ObjectValue()["latency"].StringValue() != "1000ms" {
 		t.Errorf("chaos template = %v", tpl)
 	}
-	if comp, ok := m.reg["scenarios"]; !ok || comp.TypeToken != ChaosScenariosType {
+	if _, ok := m.Named(ChaosScenariosType, "scenarios"); !ok {
 		t.Errorf("component not registered as %s", ChaosScenariosType)
 	}
 }
@@ -158,14 +136,14 @@ func TestChaosScenariosResources(t *testing.T) {
 func TestChaosScenariosToggle(t *testing.T) {
 	off, _ := runScenarios(t, `{"checkout-pod-kill":{"enabled":true},"recommendation-cpu-stress":{"enabled":false}}`, false)
 	on, _ := runScenarios(t, `{"checkout-pod-kill":{"enabled":true},"recommendation-cpu-stress":{"enabled":true}}`, false)
-	a, b := keysOf(off.customResources()), keysOf(on.customResources())
+	a, b := keysOf(chaosObjects(off)), keysOf(chaosObjects(on))
 	if strings.Join(a, ",") != "scenarios-schedule-checkout-pod-kill" {
 		t.Fatalf("off = %v", a)
 	}
 	if strings.Join(b, ",") != "scenarios-schedule-checkout-pod-kill,scenarios-workflow-recommendation-cpu-stress" {
 		t.Fatalf("on = %v", b)
 	}
-	if !reflect.DeepEqual(off.reg["scenarios-schedule-checkout-pod-kill"].Inputs.Mappable(), on.reg["scenarios-schedule-checkout-pod-kill"].Inputs.Mappable()) {
+	if !reflect.DeepEqual(chaosObjects(off)["scenarios-schedule-checkout-pod-kill"].Inputs.Mappable(), chaosObjects(on)["scenarios-schedule-checkout-pod-kill"].Inputs.Mappable()) {
 		t.Error("toggling another scenario changed checkout-pod-kill's inputs")
 	}
 }
@@ -175,10 +153,10 @@ func TestChaosScenariosHalt(t *testing.T) {
 	cfg := `{"checkout-pod-kill":{"enabled":true},"frontend-catalog-latency":{"enabled":true},"checkout-gameday":{"enabled":true}}`
 	running, _ := runScenarios(t, cfg, false)
 	halted, _ := runScenarios(t, cfg, true)
-	if strings.Join(keysOf(running.customResources()), ",") != strings.Join(keysOf(halted.customResources()), ",") {
+	if strings.Join(keysOf(chaosObjects(running)), ",") != strings.Join(keysOf(chaosObjects(halted)), ",") {
 		t.Fatal("halt must not add or delete resources")
 	}
-	for n, a := range halted.customResources() {
+	for n, a := range chaosObjects(halted) {
 		ann := a.Inputs["metadata"].ObjectValue()["annotations"]
 		if !ann.IsObject() {
 			t.Fatalf("%s: no annotations", n)
@@ -194,7 +172,7 @@ func TestChaosScenariosHalt(t *testing.T) {
 			}
 		}
 	}
-	for n, a := range running.customResources() {
+	for n, a := range chaosObjects(running) {
 		if ann := a.Inputs["metadata"].ObjectValue()["annotations"]; ann.IsObject() && len(ann.ObjectValue()) > 0 {
 			t.Errorf("%s: annotations without halt: %v", n, ann)
 		}

@@ -37,6 +37,8 @@ const (
 	ChaosDashboardPort         = 2333
 	ChaosControllerMetricsPort = 10080
 	chaosOperatorAccount       = "chaos-lab-operator"
+	// ChaosMeshRelease is the Helm release; the chart names its objects after it (chaos-controller-manager, ...).
+	ChaosMeshRelease = "chaos-mesh"
 )
 
 // ChaosMeshValues are the chart values for the args.
@@ -75,22 +77,42 @@ func NewChaosMesh(ctx *pulumi.Context, name string, args *ChaosMeshArgs, opts ..
 		return nil, err
 	}
 	// The release owns the chart's CRDs (ChaosMeshChart.OwnsCRDs): one resource to diff instead of 23.
-	release, err := newRelease(ctx, "chaos-mesh", args.Charts, ChaosMeshChart, args.Namespace, ChaosMeshValues(args),
+	release, err := newRelease(ctx, name, ChaosMeshRelease, args.Charts, ChaosMeshChart, args.Namespace, ChaosMeshValues(args),
 		pulumi.Parent(c))
 	if err != nil {
 		return nil, err
 	}
-
-	// The dashboard operator: a ServiceAccount in the shop's namespace whose Role covers chaos objects and the
-	// pods they target there, and nothing else. Its long-lived token is what users paste into the dashboard.
-	account, err := corev1.NewServiceAccount(ctx, chaosOperatorAccount, &corev1.ServiceAccountArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(chaosOperatorAccount), Namespace: args.TargetNamespace},
-	}, pulumi.Parent(c))
+	token, err := newChaosOperator(ctx, name, args.TargetNamespace, c)
 	if err != nil {
 		return nil, err
 	}
-	role, err := rbacv1.NewRole(ctx, chaosOperatorAccount, &rbacv1.RoleArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(chaosOperatorAccount), Namespace: args.TargetNamespace},
+	c.Namespace = release.Namespace.Elem()
+	c.ReleaseStatus = release.Status.Status()
+	c.DashboardToken = token
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"namespace":      c.Namespace,
+		"releaseStatus":  c.ReleaseStatus,
+		"dashboardToken": c.DashboardToken,
+	})
+}
+
+// newChaosOperator declares the dashboard operator: a ServiceAccount in the target namespace whose Role covers
+// chaos objects and the pods they target there, and nothing else. Its long-lived token, which it returns, is
+// what users paste into the dashboard.
+func newChaosOperator(ctx *pulumi.Context, component string, namespace pulumi.StringInput, parent pulumi.Resource) (pulumi.StringOutput, error) {
+	named := func(part, former string) (string, pulumi.ResourceOption, pulumi.ResourceOption) {
+		n := childName(component, part)
+		return n, pulumi.Parent(parent), formerName(component, usualChaosMeshName, n, former)
+	}
+	accountName, inParent, alias := named("operator", chaosOperatorAccount)
+	account, err := corev1.NewServiceAccount(ctx, accountName, &corev1.ServiceAccountArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(chaosOperatorAccount), Namespace: namespace},
+	}, inParent, alias)
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	role, err := rbacv1.NewRole(ctx, accountName, &rbacv1.RoleArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(chaosOperatorAccount), Namespace: namespace},
 		Rules: rbacv1.PolicyRuleArray{
 			rbacv1.PolicyRuleArgs{
 				ApiGroups: pulumi.StringArray{pulumi.String("")},
@@ -103,12 +125,12 @@ func NewChaosMesh(ctx *pulumi.Context, name string, args *ChaosMeshArgs, opts ..
 				Verbs:     pulumi.ToStringArray([]string{"get", "list", "watch", "create", "delete", "patch", "update"}),
 			},
 		},
-	}, pulumi.Parent(c))
+	}, inParent, alias)
 	if err != nil {
-		return nil, err
+		return pulumi.StringOutput{}, err
 	}
-	if _, err = rbacv1.NewRoleBinding(ctx, chaosOperatorAccount, &rbacv1.RoleBindingArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(chaosOperatorAccount), Namespace: args.TargetNamespace},
+	if _, err = rbacv1.NewRoleBinding(ctx, accountName, &rbacv1.RoleBindingArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(chaosOperatorAccount), Namespace: namespace},
 		RoleRef: rbacv1.RoleRefArgs{
 			ApiGroup: pulumi.String("rbac.authorization.k8s.io"),
 			Kind:     pulumi.String("Role"),
@@ -117,36 +139,29 @@ func NewChaosMesh(ctx *pulumi.Context, name string, args *ChaosMeshArgs, opts ..
 		Subjects: rbacv1.SubjectArray{rbacv1.SubjectArgs{
 			Kind:      pulumi.String("ServiceAccount"),
 			Name:      account.Metadata.Name().Elem(),
-			Namespace: args.TargetNamespace,
+			Namespace: namespace,
 		}},
-	}, pulumi.Parent(c)); err != nil {
-		return nil, err
+	}, inParent, alias); err != nil {
+		return pulumi.StringOutput{}, err
 	}
-	tokenSecret, err := corev1.NewSecret(ctx, chaosOperatorAccount+"-token", &corev1.SecretArgs{
+	secretName, inParent, alias := named("operator-token", chaosOperatorAccount+"-token")
+	tokenSecret, err := corev1.NewSecret(ctx, secretName, &corev1.SecretArgs{
 		Metadata: &metav1.ObjectMetaArgs{
 			Name:        pulumi.String(chaosOperatorAccount + "-token"),
-			Namespace:   args.TargetNamespace,
+			Namespace:   namespace,
 			Annotations: pulumi.StringMap{"kubernetes.io/service-account.name": account.Metadata.Name().Elem()},
 		},
 		Type: pulumi.String("kubernetes.io/service-account-token"),
-	}, pulumi.Parent(c), pulumi.AdditionalSecretOutputs([]string{"data"}))
+	}, inParent, alias, pulumi.AdditionalSecretOutputs([]string{"data"}))
 	if err != nil {
-		return nil, err
+		return pulumi.StringOutput{}, err
 	}
-
-	c.Namespace = release.Namespace.Elem()
-	c.ReleaseStatus = release.Status.Status()
 	// The token controller fills the Secret's data after it is created; the provider waits for it.
-	c.DashboardToken = pulumi.ToSecret(tokenSecret.Data.ApplyT(func(data map[string]string) string {
+	return pulumi.ToSecret(tokenSecret.Data.ApplyT(func(data map[string]string) string {
 		raw, err := base64.StdEncoding.DecodeString(data["token"])
 		if err != nil {
 			return ""
 		}
 		return string(raw)
-	})).(pulumi.StringOutput)
-	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"namespace":      c.Namespace,
-		"releaseStatus":  c.ReleaseStatus,
-		"dashboardToken": c.DashboardToken,
-	})
+	})).(pulumi.StringOutput), nil
 }

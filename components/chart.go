@@ -71,18 +71,18 @@ func OfflineChartsDir(dir string) string {
 // ReleaseTimeoutSeconds bounds how long helm waits for a release's workloads to become ready.
 const ReleaseTimeoutSeconds = 600
 
-// newRelease installs a chart as a Helm release. A helm.sh/v3 Release, not a helm.sh/v4 Chart, because the
+// newRelease installs a chart as the Helm release releaseName, declared as the resource name. A helm.sh/v3 Release, not a helm.sh/v4 Chart, because the
 // chaos-mesh chart renders fresh certificates and a random `rollme` annotation on every render: a Chart
 // re-renders on every `pulumi up`, so even a no-op up replaced Secrets and restarted the controller. A Release
 // is diffed on its inputs (chart, version, values) and is left alone when they have not changed.
 //
 // Every release skips its chart's crds/, which helm would install once and never delete; a chart that has
 // CRDs renders them as release objects instead (see CRDOwningArchive), so that destroy removes them.
-func newRelease(ctx *pulumi.Context, name string, src ChartSource, chart Chart, namespace pulumi.StringInput,
+func newRelease(ctx *pulumi.Context, name, releaseName string, src ChartSource, chart Chart, namespace pulumi.StringInput,
 	values map[string]any, opts ...pulumi.ResourceOption) (*helmv3.Release, error) {
 	args := &helmv3.ReleaseArgs{
 		SkipCrds:         pulumi.Bool(true),
-		Name:             pulumi.String(name),
+		Name:             pulumi.String(releaseName),
 		Namespace:        namespace,
 		Values:           pulumi.ToMap(values),
 		Timeout:          pulumi.Int(ReleaseTimeoutSeconds),

@@ -23,8 +23,8 @@ const (
 	// SpanMetricsNamespace prefixes the spanmetrics connector's metrics: traces.span.metrics.calls becomes
 	// traces_span_metrics_calls_total in Prometheus.
 	SpanMetricsNamespace = "traces.span.metrics"
-	// LogsSink is the exporter that receives the shop's logs. See README: a lab needs logs to be readable
-	// during an experiment, not retained, so they go to the collector's stdout rather than to OpenSearch.
+	// LogsSink is the exporter that receives the shop's logs. A lab needs logs to be readable during an
+	// experiment, not retained, so they go to the collector's stdout rather than to OpenSearch.
 	LogsSink = "debug"
 	// collectorImage is the contrib distribution: k8sattributes, the spanmetrics connector and the
 	// Prometheus exporter are not in the core distribution.
@@ -168,7 +168,8 @@ func NewCollector(ctx *pulumi.Context, name string, args *CollectorArgs, opts ..
 	if err := ctx.RegisterComponentResource("chaos-mesh-otel:observability:Collector", name, c, opts...); err != nil {
 		return nil, err
 	}
-	release, err := newRelease(ctx, "otel-collector", args.Charts, CollectorChart, args.Namespace, CollectorValues(), pulumi.Parent(c))
+	release, err := newRelease(ctx, name, CollectorService, args.Charts, CollectorChart, args.Namespace, CollectorValues(),
+		pulumi.Parent(c), formerName(name, usualCollectorName, name, CollectorService))
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
 // Budget is what one container may use. Memory request equals the limit, so the scheduler reserves what the
@@ -15,16 +18,33 @@ type Budget struct {
 	CPULimitMilli int // 0: no CPU limit
 }
 
-// Resources is the Kubernetes resources block for the budget.
-func (b Budget) Resources() map[string]any {
-	limits := map[string]any{"memory": fmt.Sprintf("%dMi", b.MemoryMi)}
+func (b Budget) requests() map[string]string {
+	return map[string]string{"cpu": fmt.Sprintf("%dm", b.CPUMilli), "memory": fmt.Sprintf("%dMi", b.MemoryMi)}
+}
+
+func (b Budget) limits() map[string]string {
+	limits := map[string]string{"memory": fmt.Sprintf("%dMi", b.MemoryMi)}
 	if b.CPULimitMilli > 0 {
 		limits["cpu"] = fmt.Sprintf("%dm", b.CPULimitMilli)
 	}
-	return map[string]any{
-		"requests": map[string]any{"cpu": fmt.Sprintf("%dm", b.CPUMilli), "memory": fmt.Sprintf("%dMi", b.MemoryMi)},
-		"limits":   limits,
+	return limits
+}
+
+// Resources is the Kubernetes resources block for the budget, as chart values.
+func (b Budget) Resources() map[string]any {
+	asValues := func(m map[string]string) map[string]any {
+		out := map[string]any{}
+		for k, v := range m {
+			out[k] = v
+		}
+		return out
 	}
+	return map[string]any{"requests": asValues(b.requests()), "limits": asValues(b.limits())}
+}
+
+// Requirements is the same resources block for a container that the lab declares itself.
+func (b Budget) Requirements() *corev1.ResourceRequirementsArgs {
+	return &corev1.ResourceRequirementsArgs{Requests: pulumi.ToStringMap(b.requests()), Limits: pulumi.ToStringMap(b.limits())}
 }
 
 // DefaultContainerBudget is what the namespaces' LimitRanges give a container that its chart left without

@@ -95,24 +95,25 @@ func NewGrafana(ctx *pulumi.Context, name string, args *GrafanaArgs, opts ...pul
 	if err := ctx.RegisterComponentResource("chaos-mesh-otel:observability:Grafana", name, g, opts...); err != nil {
 		return nil, err
 	}
-	admin, err := corev1.NewSecret(ctx, grafanaAdminSecret, &corev1.SecretArgs{
+	admin, err := corev1.NewSecret(ctx, childName(name, "admin"), &corev1.SecretArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(grafanaAdminSecret), Namespace: args.Namespace},
 		StringData: pulumi.StringMap{
 			"admin-user":     pulumi.String("admin"),
 			"admin-password": pulumi.ToSecret(args.AdminPassword).(pulumi.StringOutput),
 		},
-	}, pulumi.Parent(g))
+	}, pulumi.Parent(g), formerName(name, usualGrafanaName, childName(name, "admin"), grafanaAdminSecret))
 	if err != nil {
 		return nil, err
 	}
-	dashboards, err := corev1.NewConfigMap(ctx, GrafanaDashboardsConfigMap, &corev1.ConfigMapArgs{
+	dashboardsName := childName(name, "dashboards")
+	dashboards, err := corev1.NewConfigMap(ctx, dashboardsName, &corev1.ConfigMapArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(GrafanaDashboardsConfigMap), Namespace: args.Namespace},
 		Data:     pulumi.ToStringMap(args.Dashboards),
-	}, pulumi.Parent(g))
+	}, pulumi.Parent(g), formerName(name, usualGrafanaName, dashboardsName, GrafanaDashboardsConfigMap))
 	if err != nil {
 		return nil, err
 	}
-	release, err := newRelease(ctx, "grafana", args.Charts, GrafanaChart, args.Namespace, GrafanaValues(),
+	release, err := newRelease(ctx, name, GrafanaService, args.Charts, GrafanaChart, args.Namespace, GrafanaValues(),
 		pulumi.Parent(g), pulumi.DependsOn([]pulumi.Resource{admin, dashboards}))
 	if err != nil {
 		return nil, err

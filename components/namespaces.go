@@ -35,19 +35,21 @@ func NewNamespaces(ctx *pulumi.Context, name string, args *NamespacesArgs, opts 
 		return nil, err
 	}
 	create := func(ns string, annotations map[string]string) (pulumi.StringOutput, error) {
-		res, err := corev1.NewNamespace(ctx, ns, &corev1.NamespaceArgs{
+		nsName := childName(name, ns)
+		res, err := corev1.NewNamespace(ctx, nsName, &corev1.NamespaceArgs{
 			Metadata: &metav1.ObjectMetaArgs{
 				Name:        pulumi.String(ns),
 				Labels:      pulumi.ToStringMap(args.Labels),
 				Annotations: pulumi.ToStringMap(annotations),
 			},
-		}, pulumi.Parent(n))
+		}, pulumi.Parent(n), formerName(name, usualNamespacesName, nsName, ns))
 		if err != nil {
 			return pulumi.StringOutput{}, err
 		}
-		nsName := res.Metadata.Name().Elem()
-		_, err = corev1.NewLimitRange(ctx, ns+"-defaults", &corev1.LimitRangeArgs{
-			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("container-defaults"), Namespace: nsName},
+		created := res.Metadata.Name().Elem()
+		limitsName := childName(nsName, "defaults")
+		_, err = corev1.NewLimitRange(ctx, limitsName, &corev1.LimitRangeArgs{
+			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("container-defaults"), Namespace: created},
 			Spec: &corev1.LimitRangeSpecArgs{Limits: corev1.LimitRangeItemArray{corev1.LimitRangeItemArgs{
 				Type: pulumi.String("Container"),
 				Default: pulumi.StringMap{
@@ -58,8 +60,8 @@ func NewNamespaces(ctx *pulumi.Context, name string, args *NamespacesArgs, opts 
 					"cpu":    pulumi.String(fmt.Sprintf("%dm", DefaultContainerBudget.CPUMilli)),
 				},
 			}}},
-		}, pulumi.Parent(n))
-		return nsName, err
+		}, pulumi.Parent(n), formerName(name, usualNamespacesName, limitsName, ns+"-defaults"))
+		return created, err
 	}
 	var err error
 	if n.Shop, err = create(ShopNamespace, map[string]string{ChaosInjectAnnotation: "enabled"}); err != nil {

@@ -16,8 +16,10 @@ const (
 	// source after the demo's own flags, and a flag defined there wins. It is mounted as a directory, not a
 	// file, so that the kubelet's updates reach flagd, which watches it: flipping a flag needs no restart.
 	FlagOverridesConfigMap = "chaos-flag-overrides"
-	FlagOverridesKey       = "flags.json"
-	flagOverridesDir       = "/etc/flagd-chaos"
+	// OtelDemoRelease is the Helm release; the chart names the shop's objects after their component, not it.
+	OtelDemoRelease  = "otel-demo"
+	FlagOverridesKey = "flags.json"
+	flagOverridesDir = "/etc/flagd-chaos"
 	// EmptyFlagOverrides is a valid flagd document that overrides nothing.
 	EmptyFlagOverrides = `{"flags":{}}`
 )
@@ -112,15 +114,16 @@ func NewOtelDemo(ctx *pulumi.Context, name string, args *OtelDemoArgs, opts ...p
 	if overrides == "" {
 		overrides = EmptyFlagOverrides
 	}
-	flags, err := corev1.NewConfigMap(ctx, FlagOverridesConfigMap, &corev1.ConfigMapArgs{
+	flagsName := childName(name, "flag-overrides")
+	flags, err := corev1.NewConfigMap(ctx, flagsName, &corev1.ConfigMapArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(FlagOverridesConfigMap), Namespace: args.Namespace},
 		Data:     pulumi.StringMap{FlagOverridesKey: pulumi.String(overrides)},
-	}, pulumi.Parent(d))
+	}, pulumi.Parent(d), formerName(name, usualOtelDemoName, flagsName, FlagOverridesConfigMap))
 	if err != nil {
 		return nil, err
 	}
-	release, err := newRelease(ctx, "otel-demo", args.Charts, OtelDemoChart, args.Namespace, OtelDemoValues(args),
-		pulumi.Parent(d), pulumi.DependsOn([]pulumi.Resource{flags}))
+	release, err := newRelease(ctx, name, OtelDemoRelease, args.Charts, OtelDemoChart, args.Namespace, OtelDemoValues(args),
+		pulumi.Parent(d), pulumi.DependsOn([]pulumi.Resource{flags}), formerName(name, usualOtelDemoName, name, OtelDemoRelease))
 	if err != nil {
 		return nil, err
 	}

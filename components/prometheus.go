@@ -6,7 +6,9 @@ import (
 
 // Prometheus' addresses and settings.
 const (
-	PrometheusService = "prometheus-server"
+	// PrometheusRelease is the Helm release; the chart names its objects after it (prometheus-server, ...).
+	PrometheusRelease = "prometheus"
+	PrometheusService = PrometheusRelease + "-server"
 	PrometheusPort    = 80
 	// ScrapeInterval is short so that a fault shows within seconds.
 	ScrapeInterval = "5s"
@@ -15,7 +17,7 @@ const (
 	PrometheusRetention = "6h"
 	// KubeStateMetricsService is the chart's kube-state-metrics subchart, which Prometheus scrapes through
 	// its Service's prometheus.io/scrape annotation.
-	KubeStateMetricsService = "prometheus-kube-state-metrics"
+	KubeStateMetricsService = PrometheusRelease + "-kube-state-metrics"
 )
 
 // PrometheusURL is Prometheus' in-cluster address.
@@ -79,7 +81,7 @@ func NewPrometheus(ctx *pulumi.Context, name string, args *PrometheusArgs, opts 
 	if err := ctx.RegisterComponentResource("chaos-mesh-otel:observability:Prometheus", name, p, opts...); err != nil {
 		return nil, err
 	}
-	release, err := newRelease(ctx, "prometheus", args.Charts, PrometheusChart, args.Namespace, PrometheusValues(args), pulumi.Parent(p))
+	release, err := newRelease(ctx, name, PrometheusRelease, args.Charts, PrometheusChart, args.Namespace, PrometheusValues(args), pulumi.Parent(p))
 	if err != nil {
 		return nil, err
 	}

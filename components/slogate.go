@@ -52,44 +52,12 @@ func NewSLOGate(ctx *pulumi.Context, name string, args *SLOGateArgs, opts ...pul
 	if err := ctx.RegisterComponentResource("chaos-mesh-otel:observability:SLOGate", name, g, opts...); err != nil {
 		return nil, err
 	}
-	image := pulumi.String(args.Image).ToStringOutput()
-	pullPolicy := "IfNotPresent"
-	if args.Build {
-		imageName := args.Image
-		if args.Registry != "" {
-			imageName = args.Registry + "/" + args.Image
-		}
-		var providerOpts []pulumi.ResourceOption
-		if args.DockerHost != "" {
-			provider, err := docker.NewProvider(ctx, "slo-gate-docker", &docker.ProviderArgs{
-				Host: pulumi.String(args.DockerHost),
-			}, pulumi.Parent(g))
-			if err != nil {
-				return nil, err
-			}
-			providerOpts = append(providerOpts, pulumi.Provider(provider))
-		}
-		built, err := docker.NewImage(ctx, "slo-gate", &docker.ImageArgs{
-			ImageName: pulumi.String(imageName),
-			Build: &docker.DockerBuildArgs{
-				Context: pulumi.String(args.BuildContext),
-				// No platform: the daemon builds for its own, which is the node's (amd64 or arm64).
-				Dockerfile: pulumi.String(SLOGateDockerfile),
-			},
-			SkipPush: pulumi.Bool(args.Registry == ""),
-		}, append(providerOpts, pulumi.Parent(g))...)
-		if err != nil {
-			return nil, err
-		}
-		image = built.ImageName
-		if args.Registry == "" {
-			// The image exists only on the node's daemon: never try to pull it.
-			pullPolicy = "Never"
-		}
+	image, pullPolicy, err := gateImage(ctx, name, args, g)
+	if err != nil {
+		return nil, err
 	}
-
 	labels := pulumi.StringMap{"app.kubernetes.io/name": pulumi.String(SLOGateService), "app.kubernetes.io/part-of": pulumi.String("chaos-mesh-otel")}
-	deployment, err := appsv1.NewDeployment(ctx, SLOGateService, &appsv1.DeploymentArgs{
+	deployment, err := appsv1.NewDeployment(ctx, name, &appsv1.DeploymentArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(SLOGateService), Namespace: args.Namespace, Labels: labels},
 		Spec: &appsv1.DeploymentSpecArgs{
 			Replicas: pulumi.Int(1),
@@ -102,42 +70,14 @@ func NewSLOGate(ctx *pulumi.Context, name string, args *SLOGateArgs, opts ...pul
 						"prometheus.io/port":   pulumi.String(fmt.Sprint(SLOGatePort)),
 					},
 				},
-				Spec: &corev1.PodSpecArgs{
-					Containers: corev1.ContainerArray{corev1.ContainerArgs{
-						Name:            pulumi.String(SLOGateService),
-						Image:           image,
-						ImagePullPolicy: pulumi.String(pullPolicy),
-						Args:            pulumi.StringArray{pulumi.String("--listen"), pulumi.String(fmt.Sprintf(":%d", SLOGatePort))},
-						Env: corev1.EnvVarArray{
-							corev1.EnvVarArgs{Name: pulumi.String("PROMETHEUS_URL"), Value: pulumi.String(PrometheusURL)},
-							corev1.EnvVarArgs{Name: pulumi.String("SLO_CONFIG"), Value: pulumi.String(args.SLOConfig)},
-						},
-						Ports: corev1.ContainerPortArray{corev1.ContainerPortArgs{
-							Name: pulumi.String("http"), ContainerPort: pulumi.Int(SLOGatePort),
-						}},
-						ReadinessProbe: &corev1.ProbeArgs{HttpGet: &corev1.HTTPGetActionArgs{
-							Path: pulumi.String("/healthz"), Port: pulumi.Int(SLOGatePort),
-						}},
-						Resources: &corev1.ResourceRequirementsArgs{
-							Requests: pulumi.ToStringMap(map[string]string{
-								"cpu": fmt.Sprintf("%dm", sloGateBudget.CPUMilli), "memory": fmt.Sprintf("%dMi", sloGateBudget.MemoryMi),
-							}),
-							Limits: pulumi.ToStringMap(map[string]string{"memory": fmt.Sprintf("%dMi", sloGateBudget.MemoryMi)}),
-						},
-						SecurityContext: &corev1.SecurityContextArgs{
-							RunAsNonRoot:             pulumi.Bool(true),
-							AllowPrivilegeEscalation: pulumi.Bool(false),
-							ReadOnlyRootFilesystem:   pulumi.Bool(true),
-						},
-					}},
-				},
+				Spec: &corev1.PodSpecArgs{Containers: corev1.ContainerArray{gateContainer(image, pullPolicy, args.SLOConfig)}},
 			},
 		},
 	}, pulumi.Parent(g))
 	if err != nil {
 		return nil, err
 	}
-	service, err := corev1.NewService(ctx, SLOGateService, &corev1.ServiceArgs{
+	service, err := corev1.NewService(ctx, name, &corev1.ServiceArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(SLOGateService), Namespace: args.Namespace, Labels: labels},
 		Spec: &corev1.ServiceSpecArgs{
 			Selector: labels,
@@ -152,4 +92,70 @@ func NewSLOGate(ctx *pulumi.Context, name string, args *SLOGateArgs, opts ...pul
 	g.URL = pulumi.Sprintf("http://%s.%s.svc:%d", service.Metadata.Name().Elem(), service.Metadata.Namespace().Elem(), SLOGatePort)
 	g.Image = image
 	return g, ctx.RegisterResourceOutputs(g, pulumi.Map{"url": g.URL, "image": g.Image})
+}
+
+// gateImage is the image that the gate runs and its pull policy: the given image, or, with Build, the image
+// that pulumi-docker builds from this repository. An image built without a registry exists only on the node's
+// daemon, so it must never be pulled.
+func gateImage(ctx *pulumi.Context, name string, args *SLOGateArgs, parent pulumi.Resource) (pulumi.StringOutput, string, error) {
+	if !args.Build {
+		return pulumi.String(args.Image).ToStringOutput(), "IfNotPresent", nil
+	}
+	imageName := args.Image
+	if args.Registry != "" {
+		imageName = args.Registry + "/" + args.Image
+	}
+	opts := []pulumi.ResourceOption{pulumi.Parent(parent)}
+	if args.DockerHost != "" {
+		provider, err := docker.NewProvider(ctx, childName(name, "docker"), &docker.ProviderArgs{
+			Host: pulumi.String(args.DockerHost),
+		}, pulumi.Parent(parent))
+		if err != nil {
+			return pulumi.StringOutput{}, "", err
+		}
+		opts = append(opts, pulumi.Provider(provider))
+	}
+	built, err := docker.NewImage(ctx, name, &docker.ImageArgs{
+		ImageName: pulumi.String(imageName),
+		Build: &docker.DockerBuildArgs{
+			Context: pulumi.String(args.BuildContext),
+			// No platform: the daemon builds for its own, which is the node's (amd64 or arm64).
+			Dockerfile: pulumi.String(SLOGateDockerfile),
+		},
+		SkipPush: pulumi.Bool(args.Registry == ""),
+	}, opts...)
+	if err != nil {
+		return pulumi.StringOutput{}, "", err
+	}
+	if args.Registry == "" {
+		return built.ImageName, "Never", nil
+	}
+	return built.ImageName, "IfNotPresent", nil
+}
+
+// gateContainer runs the gate: read-only, unprivileged, within its footprint budget, reading the SLOs from
+// the same config value as the program and answering on SLOGatePort.
+func gateContainer(image pulumi.StringInput, pullPolicy, sloConfig string) corev1.ContainerArgs {
+	return corev1.ContainerArgs{
+		Name:            pulumi.String(SLOGateService),
+		Image:           image,
+		ImagePullPolicy: pulumi.String(pullPolicy),
+		Args:            pulumi.StringArray{pulumi.String("--listen"), pulumi.String(fmt.Sprintf(":%d", SLOGatePort))},
+		Env: corev1.EnvVarArray{
+			corev1.EnvVarArgs{Name: pulumi.String("PROMETHEUS_URL"), Value: pulumi.String(PrometheusURL)},
+			corev1.EnvVarArgs{Name: pulumi.String("SLO_CONFIG"), Value: pulumi.String(sloConfig)},
+		},
+		Ports: corev1.ContainerPortArray{corev1.ContainerPortArgs{
+			Name: pulumi.String("http"), ContainerPort: pulumi.Int(SLOGatePort),
+		}},
+		ReadinessProbe: &corev1.ProbeArgs{HttpGet: &corev1.HTTPGetActionArgs{
+			Path: pulumi.String("/healthz"), Port: pulumi.Int(SLOGatePort),
+		}},
+		Resources: sloGateBudget.Requirements(),
+		SecurityContext: &corev1.SecurityContextArgs{
+			RunAsNonRoot:             pulumi.Bool(true),
+			AllowPrivilegeEscalation: pulumi.Bool(false),
+			ReadOnlyRootFilesystem:   pulumi.Bool(true),
+		},
+	}
 }

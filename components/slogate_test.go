@@ -1,56 +1,33 @@
 package components
 
 import (
-	"sync"
+	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/pulumimock"
 )
 
-// The docker provider plugin cannot run on our CI machines, so the image build is covered by this mock test:
-// it asserts what the program asks pulumi-docker to build, and how the Deployment runs the result.
-type gateMocks struct {
-	mu  sync.Mutex
-	reg map[string]pulumi.MockResourceArgs // by type and name
-}
-
-func (m *gateMocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.reg == nil {
-		m.reg = map[string]pulumi.MockResourceArgs{}
-	}
-	m.reg[args.TypeToken+"::"+args.Name] = args
-	outputs := args.Inputs.Copy()
-	if args.TypeToken == "docker:index/image:Image" {
-		// The provider reports the built image's name, which the Deployment must run.
-		outputs["imageName"] = args.Inputs["imageName"]
-	}
-	return args.Name + "-id", outputs, nil
-}
-
-func (m *gateMocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	return args.Args, nil
-}
-
-func runGate(t *testing.T, args SLOGateArgs) *gateMocks {
+// The docker provider plugin cannot run on our CI machines, so the image build is covered by these mock tests:
+// they assert what the program asks pulumi-docker to build, and how the Deployment runs the result.
+func runGate(t *testing.T, args SLOGateArgs) *pulumimock.Monitor {
 	t.Helper()
-	m := &gateMocks{}
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+	m := pulumimock.New("chaos-mesh-otel", "test")
+	err := m.Run(func(ctx *pulumi.Context) error {
 		args.Namespace = pulumi.String(ObservabilityNamespace)
 		_, err := NewSLOGate(ctx, "slo-gate", &args)
 		return err
-	}, pulumi.WithMocks("chaos-mesh-otel", "test", m))
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return m
 }
 
-func gateContainer(t *testing.T, m *gateMocks) map[string]any {
+func gateContainerOf(t *testing.T, m *pulumimock.Monitor) map[string]any {
 	t.Helper()
-	dep, ok := m.reg["kubernetes:apps/v1:Deployment::slo-gate"]
+	dep, ok := m.Named("kubernetes:apps/v1:Deployment", "slo-gate")
 	if !ok {
 		t.Fatal("no slo-gate Deployment")
 	}
@@ -64,7 +41,7 @@ func TestSLOGateBuildsItsImageOnTheMinikubeDaemon(t *testing.T) {
 		Image: "chaos-mesh-otel/slo-gate:latest", Build: true, DockerHost: "tcp://192.168.49.2:2376",
 		BuildContext: "/repo", SLOConfig: `[{"name":"a"}]`,
 	})
-	image, ok := m.reg["docker:index/image:Image::slo-gate"]
+	image, ok := m.Named("docker:index/image:Image", "slo-gate")
 	if !ok {
 		t.Fatal("no docker Image")
 	}
@@ -81,14 +58,14 @@ func TestSLOGateBuildsItsImageOnTheMinikubeDaemon(t *testing.T) {
 	if !image.Inputs["skipPush"].BoolValue() {
 		t.Error("without a registry the image must stay on the daemon (skipPush)")
 	}
-	provider, ok := m.reg["pulumi:providers:docker::slo-gate-docker"]
+	provider, ok := m.Named("pulumi:providers:docker", "slo-gate-docker")
 	if !ok || provider.Inputs["host"].StringValue() != "tcp://192.168.49.2:2376" {
 		t.Fatalf("docker provider must target dockerHost, got %v", provider.Inputs)
 	}
 	if image.Provider == "" {
 		t.Error("the image must be built with the dockerHost provider")
 	}
-	c := gateContainer(t, m)
+	c := gateContainerOf(t, m)
 	if c["image"] != "chaos-mesh-otel/slo-gate:latest" || c["imagePullPolicy"] != "Never" {
 		t.Errorf("container runs %v with pull policy %v", c["image"], c["imagePullPolicy"])
 	}
@@ -108,29 +85,29 @@ func TestSLOGateBuildsItsImageOnTheMinikubeDaemon(t *testing.T) {
 
 func TestSLOGatePushesToARegistry(t *testing.T) {
 	m := runGate(t, SLOGateArgs{Image: "slo-gate:1", Build: true, Registry: "registry.example:5000", BuildContext: "/repo"})
-	image := m.reg["docker:index/image:Image::slo-gate"]
+	image, _ := m.Named("docker:index/image:Image", "slo-gate")
 	if image.Inputs["imageName"].StringValue() != "registry.example:5000/slo-gate:1" || image.Inputs["skipPush"].BoolValue() {
 		t.Errorf("image %v skipPush %v", image.Inputs["imageName"], image.Inputs["skipPush"])
 	}
-	if _, ok := m.reg["pulumi:providers:docker::slo-gate-docker"]; ok {
+	if _, ok := m.Named("pulumi:providers:docker", "slo-gate-docker"); ok {
 		t.Error("no explicit docker provider without dockerHost")
 	}
-	if c := gateContainer(t, m); c["imagePullPolicy"] != "IfNotPresent" || c["image"] != "registry.example:5000/slo-gate:1" {
+	if c := gateContainerOf(t, m); c["imagePullPolicy"] != "IfNotPresent" || c["image"] != "registry.example:5000/slo-gate:1" {
 		t.Errorf("container %v %v", c["image"], c["imagePullPolicy"])
 	}
 }
 
 func TestSLOGateRunsAGivenImageWithoutDocker(t *testing.T) {
 	m := runGate(t, SLOGateArgs{Image: "ghcr.io/me/slo-gate:v1"})
-	for key := range m.reg {
-		if len(key) >= 7 && key[:7] == "docker:" {
-			t.Errorf("no docker resource expected, got %s", key)
+	for _, r := range m.Resources() {
+		if strings.HasPrefix(r.Type, "docker:") || strings.HasPrefix(r.Type, "pulumi:providers:docker") {
+			t.Errorf("no docker resource expected, got %s %s", r.Type, r.Name)
 		}
 	}
-	if c := gateContainer(t, m); c["image"] != "ghcr.io/me/slo-gate:v1" {
+	if c := gateContainerOf(t, m); c["image"] != "ghcr.io/me/slo-gate:v1" {
 		t.Errorf("image = %v", c["image"])
 	}
-	svc, ok := m.reg["kubernetes:core/v1:Service::slo-gate"]
+	svc, ok := m.Named("kubernetes:core/v1:Service", "slo-gate")
 	if !ok {
 		t.Fatal("no Service")
 	}

@@ -65,10 +65,10 @@ func scenarioRow(b *dashboard.DashboardBuilder, opts Options, sc ScenarioRef) *d
 	}
 	var rate, errs, p95 []query
 	for _, svc := range services {
-		sel := fmt.Sprintf(`service_name=%q, span_kind="%s"`, svc, slo.ServerSpanKind)
+		sel := slo.ServerSpans(svc)
 		rate = append(rate, q(rateQuery(sel, "service_name"), "{{service_name}}"))
 		errs = append(errs, q(errorRatioQuery(sel, "service_name"), "{{service_name}}"))
-		p95 = append(p95, q(quantileQuery(0.95, sel, "service_name", "$__rate_interval"), "{{service_name}} p95"))
+		p95 = append(p95, q(slo.QuantileQuery(0.95, sel, "service_name", "$__rate_interval"), "{{service_name}} p95"))
 	}
 	errPanel := opts.graph(label+": error ratio",
 		fmt.Sprintf("Share of server spans in error, for %s and the shop's edge. Dashed: the target's availability SLO error budget, where it has one.", label),

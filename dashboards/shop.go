@@ -12,11 +12,11 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/stat"
 )
 
-// server selects the server spans of the services picked in the dashboard's service variable.
+// serverSpans selects the server spans of the services picked in the dashboard's service variable.
 const serverSpans = `service_name=~"$service", span_kind="` + slo.ServerSpanKind + `"`
 
-// redQueries are the RED queries over spanmetrics for a label selector of server spans, grouped by the
-// given labels.
+// rateQuery and errorRatioQuery are the R and E of the RED queries over spanmetrics, for a label selector of
+// server spans, grouped by the given labels; the D is slo.QuantileQuery.
 func rateQuery(selector, by string) string {
 	return fmt.Sprintf(`sum by (%s) (rate(%s{%s}[$__rate_interval]))`, by, slo.CallsMetric, selector)
 }
@@ -24,15 +24,6 @@ func rateQuery(selector, by string) string {
 func errorRatioQuery(selector, by string) string {
 	return fmt.Sprintf(`sum by (%s) (rate(%s{%s, status_code="%s"}[$__rate_interval])) / sum by (%s) (rate(%s{%s}[$__rate_interval]))`,
 		by, slo.CallsMetric, selector, slo.ErrorStatus, by, slo.CallsMetric, selector)
-}
-
-func quantileQuery(quantile float64, selector, by, rng string) string {
-	group := "le"
-	if by != "" {
-		group = by + ", le"
-	}
-	return fmt.Sprintf(`histogram_quantile(%s, sum by (%s) (rate(%s{%s}[%s])))`,
-		strconv.FormatFloat(quantile, 'f', -1, 64), group, slo.DurationBucket, selector, rng)
 }
 
 // ShopOverview is the RED view of the shop from the collector's spanmetrics: request rate, error ratio and
@@ -70,7 +61,7 @@ func ShopOverview(opts Options) (dashboard.Dashboard, error) {
 	p95 := opts.graph("Latency p95",
 		"95th percentile server-span duration per service. The dashed line is the latency SLOs' threshold.",
 		"ms",
-		q(quantileQuery(0.95, serverSpans, "service_name", "$__rate_interval"), "{{service_name}}")).
+		q(slo.QuantileQuery(0.95, serverSpans, "service_name", "$__rate_interval"), "{{service_name}}")).
 		DataLinks(jaeger)
 	if th, ok := latencyThreshold(opts.SLOs); ok {
 		p95 = thresholdLine(p95, step(th, "red"))
@@ -90,13 +81,13 @@ func ShopOverview(opts Options) (dashboard.Dashboard, error) {
 		WithPanel(opts.graph("Latency p50",
 			"Median server-span duration per service, from the spanmetrics histogram.",
 			"ms",
-			q(quantileQuery(0.5, serverSpans, "service_name", "$__rate_interval"), "{{service_name}}")).
+			q(slo.QuantileQuery(0.5, serverSpans, "service_name", "$__rate_interval"), "{{service_name}}")).
 			DataLinks(jaeger)).
 		WithPanel(p95).
 		WithPanel(opts.graph("Latency p99",
 			"99th percentile server-span duration per service. The histogram's largest finite bound is 10 s; above it the quantile reads as that bound.",
 			"ms",
-			q(quantileQuery(0.99, serverSpans, "service_name", "$__rate_interval"), "{{service_name}}")).
+			q(slo.QuantileQuery(0.99, serverSpans, "service_name", "$__rate_interval"), "{{service_name}}")).
 			DataLinks(jaeger)).
 		WithPanel(opts.graph("Errors by span name",
 			"Error spans per second of the selected services, per operation: which calls fail.",
@@ -110,13 +101,12 @@ func ShopOverview(opts Options) (dashboard.Dashboard, error) {
 func sliStat(opts Options, s slo.SLO) *stat.PanelBuilder {
 	switch s.Kind {
 	case slo.Latency:
-		sel := fmt.Sprintf(`service_name=%q, span_kind="%s"`, s.Service, slo.ServerSpanKind)
 		return opts.single(
 			fmt.Sprintf("%s p%s latency", s.Service, strconv.FormatFloat(s.Objective*100, 'f', -1, 64)),
 			fmt.Sprintf("SLO %s: %s%% of %s's server spans faster than %s ms. Red when the percentile is above the threshold.",
 				s.Name, strconv.FormatFloat(s.Objective*100, 'f', -1, 64), s.Service, strconv.FormatFloat(s.ThresholdMs, 'f', -1, 64)),
 			"ms",
-			q(quantileQuery(s.Objective, sel, "", "$__range"), s.Name),
+			q(slo.QuantileQuery(s.Objective, slo.ServerSpans(s.Service), "", "$__range"), s.Name),
 			[]dashboard.Threshold{{Color: "green"}, step(s.ThresholdMs, "red")})
 	default:
 		return opts.single(

@@ -54,11 +54,20 @@ func pp(v *float64) string {
 	return signed(&x, "%.2f pp")
 }
 
-func recovery(v *float64) string {
-	if v == nil {
-		return "never (within the observed time)"
+// recovery writes a time to recover, or why there is none: it did not come back within the watched time,
+// the data is missing, or too little time has passed.
+func recovery(secs *float64, status RecoveryStatus, watched time.Duration) string {
+	switch {
+	case secs != nil:
+		return fmt.Sprintf("%.0f s", *secs)
+	case status == NotRecovered:
+		return fmt.Sprintf("not within the %s watched", watched)
+	case status == NotObservedYet:
+		return "not observed yet"
+	case status == NoData:
+		return "unknown (no data)"
 	}
-	return fmt.Sprintf("%.0f s", *v)
+	return "—"
 }
 
 var badge = map[string]string{Held: "HELD", Degraded: "DEGRADED", Violated: "VIOLATED", Unknown: "UNKNOWN"}
@@ -88,7 +97,7 @@ func (r *Report) Markdown(title string) []byte {
 		for i, wr := range r.Windows {
 			w("| %d | %s → %s | %s | %s | **%s** | %s | %s | %s | %s | %s | %s |\n", i+1,
 				wr.Start.UTC().Format("01-02 15:04:05"), wr.End.UTC().Format("15:04:05"), wr.End.Sub(wr.Start).Round(time.Second),
-				orDash(wr.Impact.Service), wr.Verdict, recovery(wr.RecoverySeconds), signed(wr.Impact.DeltaP95Ms, "%.0f ms"),
+				orDash(wr.Impact.Service), wr.Verdict, recovery(wr.RecoverySeconds, wr.Recovery, r.Settings.After), signed(wr.Impact.DeltaP95Ms, "%.0f ms"),
 				pp(wr.Impact.DeltaErrorRatio), fnum(wr.Impact.PodsNotReadyMax, "%.0f"), fnum(wr.Impact.Restarts, "%.0f"), fnum(wr.Score, "%.1f"))
 		}
 		w("\n")
@@ -104,7 +113,7 @@ func (r *Report) Markdown(title string) []byte {
 		w("- Impact on **%s**: p95 %s → %s ms (%s); error ratio %s → %s (%s); pods not ready at most %s; restarts %s.\n",
 			orDash(im.Service), fnum(im.P95BaselineMs, "%.0f"), fnum(im.P95DuringMs, "%.0f"), signed(im.DeltaP95Ms, "%.0f ms"),
 			pct(im.ErrorRatioBaseline), pct(im.ErrorRatioDuring), pp(im.DeltaErrorRatio), fnum(im.PodsNotReadyMax, "%.0f"), fnum(im.Restarts, "%.0f"))
-		w("- Time to recover: %s.\n", recovery(wr.RecoverySeconds))
+		w("- Time to recover: %s.\n", recovery(wr.RecoverySeconds, wr.Recovery, r.Settings.After))
 		for _, n := range wr.Notes {
 			w("- Note: %s.\n", n)
 		}
@@ -112,7 +121,7 @@ func (r *Report) Markdown(title string) []byte {
 		w("|---|---|---|---|---|---|---|---|---|\n")
 		for _, s := range wr.SLIs {
 			w("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", s.SLO, pctf(s.Objective), pct(s.Baseline), pct(s.During),
-				pct(s.After), pct(s.Worst), fnum(s.RecoverySeconds, "%.0f s"), s.Verdict, strings.ReplaceAll(s.Reason, "|", "\\|"))
+				pct(s.After), pct(s.Worst), recovery(s.RecoverySeconds, s.Recovery, r.Settings.After), s.Verdict, strings.ReplaceAll(s.Reason, "|", "\\|"))
 		}
 		w("\n")
 	}
@@ -132,10 +141,10 @@ func (r *Report) Markdown(title string) []byte {
 	w("- **violated**: some SLI was below its objective during or after the fault (or already at baseline).\n")
 	w("- **unknown**: data was missing (no series, or no traffic: 0/0). Never counted as held.\n\n")
 	w("**Time to recover** is measured from the end of the fault to the first moment from which the rolling SLI stays within tolerance of its baseline for %d consecutive samples (every %s); ", st.Consecutive, st.Step)
-	w("since a rolling SLI at time t covers the preceding %s, that moment is the start of the first good sample's range. A window's recovery is its slowest SLO's; \"never\" if one did not recover.\n\n", st.RateWindow)
+	w("since a rolling SLI at time t covers the preceding %s, that moment is the start of the first good sample's range. A window's recovery is its slowest SLO's; \"not within the %s watched\" if one did not come back in that time, and \"unknown (no data)\" when the series are missing, which says nothing about the service.\n\n", st.RateWindow, st.After)
 	w("**Resilience score** (0–100) per window: D = the largest share of an SLO's error budget lost between baseline and during (capped at 1), ")
-	w("R = time to recover / %s (capped at 1; 1 if never); score = 100 × (1 − 0.7·D − 0.3·R), at most 50 when violated. The report's score is the mean over windows with a verdict other than unknown.\n\n", st.RecoveryBudget)
-	w("Exit code: 0 when every verdict is held or degraded, 2 when any is violated, 3 when data is missing or Prometheus is unreachable.\n")
+	w("R = time to recover / %s (capped at 1; 1 when it did not recover or is unknown); score = 100 × (1 − 0.7·D − 0.3·R), at most 50 when violated. The report's score is the mean over windows with a verdict other than unknown.\n\n", st.RecoveryBudget)
+	w("Exit code: 0 when every verdict is held or degraded, 2 when any is violated, 3 when data is missing, no fault window was found or Prometheus is unreachable.\n")
 	return b.Bytes()
 }
 

@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"math"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"gonum.org/v1/plot"
@@ -13,6 +14,8 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
 )
 
 // Curve is one named line of a chart.
@@ -38,18 +41,15 @@ func (a *Analyzer) Charts(ctx context.Context, ws []Window, from, to time.Time) 
 	}
 	var targets []string
 	for _, w := range ws {
-		if w.Target != "" {
-			targets = append(targets, w.Target)
+		if t, _ := a.targetOf(w); t != "" {
+			targets = append(targets, t)
 		}
-	}
-	if st.Target != "" {
-		targets = append(targets, st.Target)
 	}
 	rw := promRange(st.RateWindow)
 	p95 := Chart{File: "p95.png", Title: "Latency p95 of server spans (rate over " + rw + ")", YLabel: "ms", Scale: 1}
 	errs := Chart{File: "error-ratio.png", Title: "Error ratio of server spans (rate over " + rw + ")", YLabel: "%", Scale: 100}
 	for _, svc := range sortedServices(a.SLOs, targets...) {
-		pts, err := a.series(ctx, P95Query(svc, rw), from, to, step)
+		pts, err := a.series(ctx, slo.P95Query(svc, rw), from, to, step)
 		if err != nil {
 			return nil, err
 		}
@@ -110,6 +110,23 @@ func (c Chart) Render(dir string, ws []Window, from, to time.Time) (string, erro
 		poly.LineStyle.Width = 0
 		p.Add(poly)
 	}
+	drawn, err := c.addCurves(p)
+	if err != nil {
+		return "", err
+	}
+	if drawn == 0 {
+		p.Title.Text += " — no data"
+	}
+	if err := p.Save(9*vg.Inch, 3.5*vg.Inch, filepath.Join(dir, c.File)); err != nil {
+		return "", fmt.Errorf("plot %s: %w", c.File, err)
+	}
+	return c.File, nil
+}
+
+func unix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+
+// addCurves draws each curve as lines broken where samples are missing, and returns how many were drawn.
+func (c Chart) addCurves(p *plot.Plot) (int, error) {
 	drawn := 0
 	for i, cv := range c.Curves {
 		style := draw.LineStyle{Color: plotutil.Color(i), Width: vg.Points(1.5)}
@@ -137,23 +154,35 @@ func (c Chart) Render(dir string, ws []Window, from, to time.Time) (string, erro
 			v := pt.V * c.Scale
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				if err := flush(); err != nil {
-					return "", err
+					return drawn, err
 				}
 				continue
 			}
 			seg = append(seg, plotter.XY{X: unix(pt.T), Y: v})
 		}
 		if err := flush(); err != nil {
-			return "", err
+			return drawn, err
 		}
 	}
-	if drawn == 0 {
-		p.Title.Text += " — no data"
-	}
-	if err := p.Save(9*vg.Inch, 3.5*vg.Inch, filepath.Join(dir, c.File)); err != nil {
-		return "", fmt.Errorf("plot %s: %w", c.File, err)
-	}
-	return c.File, nil
+	return drawn, nil
 }
 
-func unix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+// sortedServices are the SLOs' services and the extra ones, once each, sorted.
+func sortedServices(slos []slo.SLO, extra ...string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range slos {
+		if !seen[s.Service] {
+			seen[s.Service] = true
+			out = append(out, s.Service)
+		}
+	}
+	for _, s := range extra {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

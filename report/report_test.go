@@ -188,22 +188,37 @@ func TestVerdictsAndScore(t *testing.T) {
 		{0.98, 0.98, fp(0.98), fp(0), Violated},
 	}
 	for i, c := range cases {
-		r := SLIResult{Objective: 0.99, Baseline: fp(c.base), During: fp(c.during), After: c.after, RecoverySeconds: c.rec}
-		if got, why := judge(avail, r, tol, true); got != c.want {
+		r := SLIResult{Objective: 0.99, Baseline: fp(c.base), During: fp(c.during), After: c.after, RecoverySeconds: c.rec, Recovery: Recovered}
+		if c.rec == nil {
+			r.Recovery = NotRecovered
+		}
+		if got, why := judge(avail, r, tol, 5*time.Minute); got != c.want {
 			t.Errorf("case %d: %s (%s), want %s", i, got, why, c.want)
 		}
 	}
-	v, rec := combine([]SLIResult{{Verdict: Held, RecoverySeconds: fp(0)}, {Verdict: Degraded, RecoverySeconds: fp(7)}})
-	if v != Degraded || rec == nil || *rec != 7 {
-		t.Errorf("combine: %s %v", v, rec)
+	// Missing data after the fault is not a failure to recover: it cannot be judged.
+	noAfter := SLIResult{Objective: 0.99, Baseline: fp(1), During: fp(0.999), Recovery: NoData}
+	if got, why := judge(avail, noAfter, tol, 5*time.Minute); got != Unknown || !strings.Contains(why, "no data after the fault") {
+		t.Errorf("no data after the fault: %s (%s), want unknown", got, why)
 	}
-	if v, rec := combine([]SLIResult{{Verdict: Held, RecoverySeconds: fp(0)}, {Verdict: Unknown}}); v != Unknown || rec != nil {
-		t.Errorf("unknown must win over held: %s %v", v, rec)
+	notYet := SLIResult{Objective: 0.99, Baseline: fp(1), During: fp(0.999), Recovery: NotObservedYet}
+	if got, _ := judge(avail, notYet, tol, 5*time.Minute); got != Held {
+		t.Errorf("not observed yet: %s, want held", got)
 	}
-	if v, _ := combine([]SLIResult{{Verdict: Violated, RecoverySeconds: fp(1)}, {Verdict: Unknown}}); v != Violated {
+	v, rec, st := combine([]SLIResult{{Verdict: Held, RecoverySeconds: fp(0), Recovery: Recovered}, {Verdict: Degraded, RecoverySeconds: fp(7), Recovery: Recovered}})
+	if v != Degraded || rec == nil || *rec != 7 || st != Recovered {
+		t.Errorf("combine: %s %v %s", v, rec, st)
+	}
+	if v, rec, st := combine([]SLIResult{{Verdict: Held, RecoverySeconds: fp(0), Recovery: Recovered}, {Verdict: Unknown, Recovery: NoData}}); v != Unknown || rec != nil || st != NoData {
+		t.Errorf("unknown must win over held: %s %v %s", v, rec, st)
+	}
+	if v, _, _ := combine([]SLIResult{{Verdict: Violated, RecoverySeconds: fp(1), Recovery: Recovered}, {Verdict: Unknown}}); v != Violated {
 		t.Errorf("violated must win: %s", v)
 	}
-	if v, _ := combine(nil); v != Unknown {
+	if v, rec, st := combine([]SLIResult{{Verdict: Held, RecoverySeconds: fp(3), Recovery: Recovered}, {Verdict: Degraded, Recovery: NotRecovered}}); v != Degraded || rec != nil || st != NotRecovered {
+		t.Errorf("one SLO not recovered: %s %v %s", v, rec, st)
+	}
+	if v, _, _ := combine(nil); v != Unknown {
 		t.Errorf("no SLOs: %s", v)
 	}
 

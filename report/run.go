@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
@@ -17,14 +16,6 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
-)
-
-// Exit codes of `chaoslab report`.
-const (
-	ExitOK          = 0 // every verdict held or degraded
-	ExitUsage       = 1 // bad flags or inputs (windows file, SLO file, kubeconfig)
-	ExitViolated    = 2 // some verdict violated
-	ExitMissingData = 3 // data missing, no window found, or Prometheus unreachable
 )
 
 // Options are the inputs of one report run; Run fills them from flags.
@@ -47,111 +38,43 @@ type Options struct {
 
 // Run is `chaoslab report`: it parses args, writes the report to --out and returns the exit code.
 func Run(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("chaoslab report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	def := DefaultSettings()
-	o := Options{Settings: def}
-	fs.StringVar(&o.Prometheus, "prometheus", os.Getenv("PROMETHEUS_URL"), "Prometheus base URL, e.g. http://localhost:9090 (env PROMETHEUS_URL)")
-	fs.StringVar(&o.Scenario, "scenario", "", "scenario name (Schedule/Workflow name); empty: every scenario")
-	since := fs.Duration("since", time.Hour, "look back this long from now (ignored with --from/--to)")
-	fromS := fs.String("from", "", "start of the time range, RFC 3339")
-	toS := fs.String("to", "", "end of the time range, RFC 3339 (default now)")
-	fs.StringVar(&o.WindowsFile, "windows", "", "YAML list of {scenario, start, end[, target]} instead of reading the cluster")
-	fs.StringVar(&o.Kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig for reading the chaos objects' records (default ~/.kube/config)")
-	fs.StringVar(&o.Settings.Namespace, "namespace", def.Namespace, "namespace of the shop and of the chaos objects")
-	fs.StringVar(&o.OutDir, "out", "", "output directory for report.md, report.json and the PNG plots")
-	slosFile := fs.String("slos", "", "JSON SLO list (the chaos-mesh-otel:slos shape); default: the SLO model's defaults")
-	sloNames := fs.String("slo", "", "comma-separated SLO names to judge (default: all)")
-	fs.StringVar(&o.Settings.Target, "target", "", "target service for windows that do not name one")
-	fs.DurationVar(&o.Settings.Step, "step", def.Step, "series resolution")
-	fs.DurationVar(&o.Settings.RateWindow, "rate-window", def.RateWindow, "PromQL range of the rolling SLIs")
-	fs.DurationVar(&o.Settings.Baseline, "baseline", def.Baseline, "baseline length before each window")
-	fs.DurationVar(&o.Settings.After, "after", def.After, "how long after each window recovery is watched")
-	fs.Float64Var(&o.Settings.Tolerance, "tolerance", def.Tolerance, "share of the error budget an SLI may drift from its baseline")
-	fs.IntVar(&o.Settings.Consecutive, "consecutive", def.Consecutive, "good samples in a row that make a recovery")
-	fs.DurationVar(&o.Settings.RecoveryBudget, "recovery-budget", def.RecoveryBudget, "recovery time that costs the full 30 score points")
-	fs.DurationVar(&o.Timeout, "timeout", 30*time.Second, "deadline of each Prometheus query")
-	fs.StringVar(&o.Title, "title", "", "report title")
+	var o Options
+	var v flagValues
+	fs := newFlagSet(&o, &v, stderr)
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printHelp(fs, stdout)
+			return ExitOK
+		}
 		return ExitUsage
 	}
-	usage := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "chaoslab report: "+format+"\n", a...)
+	fs.Visit(func(f *flag.Flag) { v.sinceSet = v.sinceSet || f.Name == "since" })
+	usage := func(err error) int {
+		fmt.Fprintf(stderr, "chaoslab report: %v\n", err)
 		return ExitUsage
 	}
-	if o.Prometheus == "" {
-		return usage("--prometheus is required")
+	if fs.NArg() > 0 {
+		return usage(fmt.Errorf("unexpected argument %q (every input is a flag; chaoslab report --help)", fs.Arg(0)))
 	}
-	if o.OutDir == "" {
-		return usage("--out is required")
-	}
-	if o.Settings.Step <= 0 || o.Settings.RateWindow <= 0 || o.Settings.Baseline <= 0 || o.Settings.After < 0 ||
-		o.Settings.Consecutive < 1 || o.Settings.Tolerance < 0 || o.Settings.RecoveryBudget <= 0 {
-		return usage("--step, --rate-window, --baseline, --recovery-budget must be positive, --after and --tolerance not negative, --consecutive at least 1")
+	if err := checkOptions(&o); err != nil {
+		return usage(err)
 	}
 	now := time.Now()
-	if *fromS != "" || *toS != "" {
-		o.TimeFromArg = true
-		var err error
-		o.To = now
-		if *toS != "" {
-			if o.To, err = time.Parse(time.RFC3339, *toS); err != nil {
-				return usage("--to %q is not RFC 3339", *toS)
-			}
-		}
-		if *fromS == "" {
-			return usage("--from is required with --to")
-		}
-		if o.From, err = time.Parse(time.RFC3339, *fromS); err != nil {
-			return usage("--from %q is not RFC 3339", *fromS)
-		}
-		if !o.To.After(o.From) {
-			return usage("--to must be after --from")
-		}
-	} else {
-		o.From, o.To = now.Add(-*since), now
-		fs.Visit(func(f *flag.Flag) {
-			if f.Name == "since" {
-				o.TimeFromArg = true
-			}
-		})
+	if err := setTimeRange(&o, v, now); err != nil {
+		return usage(err)
 	}
-	o.SLOs = slo.Defaults()
-	if *slosFile != "" {
-		raw, err := os.ReadFile(*slosFile)
-		if err != nil {
-			return usage("--slos: %v", err)
-		}
-		if o.SLOs, err = slo.Parse(raw, nil); err != nil {
-			return usage("--slos %s:\n%v", *slosFile, err)
-		}
-	}
-	if *sloNames != "" {
-		var picked []slo.SLO
-		for _, n := range strings.Split(*sloNames, ",") {
-			s, ok := slo.Find(o.SLOs, strings.TrimSpace(n))
-			if !ok {
-				return usage("--slo: no SLO named %q; known: %s", n, strings.Join(slo.Names(o.SLOs), ", "))
-			}
-			picked = append(picked, s)
-		}
-		o.SLOs = picked
+	var err error
+	if o.SLOs, err = loadSLOs(v.slosFile, v.sloNames); err != nil {
+		return usage(err)
 	}
 	if o.WindowsFile != "" {
-		raw, err := os.ReadFile(o.WindowsFile)
-		if err != nil {
-			return usage("--windows: %v", err)
-		}
-		if o.Windows, err = ParseWindows(raw); err != nil {
-			return usage("--windows %s:\n%v", o.WindowsFile, err)
+		if o.Windows, err = loadWindowsFile(o.WindowsFile); err != nil {
+			return usage(err)
 		}
 	} else {
-		ws, err := clusterWindows(o, now)
-		if err != nil {
-			fmt.Fprintf(stderr, "chaoslab report: reading fault windows from the cluster: %v\n(use --windows FILE offline)\n", err)
-			return ExitMissingData
+		if o.Windows, err = clusterWindows(o, now); err != nil {
+			return usage(fmt.Errorf("reading fault windows from the cluster: %w\n(use --windows FILE offline)", err))
 		}
-		o.Windows = ws
 		o.TimeFromArg = true
 	}
 	return Execute(context.Background(), o, stdout, stderr)
@@ -176,12 +99,30 @@ func clusterWindows(o Options, now time.Time) ([]Window, error) {
 	return FromCluster(ctx, dyn, o.Settings.Namespace, o.Scenario, now)
 }
 
+// failure is an exit code with what to tell the user.
+type failure struct {
+	code int
+	err  error
+}
+
+func fail(code int, format string, a ...any) *failure {
+	return &failure{code: code, err: fmt.Errorf(format, a...)}
+}
+
 // Execute analyses the windows of o and writes the report; it returns the exit code.
 func Execute(ctx context.Context, o Options, stdout, stderr io.Writer) int {
-	fail := func(code int, format string, a ...any) int {
-		fmt.Fprintf(stderr, "chaoslab report: "+format+"\n", a...)
-		return code
+	rep, f := execute(ctx, &o)
+	if f != nil {
+		fmt.Fprintf(stderr, "chaoslab report: %v\n", f.err)
+		return f.code
 	}
+	code := ExitCode(rep)
+	printVerdicts(rep, o, code, stdout, stderr)
+	return code
+}
+
+// execute judges the windows and writes the report.
+func execute(ctx context.Context, o *Options) (*Report, *failure) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -189,85 +130,99 @@ func Execute(ctx context.Context, o Options, stdout, stderr io.Writer) int {
 		o.Timeout = 30 * time.Second
 	}
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
-		return fail(ExitUsage, "--out: %v", err)
+		return nil, fail(ExitUsage, "--out: %v", err)
 	}
 	client, err := api.NewClient(api.Config{Address: o.Prometheus, Client: &http.Client{Timeout: o.Timeout + time.Second}})
 	if err != nil {
-		return fail(ExitUsage, "--prometheus: %v", err)
+		return nil, fail(ExitUsage, "--prometheus: %v", err)
 	}
 	a := &Analyzer{API: v1.NewAPI(client), SLOs: o.SLOs, Settings: o.Settings, QueryTimeout: o.Timeout, Now: o.Now}
 	if err := a.Ping(ctx); err != nil {
-		return fail(ExitMissingData, "Prometheus unreachable at %s: %v", o.Prometheus, err)
+		return nil, fail(ExitMissingData, "Prometheus unreachable at %s: %v", o.Prometheus, err)
 	}
 	from, to := o.From, o.To
-	ws := o.Windows
 	if !o.TimeFromArg {
 		from, to = time.Time{}, time.Time{}
 	}
-	ws = SelectWindows(ws, o.Scenario, from, to)
+	ws := SelectWindows(o.Windows, o.Scenario, from, to)
 	if len(ws) == 0 {
-		rep := &Report{SchemaVersion: 1, Scenario: o.Scenario, Prometheus: o.Prometheus, From: o.From.UTC(), To: o.To.UTC(),
-			GeneratedAt: o.Now().UTC(), Verdict: Unknown, Windows: []WindowReport{}, Plots: []string{}, Settings: o.Settings,
-			Notes: []string{"no fault window found for this scenario in the time range"}}
-		if err := rep.Write(o.OutDir, o.Title); err != nil {
-			return fail(ExitUsage, "write report: %v", err)
-		}
-		return fail(ExitMissingData, "no fault window for scenario %q between %s and %s; nothing to judge", o.Scenario,
-			o.From.UTC().Format(time.RFC3339), o.To.UTC().Format(time.RFC3339))
+		return nil, writeEmptyReport(o)
 	}
-	// The plots and the report span every window with its baseline and its "after".
-	if !o.TimeFromArg {
-		o.From, o.To = ws[0].Start, ws[0].End
-		for _, w := range ws {
-			if w.End.After(o.To) {
-				o.To = w.End
-			}
-		}
-	}
-	if first := ws[0].Start.Add(-o.Settings.Baseline); first.Before(o.From) {
-		o.From = first
-	}
-	for _, w := range ws {
-		if e := w.End.Add(o.Settings.After); e.After(o.To) {
-			o.To = e
-		}
-	}
-	if n := o.Now(); o.To.After(n) {
-		o.To = n
-	}
+	o.From, o.To = reportSpan(*o, ws)
 	rep, err := a.Analyze(ctx, o.Scenario, ws, o.From, o.To)
 	if err != nil {
 		what := "querying"
 		if errors.Is(err, ErrUnreachable) {
 			what = "Prometheus unreachable while querying"
 		}
-		return fail(ExitMissingData, "%s %s: %v", what, o.Prometheus, err)
+		return nil, fail(ExitMissingData, "%s %s: %v", what, o.Prometheus, err)
 	}
 	rep.Prometheus = o.Prometheus
 	charts, err := a.Charts(ctx, ws, o.From, o.To)
 	if err != nil {
-		return fail(ExitMissingData, "querying Prometheus at %s for the plots: %v", o.Prometheus, err)
+		return nil, fail(ExitMissingData, "querying Prometheus at %s for the plots: %v", o.Prometheus, err)
 	}
 	for _, c := range charts {
 		name, err := c.Render(o.OutDir, ws, o.From, o.To)
 		if err != nil {
-			return fail(ExitUsage, "%v", err)
+			return nil, fail(ExitUsage, "%v", err)
 		}
 		rep.Plots = append(rep.Plots, name)
 	}
 	if err := rep.Write(o.OutDir, o.Title); err != nil {
+		return nil, fail(ExitUsage, "write report: %v", err)
+	}
+	return rep, nil
+}
+
+// writeEmptyReport records that no window was found, so that a pipeline's artifacts say so too.
+func writeEmptyReport(o *Options) *failure {
+	rep := &Report{SchemaVersion: 1, Scenario: o.Scenario, Prometheus: o.Prometheus, From: o.From.UTC(), To: o.To.UTC(),
+		GeneratedAt: o.Now().UTC(), Verdict: Unknown, Windows: []WindowReport{}, Plots: []string{}, Settings: o.Settings,
+		Notes: []string{"no fault window found for this scenario in the time range"}}
+	if err := rep.Write(o.OutDir, o.Title); err != nil {
 		return fail(ExitUsage, "write report: %v", err)
 	}
-	code := ExitCode(rep)
+	return fail(ExitMissingData, "no fault window for scenario %q between %s and %s; nothing to judge", o.Scenario,
+		o.From.UTC().Format(time.RFC3339), o.To.UTC().Format(time.RFC3339))
+}
+
+// reportSpan is the time that the report and its plots cover: the windows with their baselines and their
+// "after" periods (within the user's range, when one was given), and never past now.
+func reportSpan(o Options, ws []Window) (time.Time, time.Time) {
+	from, to := o.From, o.To
+	if !o.TimeFromArg {
+		from, to = ws[0].Start, ws[0].End
+		for _, w := range ws {
+			if w.End.After(to) {
+				to = w.End
+			}
+		}
+	}
+	if first := ws[0].Start.Add(-o.Settings.Baseline); first.Before(from) {
+		from = first
+	}
+	for _, w := range ws {
+		if e := w.End.Add(o.Settings.After); e.After(to) {
+			to = e
+		}
+	}
+	if n := o.Now(); to.After(n) {
+		to = n
+	}
+	return from, to
+}
+
+// printVerdicts says on the terminal what the report says, and why a run could not be judged.
+func printVerdicts(rep *Report, o Options, code int, stdout, stderr io.Writer) {
 	fmt.Fprintf(stdout, "%s: verdict %s, score %s, %d window(s); report in %s\n", scenarioLabel(o.Scenario), rep.Verdict,
 		fnum(rep.Score, "%.1f"), len(rep.Windows), o.OutDir)
 	for i, w := range rep.Windows {
-		fmt.Fprintf(stdout, "  window %d %s → %s: %s, recovery %s\n", i+1, w.Start.Format(time.RFC3339), w.End.Format(time.RFC3339), w.Verdict, recovery(w.RecoverySeconds))
-		if w.Verdict == Unknown {
-			for _, s := range w.SLIs {
-				if s.Verdict == Unknown {
-					fmt.Fprintf(stderr, "chaoslab report: window %d, %s: %s\n", i+1, s.SLO, s.Reason)
-				}
+		fmt.Fprintf(stdout, "  window %d %s → %s: %s, recovery %s\n", i+1, w.Start.Format(time.RFC3339), w.End.Format(time.RFC3339),
+			w.Verdict, recovery(w.RecoverySeconds, w.Recovery, o.Settings.After))
+		for _, s := range w.SLIs {
+			if s.Verdict == Unknown {
+				fmt.Fprintf(stderr, "chaoslab report: window %d, %s: %s\n", i+1, s.SLO, s.Reason)
 			}
 		}
 	}
@@ -277,7 +232,6 @@ func Execute(ctx context.Context, o Options, stdout, stderr io.Writer) int {
 	case ExitMissingData:
 		fmt.Fprintln(stderr, "chaoslab report: data is missing for at least one window (exit 3)")
 	}
-	return code
 }
 
 func scenarioLabel(s string) string {

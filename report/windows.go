@@ -97,7 +97,7 @@ var ChaosResources = []string{
 // ChaosGroupVersion is where Chaos Mesh serves them.
 var ChaosGroupVersion = schema.GroupVersion{Group: "chaos-mesh.org", Version: "v1alpha1"}
 
-// ScenarioLabel is how the scenarios package labels what it declares.
+// ScenarioLabel marks every chaos object of the lab with the scenario it belongs to.
 const ScenarioLabel = "chaos-mesh-otel.io/scenario"
 
 // ComponentLabel selects a shop service (the opentelemetry-demo chart's component key).

@@ -15,6 +15,8 @@ import (
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/testtool"
 )
 
 var promql = parser.NewParser(parser.Options{})
@@ -169,13 +171,7 @@ func TestServerFilesSplitRecordingsAndAlerts(t *testing.T) {
 }
 
 func TestPromtoolCheckRules(t *testing.T) {
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skip("promtool not on PATH (apt-get install prometheus); required when CI is set")
-		}
-		t.Fatal("promtool not on PATH in CI: install Debian's prometheus package")
-	}
+	promtool := testtool.Need(t, testtool.Promtool)
 	raw, err := RulesYAML(Defaults())
 	if err != nil {
 		t.Fatal(err)

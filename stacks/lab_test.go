@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,38 +24,49 @@ func TestChartsArePinnedFromTheLocalDirectory(t *testing.T) {
 	cfg := testConfig(t, nil)
 	rec, _ := runLab(t, cfg)
 	releases := rec.ofType("kubernetes:helm.sh/v3:Release")
-	if len(releases) != len(releaseCharts) {
-		t.Fatalf("want %d releases, got %d", len(releaseCharts), len(releases))
+	if got, want := releaseNames(releases), slices.Sorted(maps.Keys(releaseCharts)); !slices.Equal(got, want) {
+		t.Fatalf("releases %v, want %v", got, want)
 	}
 	pinned := map[string]string{
 		"chaos-mesh": "2.8.3", "otel-demo": "0.41.0", "otel-collector": "0.165.0",
 		"prometheus": "29.18.0", "jaeger": "4.11.1", "grafana": "12.7.2",
 	}
 	for _, r := range releases {
-		chart := releaseCharts[r.Name]
+		name := kubeName(r)
+		chart := releaseCharts[name]
 		got := r.Inputs["chart"].StringValue()
 		dir := filepath.Dir(got)
 		if dir != cfg.Charts.LocalDir && dir != cfg.Charts.CacheDir {
-			t.Errorf("release %s: chart %q is neither in chartsDir nor in the repack cache", r.Name, got)
+			t.Errorf("release %s: chart %q is neither in chartsDir nor in the repack cache", name, got)
 		}
-		if !strings.HasPrefix(filepath.Base(got), chart.Name+"-"+pinned[r.Name]) || !strings.HasSuffix(got, ".tgz") {
-			t.Errorf("release %s: chart %q, want the %s-%s archive", r.Name, got, chart.Name, pinned[r.Name])
+		if !strings.HasPrefix(filepath.Base(got), chart.Name+"-"+pinned[name]) || !strings.HasSuffix(got, ".tgz") {
+			t.Errorf("release %s: chart %q, want the %s-%s archive", name, got, chart.Name, pinned[name])
 		}
 		if _, err := os.Stat(got); err != nil {
-			t.Errorf("release %s: %v", r.Name, err)
+			t.Errorf("release %s: %v", name, err)
 		}
 		if _, hasRepo := r.Inputs["repositoryOpts"]; hasRepo {
-			t.Errorf("release %s: a local chart must not name a repository", r.Name)
+			t.Errorf("release %s: a local chart must not name a repository", name)
 		}
 	}
 	// A second run gives the same inputs: the repacked archive's path is stable, so a repeat up is a no-op.
 	again, _ := runLab(t, cfg)
 	for _, r := range releases {
-		other, _ := again.named("kubernetes:helm.sh/v3:Release", r.Name)
-		if !r.Inputs.DeepEquals(other.Inputs) {
-			t.Errorf("release %s: inputs differ between two runs of the same config", r.Name)
+		other, ok := again.named("kubernetes:helm.sh/v3:Release", kubeName(r))
+		if !ok || !r.Inputs.DeepEquals(other.Inputs) {
+			t.Errorf("release %s: inputs differ between two runs of the same config", kubeName(r))
 		}
 	}
+}
+
+// releaseNames are the Helm release names of the recorded releases, sorted.
+func releaseNames(releases []recorded) []string {
+	var names []string
+	for _, r := range releases {
+		names = append(names, kubeName(r))
+	}
+	slices.Sort(names)
+	return names
 }
 
 func TestChartsArePinnedFromTheirRepositories(t *testing.T) {
@@ -72,24 +84,29 @@ func TestChartsArePinnedFromTheirRepositories(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec, _ := runLab(t, cfg)
-	for _, r := range rec.ofType("kubernetes:helm.sh/v3:Release") {
-		chart := releaseCharts[r.Name]
+	releases := rec.ofType("kubernetes:helm.sh/v3:Release")
+	if got, want := releaseNames(releases), slices.Sorted(maps.Keys(releaseCharts)); !slices.Equal(got, want) {
+		t.Fatalf("releases %v, want %v", got, want)
+	}
+	for _, r := range releases {
+		name := kubeName(r)
+		chart := releaseCharts[name]
 		if chart.OwnsCRDs {
 			got := r.Inputs["chart"].StringValue()
 			if filepath.Dir(got) != cfg.Charts.CacheDir || !strings.HasPrefix(filepath.Base(got), chart.Name+"-"+chart.Version+"-crds-owned-") {
-				t.Errorf("release %s: chart %q, want the pulled archive's CRD-owning copy in the cache", r.Name, got)
+				t.Errorf("release %s: chart %q, want the pulled archive's CRD-owning copy in the cache", name, got)
 			}
 			continue
 		}
 		if got := r.Inputs["chart"].StringValue(); got != chart.Name {
-			t.Errorf("release %s: chart %q, want %q", r.Name, got, chart.Name)
+			t.Errorf("release %s: chart %q, want %q", name, got, chart.Name)
 		}
 		if got := r.Inputs["version"].StringValue(); got != chart.Version {
-			t.Errorf("release %s: version %q, want %q", r.Name, got, chart.Version)
+			t.Errorf("release %s: version %q, want %q", name, got, chart.Version)
 		}
 		repo := r.Inputs["repositoryOpts"].ObjectValue()["repo"].StringValue()
 		if !strings.HasPrefix(repo, "https://") || repo != chart.Repo {
-			t.Errorf("release %s: repo %q, want %q", r.Name, repo, chart.Repo)
+			t.Errorf("release %s: repo %q, want %q", name, repo, chart.Repo)
 		}
 	}
 }
@@ -215,7 +232,7 @@ func TestEveryResourceIsParentedToAComponent(t *testing.T) {
 		KeyScenarios: `{"checkout-pod-kill":{"enabled":true},"frontend-catalog-latency":{"enabled":true}}`,
 	}))
 	components := 0
-	for _, r := range rec.resources {
+	for _, r := range rec.Resources() {
 		if strings.HasPrefix(r.Type, "chaos-mesh-otel:") {
 			components++
 			if r.Parent != "" && !strings.HasSuffix(urnType(r.Parent), "Stack") {
@@ -255,7 +272,7 @@ func TestEveryResourceUsesTheExplicitProvider(t *testing.T) {
 func TestChaosObjectsDependOnChaosMesh(t *testing.T) {
 	rec, _ := runLab(t, testConfig(t, map[string]string{KeyScenarios: `{"checkout-pod-kill":{"enabled":true}}`}))
 	objects := 0
-	for _, r := range rec.resources {
+	for _, r := range rec.Resources() {
 		if !strings.HasPrefix(r.Type, "kubernetes:chaos-mesh.org/") {
 			continue
 		}
@@ -283,7 +300,7 @@ func TestChaosMeshReleaseOwnsItsCRDs(t *testing.T) {
 			t.Errorf("release %s must skip its chart's crds/", r.Name)
 		}
 		chart := r.Inputs["chart"].StringValue()
-		if owned := strings.Contains(filepath.Base(chart), "-crds-owned-"); owned != releaseCharts[r.Name].OwnsCRDs {
+		if owned := strings.Contains(filepath.Base(chart), "-crds-owned-"); owned != releaseCharts[kubeName(r)].OwnsCRDs {
 			t.Errorf("release %s: chart %s, want a CRD-owning archive exactly when the chart has CRDs", r.Name, chart)
 		}
 	}

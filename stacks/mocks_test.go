@@ -1,85 +1,50 @@
 package stacks
 
 import (
-	"encoding/base64"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/pulumimock"
 )
 
 // recorded is one resource that the program registered, as the engine would have seen it.
-type recorded struct {
-	Type   string
-	Name   string
-	Parent string
-	Deps   []string
-	Inputs resource.PropertyMap
-	Custom bool
-}
+type recorded = pulumimock.Resource
 
-// recorder is a mock engine that records every registration and echoes inputs back as outputs, adding the
-// outputs that the real providers compute and the program reads.
-type recorder struct {
-	mu        sync.Mutex
-	resources []recorded
-}
+// recorder is the project's mock engine, with the lookups these tests use.
+type recorder struct{ *pulumimock.Monitor }
 
-func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	rec := recorded{Type: args.TypeToken, Name: args.Name, Inputs: args.Inputs, Custom: args.Custom}
-	if rpc := args.RegisterRPC; rpc != nil {
-		rec.Parent = rpc.GetParent()
-		rec.Deps = rpc.GetDependencies()
-	}
-	r.mu.Lock()
-	r.resources = append(r.resources, rec)
-	r.mu.Unlock()
+func newRecorder() *recorder { return &recorder{pulumimock.New("chaos-mesh-otel", "test")} }
 
-	outputs := args.Inputs.Copy()
-	switch args.TypeToken {
-	case "kubernetes:helm.sh/v3:Release":
-		outputs["status"] = resource.NewObjectProperty(resource.PropertyMap{
-			"status": resource.NewStringProperty("deployed"),
-		})
-	case "kubernetes:core/v1:Secret":
-		// The token controller fills a ServiceAccount token Secret after it is created.
-		if t, ok := args.Inputs["type"]; ok && t.IsString() && t.StringValue() == "kubernetes.io/service-account-token" {
-			outputs["data"] = resource.NewObjectProperty(resource.PropertyMap{
-				"token": resource.NewStringProperty(base64.StdEncoding.EncodeToString([]byte("mock-token"))),
-			})
-		}
-	}
-	return args.Name + "-id", outputs, nil
-}
+func (r *recorder) ofType(token string) []recorded { return r.OfType(token) }
 
-func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	return args.Args, nil
-}
-
-func (r *recorder) ofType(token string) []recorded {
-	var out []recorded
-	for _, res := range r.resources {
-		if res.Type == token {
-			out = append(out, res)
-		}
-	}
-	return out
-}
-
+// named finds the resource of a type by the name it has on the cluster (its metadata.name, or a Helm release's
+// name), which stays fixed while logical names follow their component's.
 func (r *recorder) named(token, name string) (recorded, bool) {
-	for _, res := range r.resources {
-		if res.Type == token && res.Name == name {
+	for _, res := range r.OfType(token) {
+		if kubeName(res) == name {
 			return res, true
 		}
 	}
 	return recorded{}, false
+}
+
+// kubeName is the name that Kubernetes knows a resource by: metadata.name, or a Helm release's name.
+func kubeName(res recorded) string {
+	if meta, ok := res.Inputs["metadata"]; ok && meta.IsObject() {
+		if n, ok := meta.ObjectValue()["name"]; ok && n.IsString() {
+			return n.StringValue()
+		}
+	}
+	if n, ok := res.Inputs["name"]; ok && n.IsString() {
+		return n.StringValue()
+	}
+	return ""
 }
 
 // testConfig is a valid config, with charts from a local directory, as the end-to-end tests use.
@@ -117,9 +82,9 @@ func sharedCharts(t testing.TB) string {
 // runLab runs the program on the mock engine and returns what it registered and exported.
 func runLab(t testing.TB, cfg *Config) (*recorder, map[string]internals.UnsafeAwaitOutputResult) {
 	t.Helper()
-	rec := &recorder{}
+	rec := newRecorder()
 	exports := map[string]internals.UnsafeAwaitOutputResult{}
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+	err := rec.Run(func(ctx *pulumi.Context) error {
 		outputs, err := Compose(ctx, cfg)
 		if err != nil {
 			return err
@@ -133,14 +98,14 @@ func runLab(t testing.TB, cfg *Config) (*recorder, map[string]internals.UnsafeAw
 			exports[k] = res
 		}
 		return nil
-	}, pulumi.WithMocks("chaos-mesh-otel", "test", rec))
+	})
 	if err != nil {
 		t.Fatalf("program failed: %v", err)
 	}
 	return rec, exports
 }
 
-// values returns a Release's values as plain Go data.
+// values returns the values of the Helm release of that name as plain Go data.
 func values(t *testing.T, rec *recorder, release string) map[string]any {
 	t.Helper()
 	res, ok := rec.named("kubernetes:helm.sh/v3:Release", release)

@@ -15,7 +15,7 @@ import (
 // chaosObjects lists the registered chaos objects as "Kind/metadata.name", with their inputs' metadata.
 func chaosObjects(rec *recorder) map[string]map[string]any {
 	out := map[string]map[string]any{}
-	for _, r := range rec.resources {
+	for _, r := range rec.Resources() {
 		if !strings.HasPrefix(r.Type, "kubernetes:chaos-mesh.org/") {
 			continue
 		}
@@ -28,7 +28,7 @@ func chaosObjects(rec *recorder) map[string]map[string]any {
 
 func resourceKeys(rec *recorder) []string {
 	var keys []string
-	for _, r := range rec.resources {
+	for _, r := range rec.Resources() {
 		keys = append(keys, r.Type+"::"+r.Name)
 	}
 	sort.Strings(keys)
@@ -195,19 +195,19 @@ func TestSLORulesAreProvisionedIntoPrometheus(t *testing.T) {
 }
 
 func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
-	rec := &recorder{}
+	rec := newRecorder()
 	t.Setenv("PULUMI_CONFIG", `{"chaos-mesh-otel:grafanaAdminPassword":"long-enough","chaos-mesh-otel:scenarios":"{\"x\":{\"enabled\":true,\"fault\":\"pod-kill\",\"target\":\"nowhere\"}}"}`)
 	err := pulumi.RunErr(Lab, pulumi.WithMocks("chaos-mesh-otel", "test", rec))
 	if err == nil || !strings.Contains(err.Error(), "chaos-mesh-otel:scenarios.x.target") {
 		t.Fatalf("want an error naming chaos-mesh-otel:scenarios.x.target, got %v", err)
 	}
-	if len(rec.resources) != 0 {
-		t.Errorf("a bad config must register nothing, got %d resources", len(rec.resources))
+	if len(rec.Resources()) != 0 {
+		t.Errorf("a bad config must register nothing, got %d resources", len(rec.Resources()))
 	}
 }
 
 func TestGoodConfigRunsThroughLab(t *testing.T) {
-	rec := &recorder{}
+	rec := newRecorder()
 	t.Setenv("PULUMI_CONFIG", `{"chaos-mesh-otel:grafanaAdminPassword":"long-enough","chaos-mesh-otel:sloGate":"off","chaos-mesh-otel:chartsDir":"`+sharedCharts(t)+`"}`)
 	if err := pulumi.RunErr(Lab, pulumi.WithMocks("chaos-mesh-otel", "test", rec)); err != nil {
 		t.Fatal(err)

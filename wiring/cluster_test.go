@@ -36,16 +36,16 @@ func TestFromClusterFake(t *testing.T) {
 	}
 	objects := rendered.Items
 	node := &Objects{}
-	_ = node.Add(map[string]any{"apiVersion": "v1", "kind": "Node", "metadata": map[string]any{"name": "kwok-node-0"}})
+	mustAdd(t, node, map[string]any{"apiVersion": "v1", "kind": "Node", "metadata": map[string]any{"name": "kwok-node-0"}})
 	spawned := &Objects{}
-	_ = spawned.Add(map[string]any{"apiVersion": "chaos-mesh.org/v1alpha1", "kind": "PodChaos",
+	mustAdd(t, spawned, map[string]any{"apiVersion": "chaos-mesh.org/v1alpha1", "kind": "PodChaos",
 		"metadata": map[string]any{"name": "checkout-pod-kill-x", "namespace": "otel-demo",
 			"ownerReferences": []any{map[string]any{"apiVersion": "chaos-mesh.org/v1alpha1", "kind": "Schedule", "name": "checkout-pod-kill", "uid": "u"}}},
 		"spec": map[string]any{"action": "pod-kill", "mode": "one", "selector": map[string]any{"labelSelectors": map[string]any{"app": "nothing"}}}})
 	// A chaos object that is a scenario of its own (no owner), of a kind outside Schedules' usual PodChaos:
 	// the live path must read it, and it adds one row to the blast radius.
 	standalone := &Objects{}
-	_ = standalone.Add(map[string]any{"apiVersion": "chaos-mesh.org/v1alpha1", "kind": "IOChaos",
+	mustAdd(t, standalone, map[string]any{"apiVersion": "chaos-mesh.org/v1alpha1", "kind": "IOChaos",
 		"metadata": map[string]any{"name": "standalone-io", "namespace": "otel-demo"},
 		"spec": map[string]any{"action": "latency", "mode": "one", "delay": "10ms", "volumePath": "/tmp",
 			"selector": map[string]any{"namespaces": []any{"otel-demo"}, "labelSelectors": map[string]any{"app.kubernetes.io/name": "checkout"}}}})
@@ -90,5 +90,12 @@ func TestFromClusterFake(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("the standalone IOChaos must be in the blast radius with the pods it selects: %+v", r.Blast)
+	}
+}
+
+func mustAdd(t *testing.T, objs *Objects, obj map[string]any) {
+	t.Helper()
+	if err := objs.Add(obj); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -47,8 +47,9 @@ func componentType(id string) string {
 
 // CheckCollectorOf is a structural check of the rendered collector config: every component that a pipeline
 // names is defined, every connector is an exporter of one pipeline and a receiver of another, every
-// defined component is of a known type, every service extension is defined. It does not load the config
-// with the collector's own libraries (see the README of the wiring package).
+// defined component is of a known type, every service extension is defined. Loading the config with the
+// collector's own libraries needs a collector built with the lab's components: otelcol_validate_test.go does
+// that with e2e/tools/otelcol-validate, which `make e2e` builds.
 func CheckCollectorOf(objs *Objects) Partial {
 	var p Partial
 	cm, cfg, err := collectorConfig(objs)

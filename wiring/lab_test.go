@@ -1,7 +1,9 @@
 package wiring
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/testtool"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
 )
 
@@ -49,25 +52,54 @@ func lab(t *testing.T) *Objects {
 	return labObjs
 }
 
+// TestRenderDump writes the rendered lab as JSON lines, one object each, to $WIRING_DUMP (or a temp file), and
+// reads it back: every object is there with its kind and name.
 func TestRenderDump(t *testing.T) {
 	objs := lab(t)
-	if os.Getenv("WIRING_DUMP") != "" {
-		f, _ := os.Create(os.Getenv("WIRING_DUMP"))
-		defer f.Close()
-		for _, u := range objs.Items {
-			data, _ := u.MarshalJSON()
-			f.Write(append(data, '\n'))
-		}
-	}
 	if len(objs.Items) < 50 {
 		t.Fatalf("only %d objects", len(objs.Items))
+	}
+	path := os.Getenv("WIRING_DUMP")
+	if path == "" {
+		path = filepath.Join(t.TempDir(), "lab.jsonl")
+	}
+	var dump bytes.Buffer
+	for _, u := range objs.Items {
+		data, err := u.MarshalJSON()
+		if err != nil {
+			t.Fatalf("%s %s/%s: %v", u.GetKind(), u.GetNamespace(), u.GetName(), err)
+		}
+		dump.Write(append(bytes.TrimSpace(data), '\n'))
+	}
+	if err := os.WriteFile(path, dump.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n")
+	if len(lines) != len(objs.Items) {
+		t.Fatalf("%s holds %d lines for %d objects", path, len(lines), len(objs.Items))
+	}
+	for i, line := range lines {
+		var obj struct {
+			Kind     string `json:"kind"`
+			Metadata struct {
+				Name string `json:"name"`
+			} `json:"metadata"`
+		}
+		if err := json.Unmarshal([]byte(line), &obj); err != nil || obj.Kind == "" || obj.Metadata.Name == "" {
+			t.Errorf("line %d is not an object with a kind and a name (%v): %.120s", i+1, err, line)
+		}
 	}
 }
 
 // TestLabWiring runs every check on the rendered lab with all presets on: it must have no findings.
 func TestLabWiring(t *testing.T) {
 	objs := lab(t)
-	r := Check(objs, Options{RequirePromtool: os.Getenv("CI") == "true"})
+	promtool, _ := testtool.Want(t, testtool.Promtool, "promtool check config of the rendered Prometheus config")
+	r := Check(objs, Options{Promtool: promtool, RequirePromtool: os.Getenv("CI") == "true"})
 	var b strings.Builder
 	WriteBlastRadius(&b, r.Blast)
 	r.WriteFindings(&b)

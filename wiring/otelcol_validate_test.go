@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/testtool"
 )
 
 // The collector config is validated by the collector's own libraries in otelcol-validate (e2e/tools/
@@ -25,17 +26,7 @@ import (
 // E2E_TOOLS_BIN set) the binary has to be there, so a missing one fails instead.
 func otelcolValidate(t *testing.T) string {
 	t.Helper()
-	bin := os.Getenv("OTELCOL_VALIDATE")
-	if bin == "" {
-		if os.Getenv("CI") == "true" && os.Getenv("E2E_TOOLS_BIN") != "" {
-			t.Fatal("OTELCOL_VALIDATE is not set: build it with e2e/tools/build.sh otelcol-validate")
-		}
-		t.Skip("OTELCOL_VALIDATE is not set (make e2e sets it)")
-	}
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("OTELCOL_VALIDATE: %v", err)
-	}
-	return bin
+	return testtool.Need(t, testtool.OtelcolValidate)
 }
 
 var envRef = regexp.MustCompile(`\$\{env:([A-Za-z_][A-Za-z0-9_]*)`)

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart/loader"
@@ -20,6 +19,7 @@ import (
 	"helm.sh/helm/v3/pkg/release"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/pulumimock"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
 )
 
@@ -33,7 +33,10 @@ const ReleaseType = "kubernetes:helm.sh/v3:Release"
 type Declared struct {
 	Type   string         // type token, such as kubernetes:core/v1:ConfigMap
 	Name   string         // logical name
+	URN    string         // the URN the engine gives it
 	Inputs map[string]any // inputs, secrets unwrapped, unknowns as nil
+	// Aliases are the URNs of a previous run that it takes over.
+	Aliases []string
 }
 
 // Declare runs the whole program (stacks.Lab: stacks.ParseConfig then stacks.Compose) under Pulumi's mocks, with no
@@ -59,60 +62,24 @@ func Declare(config map[string]string, chartsDir string) ([]Declared, error) {
 	}); err != nil {
 		return nil, err
 	}
-	m := &recorder{}
+	m := pulumimock.New(stacks.ConfigNamespace, "wiring")
 	// stacks.Lab is the program itself: it parses the same config (from RunInfo) and composes the lab.
-	err := pulumi.RunErr(stacks.Lab, pulumi.WithMocks("chaos-mesh-otel", "wiring", m), func(info *pulumi.RunInfo) {
-		info.Config = cfgMap
-	})
-	if err != nil {
+	if err := m.Run(stacks.Lab, func(info *pulumi.RunInfo) { info.Config = cfgMap }); err != nil {
 		return nil, fmt.Errorf("running the program under mocks: %w", err)
 	}
-	sort.SliceStable(m.declared, func(i, j int) bool {
-		if m.declared[i].Type != m.declared[j].Type {
-			return m.declared[i].Type < m.declared[j].Type
+	var declared []Declared
+	for _, r := range m.Resources() {
+		if r.Custom && !strings.HasPrefix(r.Type, "pulumi:providers:") {
+			declared = append(declared, Declared{Type: r.Type, Name: r.Name, URN: r.URN, Inputs: r.PlainInputs(), Aliases: r.Aliases})
 		}
-		return m.declared[i].Name < m.declared[j].Name
-	})
-	return m.declared, nil
-}
-
-// recorder is the mock resource monitor: it records every resource and echoes its inputs as its state.
-type recorder struct {
-	mu       sync.Mutex
-	declared []Declared
-}
-
-func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	if args.Custom && !strings.HasPrefix(args.TypeToken, "pulumi:providers:") {
-		inputs, _ := plain(resource.NewObjectProperty(args.Inputs)).(map[string]any)
-		r.mu.Lock()
-		r.declared = append(r.declared, Declared{Type: args.TypeToken, Name: args.Name, Inputs: inputs})
-		r.mu.Unlock()
 	}
-	return args.Name + "-id", args.Inputs, nil
-}
-
-func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	return resource.PropertyMap{}, nil
-}
-
-// plain turns a property value into plain Go values, unwrapping secrets and outputs; unknowns become nil.
-func plain(v resource.PropertyValue) any {
-	return v.MapRepl(nil, func(v resource.PropertyValue) (any, bool) {
-		switch {
-		case v.IsSecret():
-			return plain(v.SecretValue().Element), true
-		case v.IsOutput():
-			o := v.OutputValue()
-			if !o.Known {
-				return nil, true
-			}
-			return plain(o.Element), true
-		case v.IsComputed():
-			return nil, true
+	sort.SliceStable(declared, func(i, j int) bool {
+		if declared[i].Type != declared[j].Type {
+			return declared[i].Type < declared[j].Type
 		}
-		return nil, false
+		return declared[i].Name < declared[j].Name
 	})
+	return declared, nil
 }
 
 // Render collects the objects that the lab really declares, with no cluster: it runs the program under

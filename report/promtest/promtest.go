@@ -15,23 +15,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/testtool"
 )
 
-// Binary finds the prometheus binary. In CI (CI=true) a missing binary fails the test; elsewhere it skips.
+// Binary finds the prometheus binary ($PROMETHEUS_BIN, or PATH). In CI (CI=true) a missing binary fails the
+// test; elsewhere it skips it, and `make test` lists the skip.
 func Binary(t testing.TB) string {
 	t.Helper()
-	if p := os.Getenv("PROMETHEUS_BIN"); p != "" {
-		return p
-	}
-	p, err := exec.LookPath("prometheus")
-	if err != nil {
-		msg := "prometheus binary not found in PATH (apt-get install -y prometheus, or set PROMETHEUS_BIN)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg + "; it is required in CI")
-		}
-		t.Skip(msg)
-	}
-	return p
+	return testtool.Need(t, testtool.Prometheus)
 }
 
 // Prometheus is one running server.
