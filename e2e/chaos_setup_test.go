@@ -141,7 +141,7 @@ func (r *chaosRun) namespaceFilter(t *testing.T) {
 	poll(t, r.ctx, time.Minute, "a Failed event on a pod-kill aimed at "+ObsNamespace, func(ctx context.Context) (bool, error) {
 		events, err = r.c.Events(ctx, ShopNamespace, "PodChaos", probe.Name)
 		return err == nil && slices.ContainsFunc(events, func(e corev1.Event) bool {
-			return e.Reason == "Failed" && strings.Contains(e.Message, "no target has been selected")
+			return e.Reason == "Failed" && strings.HasPrefix(e.Message, "Failed to select targets")
 		}), nil
 	})
 	t.Logf("namespace filter: a pod-kill aimed at %s (not annotated %s) selects nothing:\n%s",
