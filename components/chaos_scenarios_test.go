@@ -9,8 +9,10 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/pulumimock"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
 )
 
 // fakeChaosMesh stands in for the ChaosMesh component.
@@ -18,15 +20,15 @@ type fakeChaosMesh struct{ pulumi.ResourceState }
 
 func runScenarios(t *testing.T, raw string, halt bool) (*pulumimock.Monitor, []string) {
 	t.Helper()
-	opts := scenarios.StackOptions(halt, false, nil)
-	plan, err := scenarios.Build([]byte(raw), opts)
-	if err != nil {
-		t.Fatal(err)
+	opts := scenarios.Options{Deployment: apps.AstronomyShop.Deploy(), Gate: scenarios.Gate{URL: "http://slo-gate", SLOs: slo.Names(slo.Defaults())}, Halt: halt}
+	plan, errs := scenarios.Build([]byte(raw), opts)
+	if errs != nil {
+		t.Fatal(errs)
 	}
 	m := pulumimock.New("chaos-mesh-otel", "test")
 	var names []string
 	done := make(chan []string, 1)
-	err = m.Run(func(ctx *pulumi.Context) error {
+	err := m.Run(func(ctx *pulumi.Context) error {
 		cm := &fakeChaosMesh{}
 		if err := ctx.RegisterComponentResource("chaos-mesh-otel:chaos:ChaosMesh", "chaos-mesh", cm); err != nil {
 			return err

@@ -11,9 +11,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// Namespaces of the lab. They are fixed so that every address in the lab can be written down and checked.
+// Namespaces of the lab besides the app's (apps.App.Namespace). They are fixed so that every address in
+// the lab can be written down and checked.
 const (
-	ShopNamespace          = "otel-demo"
 	ChaosNamespace         = "chaos-mesh"
 	ObservabilityNamespace = "observability"
 )

@@ -2,11 +2,11 @@ package components
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 )
 
 // Budget is what one container may use. Memory request equals the limit, so the scheduler reserves what the
@@ -69,8 +69,10 @@ var (
 	sloGateBudget         = Budget{MemoryMi: 32, CPUMilli: 5}
 )
 
-// shopBudgets are the demo's services that the lab runs by default. The JVM, Python and Node services keep
-// the demo's own limits; the load generator runs without its browser, and so needs less.
+// shopBudgets are the budgets of the shop's services, keyed by their names in apps.AstronomyShop: every
+// service the lab may deploy has one. The JVM, Python and Node services keep the demo's own limits; the load
+// generator runs without its browser, and so needs less. The LLM services (agent, chatbot, mcp) are off
+// unless llmComponents is true.
 var shopBudgets = map[string]Budget{
 	"accounting":      {MemoryMi: 160, CPUMilli: 10, CPULimitMilli: 500},
 	"ad":              {MemoryMi: 300, CPUMilli: 10, CPULimitMilli: 500},
@@ -92,6 +94,9 @@ var shopBudgets = map[string]Budget{
 	"kafka":           {MemoryMi: 700, CPUMilli: 50, CPULimitMilli: 1000},
 	"astronomy-db":    {MemoryMi: 100, CPUMilli: 10, CPULimitMilli: 500},
 	"valkey-cart":     {MemoryMi: 20, CPUMilli: 10, CPULimitMilli: 500},
+	"agent":           {MemoryMi: 500, CPUMilli: 10, CPULimitMilli: 500},
+	"chatbot":         {MemoryMi: 500, CPUMilli: 10, CPULimitMilli: 500},
+	"mcp":             {MemoryMi: 500, CPUMilli: 10, CPULimitMilli: 500},
 }
 
 // flagdUIBudget is flagd's sidecar, the feature-flag UI. The chart sets its memory limit (and so, by
@@ -99,27 +104,12 @@ var shopBudgets = map[string]Budget{
 // the CPU request comes from the LimitRange. The table states what really runs.
 var flagdUIBudget = Budget{MemoryMi: 250, CPUMilli: DefaultContainerBudget.CPUMilli}
 
-// llmBudgets are the demo's services that need an external LLM; they are off unless llmComponents is true.
-var llmBudgets = map[string]Budget{
-	"agent":   {MemoryMi: 500, CPUMilli: 10, CPULimitMilli: 500},
-	"chatbot": {MemoryMi: 500, CPUMilli: 10, CPULimitMilli: 500},
-	"mcp":     {MemoryMi: 500, CPUMilli: 10, CPULimitMilli: 500},
-}
-
-// droppedShopComponents are demo services the lab does not run: the docs site and the OpAMP demo server add
-// memory but nothing to observe under chaos, and firepit is off upstream too.
-var droppedShopComponents = []string{"telemetry-docs", "opamp-server", "firepit"}
-
-// LLMComponents lists the demo's services that need an external LLM.
-func LLMComponents() []string { return slices.Sorted(maps.Keys(llmBudgets)) }
-
-// ShopServices lists the demo's services that the lab runs, given whether the LLM ones are on.
-func ShopServices(llm bool) []string {
-	names := slices.Sorted(maps.Keys(shopBudgets))
+// ShopDeployment is the shop as the lab deploys it, with its LLM services or without.
+func ShopDeployment(llm bool) apps.Deployment {
 	if llm {
-		names = append(names, slices.Sorted(maps.Keys(llmBudgets))...)
+		return apps.AstronomyShop.Deploy(apps.LLM)
 	}
-	return names
+	return apps.AstronomyShop.Deploy()
 }
 
 // FootprintLine is one row of the footprint table.
@@ -148,14 +138,8 @@ func Footprint(llm bool, sloGate bool) []FootprintLine {
 	if sloGate {
 		lines = append(lines, FootprintLine{"slo-gate", "slo-gate", sloGateBudget})
 	}
-	for _, name := range slices.Sorted(maps.Keys(shopBudgets)) {
-		lines = append(lines, FootprintLine{"shop", name, shopBudgets[name]})
+	for _, svc := range ShopDeployment(llm).Services() {
+		lines = append(lines, FootprintLine{"shop", svc.Name, shopBudgets[svc.Name]})
 	}
-	lines = append(lines, FootprintLine{"shop", "flagd-ui", flagdUIBudget})
-	if llm {
-		for _, name := range slices.Sorted(maps.Keys(llmBudgets)) {
-			lines = append(lines, FootprintLine{"shop", name, llmBudgets[name]})
-		}
-	}
-	return lines
+	return append(lines, FootprintLine{"shop", "flagd-ui", flagdUIBudget})
 }

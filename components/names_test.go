@@ -7,6 +7,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/pulumimock"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
 )
@@ -14,14 +15,15 @@ import (
 // declareAll declares every component of the lab once, each named with the prefix before its usual name.
 func declareAll(ctx *pulumi.Context, prefix string, charts ChartSource) error {
 	ns := pulumi.String(ObservabilityNamespace)
-	if _, err := NewNamespaces(ctx, prefix+usualNamespacesName, &NamespacesArgs{}); err != nil {
+	shop := apps.AstronomyShop.Namespace
+	if _, err := NewNamespaces(ctx, prefix+usualNamespacesName, &NamespacesArgs{AppNamespace: shop}); err != nil {
 		return err
 	}
 	if _, err := NewChaosMesh(ctx, prefix+usualChaosMeshName, &ChaosMeshArgs{Charts: charts, Namespace: pulumi.String(ChaosNamespace),
-		TargetNamespace: pulumi.String(ShopNamespace), Runtime: "containerd", SocketPath: "/run/containerd/containerd.sock"}); err != nil {
+		TargetNamespace: pulumi.String(shop), Runtime: "containerd", SocketPath: "/run/containerd/containerd.sock"}); err != nil {
 		return err
 	}
-	if _, err := NewOtelDemo(ctx, prefix+usualOtelDemoName, &OtelDemoArgs{Charts: charts, Namespace: pulumi.String(ShopNamespace),
+	if _, err := NewOtelDemo(ctx, prefix+usualOtelDemoName, &OtelDemoArgs{Charts: charts, Namespace: pulumi.String(shop),
 		CollectorHost: CollectorService, LoadGeneratorUsers: 1}); err != nil {
 		return err
 	}
@@ -30,7 +32,7 @@ func declareAll(ctx *pulumi.Context, prefix string, charts ChartSource) error {
 	}
 	chaosObject := scenarios.Object{Name: "kill", Kind: "Schedule", Manifest: map[string]any{
 		"apiVersion": "chaos-mesh.org/v1alpha1", "kind": "Schedule",
-		"metadata": map[string]any{"name": "kill", "namespace": ShopNamespace}, "spec": map[string]any{"schedule": "@every 1m"}}}
+		"metadata": map[string]any{"name": "kill", "namespace": shop}, "spec": map[string]any{"schedule": "@every 1m"}}}
 	if _, err := NewChaosScenarios(ctx, prefix+"scenarios", &ChaosScenariosArgs{Objects: []scenarios.Object{chaosObject}}); err != nil {
 		return err
 	}

@@ -14,6 +14,8 @@ const ChaosInjectAnnotation = "chaos-mesh.org/inject"
 
 // NamespacesArgs configures the lab's namespaces.
 type NamespacesArgs struct {
+	// AppNamespace is the namespace of the app under test: the only one that chaos may be injected into.
+	AppNamespace string
 	// Labels are added to every namespace, so that everything of the lab can be found with one selector.
 	Labels map[string]string
 }
@@ -64,7 +66,7 @@ func NewNamespaces(ctx *pulumi.Context, name string, args *NamespacesArgs, opts 
 		return created, err
 	}
 	var err error
-	if n.Shop, err = create(ShopNamespace, map[string]string{ChaosInjectAnnotation: "enabled"}); err != nil {
+	if n.Shop, err = create(args.AppNamespace, map[string]string{ChaosInjectAnnotation: "enabled"}); err != nil {
 		return nil, err
 	}
 	if n.Chaos, err = create(ChaosNamespace, nil); err != nil {

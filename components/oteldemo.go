@@ -6,12 +6,12 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 )
 
-// The shop's addresses and the flag overrides' ConfigMap.
+// The flag overrides' ConfigMap.
 const (
-	FrontendProxyService = "frontend-proxy"
-	FrontendProxyPort    = 8080
 	// FlagOverridesConfigMap holds the feature flags that flag scenarios switch. flagd reads it as a second
 	// source after the demo's own flags, and a flag defined there wins. It is mounted as a directory, not a
 	// file, so that the kubelet's updates reach flagd, which watches it: flipping a flag needs no restart.
@@ -57,22 +57,24 @@ func OtelDemoValues(args *OtelDemoArgs) map[string]any {
 		}
 		return out
 	}
+	shop := ShopDeployment(args.LLMComponents)
 	components := map[string]any{}
-	for name, budget := range shopBudgets {
-		components[name] = map[string]any{"resources": budget.Resources()}
-	}
-	for name, budget := range llmBudgets {
-		components[name] = map[string]any{"enabled": args.LLMComponents, "resources": budget.Resources()}
-	}
-	for _, name := range droppedShopComponents {
-		components[name] = map[string]any{"enabled": false}
+	for _, svc := range shop.App.Services {
+		switch {
+		case svc.Dropped != "":
+			components[svc.Name] = map[string]any{"enabled": false}
+		case svc.Group != "":
+			components[svc.Name] = map[string]any{"enabled": shop.Has(svc.Name), "resources": shopBudgets[svc.Name].Resources()}
+		default:
+			components[svc.Name] = map[string]any{"resources": shopBudgets[svc.Name].Resources()}
+		}
 	}
 	components["load-generator"].(map[string]any)["envOverrides"] = env(
 		"LOAD_GENERATOR_VUS", fmt.Sprint(args.LoadGeneratorUsers),
 		"K6_BROWSER_ENABLED", fmt.Sprint(args.LoadGeneratorBrowser),
 	)
 	// The proxy serves Grafana and Jaeger under /grafana and /jaeger/ui; point it at the lab's own.
-	components[FrontendProxyService].(map[string]any)["envOverrides"] = env(
+	components[shop.App.Entry].(map[string]any)["envOverrides"] = env(
 		"GRAFANA_HOST", fmt.Sprintf("%s.%s.svc", GrafanaService, ObservabilityNamespace),
 		"GRAFANA_PORT", fmt.Sprint(GrafanaPort),
 		"JAEGER_HOST", fmt.Sprintf("%s.%s.svc", JaegerService, ObservabilityNamespace),
@@ -127,6 +129,6 @@ func NewOtelDemo(ctx *pulumi.Context, name string, args *OtelDemoArgs, opts ...p
 	if err != nil {
 		return nil, err
 	}
-	d.ShopURL = pulumi.Sprintf("http://%s.%s.svc:%d", FrontendProxyService, release.Namespace.Elem(), FrontendProxyPort)
+	d.ShopURL = pulumi.Sprintf("http://%s.%s.svc:%d", apps.AstronomyShop.Entry, release.Namespace.Elem(), apps.AstronomyShop.EntryPort)
 	return d, ctx.RegisterResourceOutputs(d, pulumi.Map{"shopURL": d.ShopURL})
 }

@@ -8,6 +8,8 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 )
 
 // The SLO gate's addresses.
@@ -17,6 +19,11 @@ const (
 	// SLOGateDockerfile is built with the repository root as its context.
 	SLOGateDockerfile = "cmd/slo-gate/Dockerfile"
 )
+
+// SLOGateInClusterURL is the gate's base URL inside the cluster when it runs in namespace.
+func SLOGateInClusterURL(namespace string) string {
+	return fmt.Sprintf("http://%s.%s.svc:%d", SLOGateService, namespace, SLOGatePort)
+}
 
 // SLOGateArgs configures the SLO gate.
 type SLOGateArgs struct {
@@ -56,7 +63,7 @@ func NewSLOGate(ctx *pulumi.Context, name string, args *SLOGateArgs, opts ...pul
 	if err != nil {
 		return nil, err
 	}
-	labels := pulumi.StringMap{"app.kubernetes.io/name": pulumi.String(SLOGateService), "app.kubernetes.io/part-of": pulumi.String("chaos-mesh-otel")}
+	labels := pulumi.StringMap{"app.kubernetes.io/name": pulumi.String(SLOGateService), apps.PartOfLabel: pulumi.String(apps.PartOfValue)}
 	deployment, err := appsv1.NewDeployment(ctx, name, &appsv1.DeploymentArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(SLOGateService), Namespace: args.Namespace, Labels: labels},
 		Spec: &appsv1.DeploymentSpecArgs{
@@ -89,7 +96,7 @@ func NewSLOGate(ctx *pulumi.Context, name string, args *SLOGateArgs, opts ...pul
 	if err != nil {
 		return nil, err
 	}
-	g.URL = pulumi.Sprintf("http://%s.%s.svc:%d", service.Metadata.Name().Elem(), service.Metadata.Namespace().Elem(), SLOGatePort)
+	g.URL = service.Metadata.Namespace().Elem().ApplyT(SLOGateInClusterURL).(pulumi.StringOutput)
 	g.Image = image
 	return g, ctx.RegisterResourceOutputs(g, pulumi.Map{"url": g.URL, "image": g.Image})
 }

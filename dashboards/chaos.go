@@ -24,7 +24,7 @@ const (
 //
 // Flag faults are not Chaos Mesh objects and do not show here.
 func chaosAnnotations(opts Options) []cog.Builder[dashboard.AnnotationQuery] {
-	ns := opts.ShopNamespace
+	ns := opts.App.Namespace
 	type anno struct {
 		name, color, expr, title, text, tags string
 	}
@@ -85,7 +85,7 @@ func chaosAnnotations(opts Options) []cog.Builder[dashboard.AnnotationQuery] {
 // and the events it emits when it injects, recovers, fails or runs status checks.
 func ChaosTimeline(opts Options) (dashboard.Dashboard, error) {
 	opts = opts.withDefaults()
-	ns := fmt.Sprintf("namespace=%q", opts.ShopNamespace)
+	ns := fmt.Sprintf("namespace=%q", opts.App.Namespace)
 	events := func(extra string) string {
 		return fmt.Sprintf(`sum by (reason) (increase(chaos_controller_manager_emitted_event_total{%s, %s}[$__rate_interval]))`, ns, extra)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/cog/variants"
@@ -31,24 +32,24 @@ const (
 const (
 	DefaultPrometheusUID = "prometheus"
 	DefaultJaegerUID     = "jaeger"
-	DefaultShopNamespace = "otel-demo"
 	// Tag is on every dashboard, so that Grafana's dashboard list can filter the lab's dashboards.
 	Tag = "chaos-lab"
 )
 
-// ScenarioRef is what the scenario-impact dashboard needs to know of one enabled scenario. The lead fills it
-// from scenarios.Plan.Enabled.
+// ScenarioRef is what the scenario-impact dashboard needs to know of one enabled scenario, as
+// scenarios.Plan.Enabled gives it (stacks.ScenarioRefs).
 type ScenarioRef struct {
 	Name   string // the scenario's name, for example checkout-pod-kill
-	Fault  string // the fault, for example pod-kill, network-delay, stress-cpu, http-fault, flag
-	Target string // the shop component it targets (app.kubernetes.io/component), for example checkout
+	Fault  string // the fault, for example pod-kill, network-delay, cpu-stress, http-replace, flag, gameday
+	Target string // the service it targets (the app's selector label), for example checkout; a game day's are comma separated
 }
 
-// Options are the inputs of every dashboard. Zero values take the defaults above; SLOs nil means slo.Defaults().
+// Options are the inputs of every dashboard. Zero values take the defaults above; App zero means
+// apps.AstronomyShop, SLOs nil means slo.Defaults().
 type Options struct {
 	PrometheusUID string
 	JaegerUID     string
-	ShopNamespace string
+	App           apps.App // the app under test: its namespace and entry service
 	SLOs          []slo.SLO
 	Scenarios     []ScenarioRef
 }
@@ -60,8 +61,8 @@ func (o Options) withDefaults() Options {
 	if o.JaegerUID == "" {
 		o.JaegerUID = DefaultJaegerUID
 	}
-	if o.ShopNamespace == "" {
-		o.ShopNamespace = DefaultShopNamespace
+	if o.App.Name == "" {
+		o.App = apps.AstronomyShop
 	}
 	if o.SLOs == nil {
 		o.SLOs = slo.Defaults()

@@ -70,15 +70,15 @@ func throttlingQuery(ns, podRegex string) string {
 func KubernetesHealth(opts Options) (dashboard.Dashboard, error) {
 	opts = opts.withDefaults()
 	const ns = "$namespace"
-	namespaces := []string{opts.ShopNamespace, ObservabilityNamespace, ChaosNamespace}
+	namespaces := []string{opts.App.Namespace, ObservabilityNamespace, ChaosNamespace}
 	b := newDashboard(KubernetesUID, "Chaos lab / Kubernetes health",
 		"Pod availability and resource use, from kube-state-metrics and the kubelets' cAdvisor. Pod kills show as ready replicas dipping and restarts; CPU stress as usage pinned at the limit with throttling.", opts).
 		WithVariable(dashboard.NewCustomVariableBuilder("namespace").
 			Label("Namespace").
 			Values(dashboard.StringOrMap{String: cog.ToPtr(strings.Join(namespaces, ","))}).
 			Current(dashboard.VariableOption{
-				Text:  dashboard.StringOrArrayOfString{String: cog.ToPtr(opts.ShopNamespace)},
-				Value: dashboard.StringOrArrayOfString{String: cog.ToPtr(opts.ShopNamespace)},
+				Text:  dashboard.StringOrArrayOfString{String: cog.ToPtr(opts.App.Namespace)},
+				Value: dashboard.StringOrArrayOfString{String: cog.ToPtr(opts.App.Namespace)},
 			})).
 		WithRow(dashboard.NewRowBuilder("Availability")).
 		WithPanel(opts.graph("Ready replicas per deployment",

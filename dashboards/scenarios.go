@@ -10,10 +10,6 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 )
 
-// EdgeService is the shop's entry point; every scenario row shows it next to the target, because a fault
-// deep in the shop matters when it reaches the user.
-const EdgeService = "frontend-proxy"
-
 // ScenarioImpact has one row per enabled scenario: the target's request rate, errors and latency (with
 // the edge service's for comparison, and the SLO thresholds where the target has SLOs) and the health of
 // the target's pods. The chaos annotations mark the fault windows.
@@ -28,7 +24,7 @@ func ScenarioImpact(opts Options) (dashboard.Dashboard, error) {
 			WithPanel(opts.single("Experiments in effect",
 				"Chaos experiments injecting or running in the shop namespace.",
 				"short",
-				q(fmt.Sprintf(`sum(chaos_controller_manager_chaos_experiments{namespace=%q, phase=~"injecting|running"}) or vector(0)`, opts.ShopNamespace), "in effect"),
+				q(fmt.Sprintf(`sum(chaos_controller_manager_chaos_experiments{namespace=%q, phase=~"injecting|running"}) or vector(0)`, opts.App.Namespace), "in effect"),
 				[]dashboard.Threshold{{Color: "green"}, step(1, "orange")})).
 			Build()
 	}
@@ -56,12 +52,14 @@ func targetsOf(sc ScenarioRef) []string {
 }
 
 func scenarioRow(b *dashboard.DashboardBuilder, opts Options, sc ScenarioRef) *dashboard.DashboardBuilder {
-	ns := opts.ShopNamespace
+	ns := opts.App.Namespace
 	targets := targetsOf(sc)
 	label := strings.Join(targets, ", ")
+	// The app's entry service sits next to the target, because a fault deep in the app matters when it
+	// reaches the user.
 	services := append([]string(nil), targets...)
-	if !slices.Contains(services, EdgeService) {
-		services = append(services, EdgeService)
+	if !slices.Contains(services, opts.App.Entry) {
+		services = append(services, opts.App.Entry)
 	}
 	var rate, errs, p95 []query
 	for _, svc := range services {

@@ -10,6 +10,7 @@ package report
 import (
 	"time"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
 )
 
@@ -60,7 +61,7 @@ func (s Settings) MarshalJSON() ([]byte, error) {
 // DefaultSettings suit the lab (Prometheus scrapes every 5 s).
 func DefaultSettings() Settings {
 	return Settings{Step: 5 * time.Second, RateWindow: 30 * time.Second, Baseline: 5 * time.Minute, After: 5 * time.Minute,
-		Tolerance: 0.25, Consecutive: 3, RecoveryBudget: 2 * time.Minute, Namespace: "otel-demo"}
+		Tolerance: 0.25, Consecutive: 3, RecoveryBudget: 2 * time.Minute, Namespace: apps.AstronomyShop.Namespace}
 }
 
 // SLIResult is one SLO judged over one window. SLIs are good-event ratios (comparable with Objective).

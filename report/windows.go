@@ -15,6 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 )
 
 // Window is one fault window: when a fault was applied and recovered.
@@ -100,8 +102,8 @@ var ChaosGroupVersion = schema.GroupVersion{Group: "chaos-mesh.org", Version: "v
 // ScenarioLabel marks every chaos object of the lab with the scenario it belongs to.
 const ScenarioLabel = "chaos-mesh-otel.io/scenario"
 
-// ComponentLabel selects a shop service (the opentelemetry-demo chart's component key).
-const ComponentLabel = "app.kubernetes.io/component"
+// ComponentLabel is the pod label that selects a service of the app under test.
+var ComponentLabel = apps.AstronomyShop.SelectorLabel
 
 // FromCluster reads the fault windows of a scenario from the chaos objects in namespace. An object belongs to
 // the scenario when it carries the label chaos-mesh-otel.io/scenario=<scenario>, is named after it, has a name

@@ -9,6 +9,8 @@ import (
 
 	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -100,7 +102,7 @@ func TestPresetCatalog(t *testing.T) {
 	wantEq(t, "http delay", str(ec.HTTPChaos.Delay), "500ms")
 	wantEq(t, "http code", *ec.HTTPChaos.Replace.Code, int32(500))
 	wantEq(t, "http port", ec.HTTPChaos.Port, int32(8080))
-	svc, _ := LookupService("shipping")
+	svc, _ := apps.AstronomyShop.Service("shipping")
 	if len(svc.HTTPPorts()) == 0 {
 		t.Error("the HTTP preset must target a plain-HTTP service")
 	}

@@ -6,14 +6,18 @@ import (
 	"testing"
 
 	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 )
 
+// testOpts are the lab's defaults: the shop without its LLM services, and the in-cluster gate.
 func testOpts() Options {
 	return Options{
-		ShopNamespace:    "otel-demo",
-		DisabledServices: []string{"agent", "chatbot", "mcp"},
-		SLOGateURL:       "http://slo-gate.observability.svc:8080",
-		KnownSLOs:        []string{"frontend-proxy-availability", "checkout-availability", "checkout-latency"},
+		Deployment: apps.AstronomyShop.Deploy(),
+		Gate: Gate{
+			URL:  "http://slo-gate.observability.svc:8080",
+			SLOs: []string{"frontend-proxy-availability", "checkout-availability", "checkout-latency"},
+		},
 	}
 }
 
@@ -24,9 +28,9 @@ func one(t *testing.T, keys map[string]any, opts Options) *Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := Build(raw, opts)
-	if err != nil {
-		t.Fatalf("Build: %v", err)
+	p, errs := Build(raw, opts)
+	if errs != nil {
+		t.Fatalf("Build: %v", errs)
 	}
 	return p
 }

@@ -4,7 +4,7 @@ import "testing"
 
 func TestAllPresetsEnabledBuild(t *testing.T) {
 	raw := `{"checkout-pod-kill":{"enabled":true},"frontend-catalog-latency":{"enabled":true},"recommendation-cpu-stress":{"enabled":true},"shipping-http-faults":{"enabled":true},"ad-failure":{"enabled":true},"checkout-gameday":{"enabled":true}}`
-	p, err := Build([]byte(raw), Options{ShopNamespace: "otel-demo", SLOGateURL: "http://slo-gate.observability.svc:8080"})
+	p, err := Build([]byte(raw), testOpts())
 	if err != nil {
 		t.Fatal(err)
 	}

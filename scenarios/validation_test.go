@@ -2,9 +2,12 @@ package scenarios
 
 import (
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 )
 
 type m = map[string]any
@@ -66,11 +69,11 @@ func TestValidation(t *testing.T) {
 		{"scenario is a number", m{"x": 3}, "scenarios.x", "expected an object", nil},
 		{"name without letters", m{"---": base("pod-kill", nil)}, "scenarios.---", "letters or digits", nil},
 		{"two names, one object", m{"a_b": base("pod-kill", nil), "a-b": base("pod-kill", nil)}, "scenarios.a_b", "same as that of scenario", nil},
-		{"no shop namespace", m{"x": base("pod-kill", nil)}, "options.shopNamespace", "required", func(o *Options) { o.ShopNamespace = "" }},
+		{"no app", m{"x": base("pod-kill", nil)}, "options.deployment", "Required value", func(o *Options) { o.Deployment = apps.Deployment{} }},
 
 		// Fault.
-		{"missing fault", m{"x": base("pod-kill", m{"fault": nil})}, "scenarios.x.fault", "required", nil},
-		{"unknown fault", m{"x": base("pod-kill", m{"fault": "pod-explode"})}, "scenarios.x.fault", "unknown fault", nil},
+		{"missing fault", m{"x": base("pod-kill", m{"fault": nil})}, "scenarios.x.fault", "Required value", nil},
+		{"unknown fault", m{"x": base("pod-kill", m{"fault": "pod-explode"})}, "scenarios.x.fault", `Unsupported value: "pod-explode"`, nil},
 		{"fault typo suggests", m{"x": base("pod-kill", m{"fault": "pod-kil"})}, "scenarios.x.fault", `did you mean "pod-kill"`, nil},
 		{"fault not a string", m{"x": base("pod-kill", m{"fault": true})}, "scenarios.x.fault", "expected a string", nil},
 		{"fault is a list", m{"x": base("pod-kill", m{"fault": []any{"a"}})}, "scenarios.x.fault", "expected a string", nil},
@@ -81,7 +84,7 @@ func TestValidation(t *testing.T) {
 		{"typo targt", m{"x": base("pod-kill", m{"targt": "cart"})}, "scenarios.x.targt", `did you mean "target"`, nil},
 		{"typo schedul", m{"x": base("pod-kill", m{"schedul": "@every 1h"})}, "scenarios.x.schedul", `did you mean "schedule"`, nil},
 		{"typo duraton", m{"x": base("pod-kill", m{"duraton": "1m"})}, "scenarios.x.duraton", `did you mean "duration"`, nil},
-		{"key of another fault", m{"x": base("pod-kill", m{"latency": "1s"})}, "scenarios.x.latency", "unknown key for fault pod-kill", nil},
+		{"key of another fault", m{"x": base("pod-kill", m{"latency": "1s"})}, "scenarios.x.latency", "unknown key for fault pod-kill (it is a key of network-delay)", nil},
 		{"http key on network", m{"x": base("network-loss", m{"port": 80})}, "scenarios.x.port", "unknown key for fault network-loss", nil},
 		{"network key on stress", m{"x": base("cpu-stress", m{"to": "cart"})}, "scenarios.x.to", "unknown key for fault cpu-stress", nil},
 		{"container on pod-kill", m{"x": base("pod-kill", m{"container": "checkout"})}, "scenarios.x.container", "unknown key for fault pod-kill", nil},
@@ -100,42 +103,42 @@ func TestValidation(t *testing.T) {
 		{"allowAll not bool", m{"x": base("pod-kill", m{"allowAll": "sure"})}, "scenarios.x.allowAll", "expected true or false", nil},
 
 		// Targets.
-		{"missing target", m{"x": base("pod-kill", m{"target": nil})}, "scenarios.x.target", "required", nil},
-		{"unknown target", m{"x": base("pod-kill", m{"target": "billing"})}, "scenarios.x.target", "unknown service", nil},
+		{"missing target", m{"x": base("pod-kill", m{"target": nil})}, "scenarios.x.target", "Required value", nil},
+		{"unknown target", m{"x": base("pod-kill", m{"target": "billing"})}, "scenarios.x.target", "not a service of", nil},
 		{"target typo", m{"x": base("pod-kill", m{"target": "chekout"})}, "scenarios.x.target", `did you mean "checkout"`, nil},
-		{"target in another namespace", m{"x": base("pod-kill", m{"target": "prometheus-server"})}, "scenarios.x.target", "shop namespace otel-demo", nil},
-		{"target chaos-mesh", m{"x": base("pod-kill", m{"target": "chaos-controller-manager"})}, "scenarios.x.target", "unknown service", nil},
-		{"target otel-collector", m{"x": base("pod-kill", m{"target": "otel-collector"})}, "scenarios.x.target", "unknown service", nil},
+		{"target in another namespace", m{"x": base("pod-kill", m{"target": "prometheus-server"})}, "scenarios.x.target", "namespace otel-demo", nil},
+		{"target chaos-mesh", m{"x": base("pod-kill", m{"target": "chaos-controller-manager"})}, "scenarios.x.target", "not a service of", nil},
+		{"target otel-collector", m{"x": base("pod-kill", m{"target": "otel-collector"})}, "scenarios.x.target", "not a service of", nil},
 		{"target disabled LLM", m{"x": base("pod-kill", m{"target": "agent"})}, "scenarios.x.target", "llmComponents", nil},
 		{"target disabled chatbot", m{"x": base("pod-kill", m{"target": "chatbot"})}, "scenarios.x.target", "not deployed", nil},
-		{"target not a string", m{"x": base("pod-kill", m{"target": 42})}, "scenarios.x.target", "unknown service", nil},
+		{"target not a string", m{"x": base("pod-kill", m{"target": 42})}, "scenarios.x.target", "not a service of", nil},
 		{"target list", m{"x": base("pod-kill", m{"target": []any{"cart"}})}, "scenarios.x.target", "expected a string", nil},
 
 		// Network peer and direction.
-		{"unknown to", m{"x": base("network-delay", m{"to": "billing"})}, "scenarios.x.to", "unknown service", nil},
+		{"unknown to", m{"x": base("network-delay", m{"to": "billing"})}, "scenarios.x.to", "not a service of", nil},
 		{"to typo", m{"x": base("network-delay", m{"to": "product-catalogue"})}, "scenarios.x.to", `did you mean "product-catalog"`, nil},
 		{"to disabled", m{"x": base("network-loss", m{"to": "mcp"})}, "scenarios.x.to", "not deployed", nil},
-		{"bad direction", m{"x": base("network-delay", m{"to": "cart", "direction": "sideways"})}, "scenarios.x.direction", "to, from, both", nil},
+		{"bad direction", m{"x": base("network-delay", m{"to": "cart", "direction": "sideways"})}, "scenarios.x.direction", `supported values: "to", "from", "both"`, nil},
 		{"direction without to", m{"x": base("network-delay", m{"direction": "both"})}, "scenarios.x.direction", "needs `to`", nil},
-		{"partition without to", m{"x": base("network-partition", m{"to": nil})}, "scenarios.x.to", "required for network-partition", nil},
+		{"partition without to", m{"x": base("network-partition", m{"to": nil})}, "scenarios.x.to", "Required value: network-partition needs", nil},
 
 		// Network parameters.
-		{"missing latency", m{"x": base("network-delay", m{"latency": nil})}, "scenarios.x.latency", "required", nil},
+		{"missing latency", m{"x": base("network-delay", m{"latency": nil})}, "scenarios.x.latency", "Required value", nil},
 		{"bad latency", m{"x": base("network-delay", m{"latency": "1000"})}, "scenarios.x.latency", "Go duration", nil},
 		{"negative latency", m{"x": base("network-delay", m{"latency": "-5ms"})}, "scenarios.x.latency", "positive Go duration", nil},
 		{"bad jitter", m{"x": base("network-delay", m{"jitter": "lots"})}, "scenarios.x.jitter", "Go duration", nil},
 		{"bad correlation", m{"x": base("network-delay", m{"correlation": "150"})}, "scenarios.x.correlation", "percent from 0 to 100", nil},
 		{"correlation text", m{"x": base("network-loss", m{"correlation": "high"})}, "scenarios.x.correlation", "percent from 0 to 100", nil},
-		{"missing loss", m{"x": base("network-loss", m{"loss": nil})}, "scenarios.x.loss", "required", nil},
+		{"missing loss", m{"x": base("network-loss", m{"loss": nil})}, "scenarios.x.loss", "Required value", nil},
 		{"loss over 100", m{"x": base("network-loss", m{"loss": 120})}, "scenarios.x.loss", "at most 100", nil},
 		{"loss zero", m{"x": base("network-loss", m{"loss": 0})}, "scenarios.x.loss", "greater than 0", nil},
 		{"loss negative", m{"x": base("network-loss", m{"loss": -1})}, "scenarios.x.loss", "percent", nil},
 		{"loss text", m{"x": base("network-loss", m{"loss": "half"})}, "scenarios.x.loss", "percent", nil},
-		{"missing duplicate", m{"x": base("network-duplicate", m{"duplicate": nil})}, "scenarios.x.duplicate", "required", nil},
+		{"missing duplicate", m{"x": base("network-duplicate", m{"duplicate": nil})}, "scenarios.x.duplicate", "Required value", nil},
 		{"bad duplicate", m{"x": base("network-duplicate", m{"duplicate": "101%"})}, "scenarios.x.duplicate", "at most 100", nil},
-		{"missing corrupt", m{"x": base("network-corrupt", m{"corrupt": nil})}, "scenarios.x.corrupt", "required", nil},
+		{"missing corrupt", m{"x": base("network-corrupt", m{"corrupt": nil})}, "scenarios.x.corrupt", "Required value", nil},
 		{"bad corrupt", m{"x": base("network-corrupt", m{"corrupt": "x"})}, "scenarios.x.corrupt", "percent", nil},
-		{"missing rate", m{"x": base("network-bandwidth", m{"rate": nil})}, "scenarios.x.rate", "required", nil},
+		{"missing rate", m{"x": base("network-bandwidth", m{"rate": nil})}, "scenarios.x.rate", "Required value", nil},
 		{"bad rate unit", m{"x": base("network-bandwidth", m{"rate": "10 parsecs"})}, "scenarios.x.rate", "mbps", nil},
 		{"bad limit", m{"x": base("network-bandwidth", m{"limit": 0})}, "scenarios.x.limit", "at least 1", nil},
 		{"limit text", m{"x": base("network-bandwidth", m{"limit": "many"})}, "scenarios.x.limit", "whole number", nil},
@@ -143,7 +146,7 @@ func TestValidation(t *testing.T) {
 		{"buffer float", m{"x": base("network-bandwidth", m{"buffer": 1.5})}, "scenarios.x.buffer", "whole number", nil},
 
 		// Mode and value.
-		{"bad mode", m{"x": base("pod-kill", m{"mode": "some"})}, "scenarios.x.mode", "one, all, fixed, fixed-percent, random-max-percent", nil},
+		{"bad mode", m{"x": base("pod-kill", m{"mode": "some"})}, "scenarios.x.mode", `supported values: "one", "all", "fixed", "fixed-percent", "random-max-percent"`, nil},
 		{"value with one", m{"x": base("pod-kill", m{"mode": "one", "value": "2"})}, "scenarios.x.value", "must be empty with mode one", nil},
 		{"value with all", m{"x": base("pod-kill", m{"mode": "all", "value": "2"})}, "scenarios.x.value", "must be empty with mode all", nil},
 		{"fixed without value", m{"x": base("pod-kill", m{"mode": "fixed"})}, "scenarios.x.value", "whole number of pods", nil},
@@ -162,7 +165,7 @@ func TestValidation(t *testing.T) {
 		{"allowAll false on valkey", m{"x": base("pod-kill", m{"target": "valkey-cart", "mode": "all", "allowAll": false})}, "scenarios.x.allowAll", "allowAll", nil},
 
 		// Durations and schedules.
-		{"missing duration", m{"x": base("network-delay", m{"duration": nil})}, "scenarios.x.duration", "required", nil},
+		{"missing duration", m{"x": base("network-delay", m{"duration": nil})}, "scenarios.x.duration", "Required value", nil},
 		{"bad duration", m{"x": base("pod-kill", m{"duration": "thirty seconds"})}, "scenarios.x.duration", "Go duration", nil},
 		{"duration without unit", m{"x": base("cpu-stress", m{"duration": "30"})}, "scenarios.x.duration", "Go duration", nil},
 		{"zero duration", m{"x": base("cpu-stress", m{"duration": "0s"})}, "scenarios.x.duration", "positive", nil},
@@ -176,6 +179,15 @@ func TestValidation(t *testing.T) {
 		{"duration over @every", m{"x": base("cpu-stress", m{"duration": "20m", "schedule": "@every 10m"})}, "scenarios.x.duration", "longer than the schedule's interval", nil},
 		{"duration over cron", m{"x": base("cpu-stress", m{"duration": "10m", "schedule": "*/5 * * * *"})}, "scenarios.x.duration", "at most 5m0s", nil},
 		{"duration over irregular cron", m{"x": base("cpu-stress", m{"duration": "30m", "schedule": "0,10 * * * *"})}, "scenarios.x.duration", "at most 10m0s", nil},
+		{"duration of a century", m{"x": base("network-delay", m{"duration": "876000h"})}, "scenarios.x.duration", "at most 24h0m0s", nil},
+		{"duration over a day", m{"x": base("pod-kill", m{"duration": "25h"})}, "scenarios.x.duration", `"25h": expected a fault of at most 24h0m0s`, nil},
+		{"cron step over the minutes", m{"x": base("pod-kill", m{"schedule": "*/61 * * * *"})}, "scenarios.x.schedule", `fires only at minute 0`, nil},
+		{"cron step over the hours", m{"x": base("pod-kill", m{"schedule": "0 */25 * * *"})}, "scenarios.x.schedule", "at most 24", nil},
+		{"cron step over the seconds", m{"x": base("pod-kill", m{"schedule": "*/90 * * * * *"})}, "scenarios.x.schedule", "second field", nil},
+		{"cron step over a range", m{"x": base("pod-kill", m{"schedule": "10-20/15 * * * *"})}, "scenarios.x.schedule", "range 10-20", nil},
+		{"cron step on a game day", m{"g": m{"enabled": true, "schedule": "0 0 */40 * *", "steps": []any{"checkout-pod-kill"}}}, "scenarios.g.schedule", "day-of-month", nil},
+		{"cron that never fires", m{"x": base("pod-kill", m{"schedule": "0 0 31 2 *"})}, "scenarios.x.schedule", "never fires", nil},
+		{"explicit pod-kill duration over @every", m{"x": base("pod-kill", m{"duration": "30s", "schedule": "@every 1s"})}, "scenarios.x.duration", `"30s": longer than the schedule's interval (1s)`, nil},
 		{"preset duration over user schedule", m{"recommendation-cpu-stress": m{"enabled": true, "schedule": "@every 30s"}}, "scenarios.recommendation-cpu-stress.duration", "interval", nil},
 
 		// Stress.
@@ -183,7 +195,7 @@ func TestValidation(t *testing.T) {
 		{"workers text", m{"x": base("cpu-stress", m{"workers": "many"})}, "scenarios.x.workers", `or "all"`, nil},
 		{"bad load", m{"x": base("cpu-stress", m{"load": 150})}, "scenarios.x.load", "from 1 to 100", nil},
 		{"load text", m{"x": base("cpu-stress", m{"load": "max"})}, "scenarios.x.load", "whole number", nil},
-		{"missing size", m{"x": base("memory-stress", m{"size": nil})}, "scenarios.x.size", "required", nil},
+		{"missing size", m{"x": base("memory-stress", m{"size": nil})}, "scenarios.x.size", "Required value", nil},
 		{"bad size", m{"x": base("memory-stress", m{"size": "lots"})}, "scenarios.x.size", "256MB", nil},
 		{"size over 100%", m{"x": base("memory-stress", m{"size": "150%"})}, "scenarios.x.size", "256MB", nil},
 		{"workers all on memory", m{"x": base("memory-stress", m{"workers": "all"})}, "scenarios.x.workers", "only for cpu-stress", nil},
@@ -197,14 +209,14 @@ func TestValidation(t *testing.T) {
 		{"http on gRPC port of flagd", m{"x": base("http-delay", m{"target": "flagd", "port": 8013})}, "scenarios.x.port", "not a plain-HTTP port of flagd", nil},
 		{"http wrong port", m{"x": base("http-delay", m{"port": 9999})}, "scenarios.x.port", "expected one of: 8080", nil},
 		{"http port text", m{"x": base("http-delay", m{"port": "http"})}, "scenarios.x.port", "whole number", nil},
-		{"http missing delay", m{"x": base("http-delay", m{"delay": nil})}, "scenarios.x.delay", "required", nil},
+		{"http missing delay", m{"x": base("http-delay", m{"delay": nil})}, "scenarios.x.delay", "Required value", nil},
 		{"http bad delay", m{"x": base("http-delay", m{"delay": "slow"})}, "scenarios.x.delay", "Go duration", nil},
 		{"http bad path", m{"x": base("http-delay", m{"path": "api/*"})}, "scenarios.x.path", "starting with /", nil},
-		{"http bad method", m{"x": base("http-delay", m{"method": "FETCH"})}, "scenarios.x.method", "HTTP method", nil},
-		{"http missing code", m{"x": base("http-replace", m{"code": nil})}, "scenarios.x.code", "required", nil},
+		{"http bad method", m{"x": base("http-delay", m{"method": "FETCH"})}, "scenarios.x.method", `Unsupported value: "FETCH": supported values: "GET"`, nil},
+		{"http missing code", m{"x": base("http-replace", m{"code": nil})}, "scenarios.x.code", "Required value", nil},
 		{"http bad code", m{"x": base("http-replace", m{"code": 700})}, "scenarios.x.code", "100 to 599", nil},
 		{"http code text", m{"x": base("http-replace", m{"code": "error"})}, "scenarios.x.code", "whole number", nil},
-		{"code on abort", m{"x": base("http-abort", m{"code": 500})}, "scenarios.x.code", "unknown key for fault http-abort", nil},
+		{"code on abort", m{"x": base("http-abort", m{"code": 500})}, "scenarios.x.code", "unknown key for fault http-abort (it is a key of http-replace)", nil},
 
 		// DNS.
 		{"dns patterns not list", m{"x": base("dns-error", m{"patterns": 5})}, "scenarios.x.patterns", "list of strings", nil},
@@ -213,9 +225,9 @@ func TestValidation(t *testing.T) {
 		{"dns pattern empty", m{"x": base("dns-error", m{"patterns": []any{""}})}, "scenarios.x.patterns[0]", "domain pattern", nil},
 
 		// IO.
-		{"io missing delay", m{"x": base("io-latency", m{"delay": nil})}, "scenarios.x.delay", "required", nil},
+		{"io missing delay", m{"x": base("io-latency", m{"delay": nil})}, "scenarios.x.delay", "Required value", nil},
 		{"io bad delay", m{"x": base("io-latency", m{"delay": "10"})}, "scenarios.x.delay", "Go duration", nil},
-		{"io missing errno", m{"x": base("io-fault", m{"errno": nil})}, "scenarios.x.errno", "required", nil},
+		{"io missing errno", m{"x": base("io-fault", m{"errno": nil})}, "scenarios.x.errno", "Required value", nil},
 		{"io errno zero", m{"x": base("io-fault", m{"errno": 0})}, "scenarios.x.errno", "from 1 to 133", nil},
 		{"io bad percent", m{"x": base("io-latency", m{"percent": 0})}, "scenarios.x.percent", "from 1 to 100", nil},
 		{"io percent text", m{"x": base("io-fault", m{"percent": "most"})}, "scenarios.x.percent", "from 1 to 100", nil},
@@ -225,28 +237,28 @@ func TestValidation(t *testing.T) {
 		{"io errno on latency", m{"x": base("io-latency", m{"errno": 5})}, "scenarios.x.errno", "unknown key for fault io-latency", nil},
 
 		// Time.
-		{"missing offset", m{"x": base("time-skew", m{"offset": nil})}, "scenarios.x.offset", "required", nil},
+		{"missing offset", m{"x": base("time-skew", m{"offset": nil})}, "scenarios.x.offset", "Required value", nil},
 		{"bad offset", m{"x": base("time-skew", m{"offset": "yesterday"})}, "scenarios.x.offset", "Go duration", nil},
 
 		// Flags.
-		{"flag missing name", m{"x": m{"enabled": true, "fault": "flag", "variant": "on"}}, "scenarios.x.flag", "required", nil},
-		{"flag unknown", m{"x": m{"enabled": true, "fault": "flag", "flag": "adExplode", "variant": "on"}}, "scenarios.x.flag", "unknown flag", nil},
+		{"flag missing name", m{"x": m{"enabled": true, "fault": "flag", "variant": "on"}}, "scenarios.x.flag", "Required value", nil},
+		{"flag unknown", m{"x": m{"enabled": true, "fault": "flag", "flag": "adExplode", "variant": "on"}}, "scenarios.x.flag", `Unsupported value: "adExplode"`, nil},
 		{"flag typo", m{"x": m{"enabled": true, "fault": "flag", "flag": "adFailur", "variant": "on"}}, "scenarios.x.flag", `did you mean "adFailure"`, nil},
-		{"flag missing variant", m{"x": m{"enabled": true, "fault": "flag", "flag": "cartFailure"}}, "scenarios.x.variant", "required: a variant of cartFailure", nil},
-		{"flag unknown variant", m{"x": m{"enabled": true, "fault": "flag", "flag": "cartFailure", "variant": "33%"}}, "scenarios.x.variant", "10%, 100%", nil},
+		{"flag missing variant", m{"x": m{"enabled": true, "fault": "flag", "flag": "cartFailure"}}, "scenarios.x.variant", "Required value: a variant of cartFailure", nil},
+		{"flag unknown variant", m{"x": m{"enabled": true, "fault": "flag", "flag": "cartFailure", "variant": "33%"}}, "scenarios.x.variant", `supported values: "10%", "100%"`, nil},
 		{"flag twice", m{"a": m{"enabled": true, "fault": "flag", "flag": "adFailure", "variant": "on"}, "b": m{"enabled": true, "fault": "flag", "flag": "adFailure", "variant": "off"}}, "scenarios.b.flag", "already set", nil},
-		{"preset flag bad variant", m{"ad-failure": m{"enabled": true, "variant": "maybe"}}, "scenarios.ad-failure.variant", "expected one of: off, on", nil},
+		{"preset flag bad variant", m{"ad-failure": m{"enabled": true, "variant": "maybe"}}, "scenarios.ad-failure.variant", `supported values: "off", "on"`, nil},
 
 		// Game days.
 		{"steps not a list", m{"g": m{"enabled": true, "steps": "checkout-pod-kill"}}, "scenarios.g.steps", "expected a list", nil},
 		{"steps empty", m{"g": m{"enabled": true, "steps": []any{}}}, "scenarios.g.steps", "at least one step", nil},
-		{"step unknown", m{"g": m{"enabled": true, "steps": []any{"nope"}}}, "scenarios.g.steps[0]", "unknown scenario", nil},
+		{"step unknown", m{"g": m{"enabled": true, "steps": []any{"nope"}}}, "scenarios.g.steps[0]", "not a preset or a scenario of this config", nil},
 		{"step typo", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kil"}}}, "scenarios.g.steps[0]", `did you mean "checkout-pod-kill"`, nil},
-		{"parallel unknown", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill", m{"parallel": []any{"frontend-catalog-latency", "ghost"}}}}}, "scenarios.g.steps[1].parallel[1]", "unknown scenario", nil},
+		{"parallel unknown", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill", m{"parallel": []any{"frontend-catalog-latency", "ghost"}}}}}, "scenarios.g.steps[1].parallel[1]", "not a preset or a scenario of this config", nil},
 		{"parallel not list", m{"g": m{"enabled": true, "steps": []any{m{"parallel": "x"}}}}, "scenarios.g.steps[0].parallel", "non-empty list", nil},
 		{"parallel empty", m{"g": m{"enabled": true, "steps": []any{m{"parallel": []any{}}}}}, "scenarios.g.steps[0].parallel", "non-empty list", nil},
 		{"parallel item not string", m{"g": m{"enabled": true, "steps": []any{m{"parallel": []any{1}}}}}, "scenarios.g.steps[0].parallel[0]", "scenario name", nil},
-		{"step object without parallel", m{"g": m{"enabled": true, "steps": []any{m{}}}}, "scenarios.g.steps[0].parallel", "required", nil},
+		{"step object without parallel", m{"g": m{"enabled": true, "steps": []any{m{}}}}, "scenarios.g.steps[0].parallel", "Required value", nil},
 		{"step number", m{"g": m{"enabled": true, "steps": []any{7}}}, "scenarios.g.steps[0]", "scenario name", nil},
 		{"self cycle", m{"g": m{"enabled": true, "steps": []any{"g"}}}, "scenarios.g.steps[0]", "cycle", nil},
 		{"two-step cycle", m{"a": m{"enabled": true, "steps": []any{"b"}}, "b": m{"steps": []any{"checkout-pod-kill", "a"}}}, "scenarios.b.steps[1]", "cycle: a → b → a", nil},
@@ -257,10 +269,10 @@ func TestValidation(t *testing.T) {
 		{"bad cron on gameday", m{"g": m{"enabled": true, "schedule": "0 25 * * *", "steps": []any{"checkout-pod-kill"}}}, "scenarios.g.schedule", "cron", nil},
 		{"gameday longer than cron", m{"g": m{"enabled": true, "schedule": "*/5 * * * *", "steps": []any{"frontend-catalog-latency", "recommendation-cpu-stress"}}}, "scenarios.g.schedule", "longer than the schedule's interval", nil},
 		{"steadyState not object", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": "ok"}}, "scenarios.g.steadyState", "expected an object", nil},
-		{"steadyState empty", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": m{}}}, "scenarios.g.steadyState", "required: url", nil},
-		{"steadyState both", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": m{"url": "http://x/", "slo": "checkout-availability"}}}, "scenarios.g.steadyState", "not both", nil},
+		{"steadyState empty", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": m{}}}, "scenarios.g.steadyState", "Required value: url", nil},
+		{"steadyState both", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": m{"url": "http://x/", "slo": "checkout-availability"}}}, "scenarios.g.steadyState", "url and slo together", nil},
 		{"steadyState unknown slo", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": m{"slo": "happiness"}}}, "scenarios.g.steadyState.slo", "checkout-availability", nil},
-		{"steadyState slo without gate", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": m{"slo": "checkout-availability"}}}, "scenarios.g.steadyState.slo", "gate URL", func(o *Options) { o.SLOGateURL = "" }},
+		{"steadyState slo without gate", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": m{"slo": "checkout-availability"}}}, "scenarios.g.steadyState.slo", "no SLO gate", func(o *Options) { o.Gate.URL = "" }},
 		{"steadyState bad url", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": m{"url": "frontend:8080"}}}, "scenarios.g.steadyState.url", "absolute http(s) URL", nil},
 		{"steadyState bad status", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": m{"url": "http://frontend:8080/", "statusCode": "2xx"}}}, "scenarios.g.steadyState.statusCode", "200-399", nil},
 		{"steadyState status 999", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": m{"url": "http://frontend:8080/", "statusCode": "999"}}}, "scenarios.g.steadyState.statusCode", "status code", nil},
@@ -269,7 +281,7 @@ func TestValidation(t *testing.T) {
 		{"steadyState bad threshold", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": m{"slo": "checkout-availability", "failureThreshold": 0}}}, "scenarios.g.steadyState.failureThreshold", "at least 1", nil},
 		{"steadyState threshold text", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": m{"slo": "checkout-availability", "failureThreshold": "few"}}}, "scenarios.g.steadyState.failureThreshold", "whole number", nil},
 		{"steadyState timeout over interval", m{"g": m{"enabled": true, "steps": []any{"checkout-pod-kill"}, "steadyState": m{"slo": "checkout-availability", "interval": "5s", "timeout": "10s"}}}, "scenarios.g.steadyState.timeout", "at most the interval", nil},
-		{"step invalid scenario", m{"k": base("pod-kill", m{"enabled": false, "target": "nowhere"}), "g": m{"enabled": true, "steps": []any{"k"}}}, "scenarios.k.target", "unknown service", nil},
+		{"step invalid scenario", m{"k": base("pod-kill", m{"enabled": false, "target": "nowhere"}), "g": m{"enabled": true, "steps": []any{"k"}}}, "scenarios.k.target", "not a service of", nil},
 	}
 	if len(cases) < 100 {
 		t.Fatalf("only %d cases; the issue asks for at least 100", len(cases))
@@ -289,20 +301,16 @@ func TestValidation(t *testing.T) {
 			if tc.opts != nil {
 				tc.opts(&opts)
 			}
-			p, err := Build(raw, opts)
-			if err == nil {
+			p, errs := Build(raw, opts)
+			if errs == nil {
 				t.Fatalf("want an error at %s, got a valid plan with %d objects", tc.path, len(p.Objects))
 			}
-			var ve ValidationErrors
-			if !errors.As(err, &ve) {
-				t.Fatalf("error is %T, want ValidationErrors", err)
-			}
-			for _, fe := range ve {
-				if fe.Path == tc.path && strings.Contains(fe.Message, tc.msg) {
+			for _, fe := range errs {
+				if fe.Field == tc.path && strings.Contains(fe.Error(), tc.msg) {
 					return
 				}
 			}
-			t.Errorf("no error at %s containing %q; got:\n%v", tc.path, tc.msg, err)
+			t.Errorf("no error at %s containing %q; got:\n%s", tc.path, tc.msg, lines(errs))
 		})
 	}
 }
@@ -315,23 +323,19 @@ func TestAllErrorsAtOnce(t *testing.T) {
 	  "c": {"enabled": true, "fault": "pod-kill", "target": "kafka", "mode": "all"},
 	  "d": {"enabled": true, "steps": ["ghost"]}
 	}`
-	_, err := Build([]byte(raw), testOpts())
-	var ve ValidationErrors
-	if !errors.As(err, &ve) {
-		t.Fatalf("want ValidationErrors, got %v", err)
-	}
+	_, errs := Build([]byte(raw), testOpts())
 	want := []string{"scenarios.a.latency", "scenarios.b.target", "scenarios.c.allowAll", "scenarios.d.steps[0]"}
 	got := map[string]bool{}
-	for _, fe := range ve {
-		got[fe.Path] = true
+	for _, fe := range errs {
+		got[fe.Field] = true
+		if strings.Contains(fe.Error(), "\n") {
+			t.Errorf("a problem must fit on one line: %q", fe.Error())
+		}
 	}
 	for _, w := range want {
 		if !got[w] {
-			t.Errorf("missing error at %s in:\n%v", w, err)
+			t.Errorf("missing error at %s in:\n%s", w, lines(errs))
 		}
-	}
-	if len(strings.Split(err.Error(), "\n")) != len(ve) {
-		t.Error("Error() must give one line per problem")
 	}
 }
 
@@ -342,7 +346,7 @@ func TestDisabledScenarioOnDisabledServiceIsFine(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts := testOpts()
-	opts.DisabledServices = nil // llmComponents: true
+	opts.Deployment = apps.AstronomyShop.Deploy(apps.LLM) // llmComponents: true
 	raw = `{"llm-kill": {"enabled": true, "fault": "pod-kill", "target": "agent"}}`
 	if _, err := Build([]byte(raw), opts); err != nil {
 		t.Fatalf("with llmComponents the LLM services are targets: %v", err)
@@ -360,6 +364,8 @@ func TestValidEdgeCases(t *testing.T) {
 		"booleans as strings":         `{"x":{"enabled":"true","fault":"pod-kill","target":"cart"}}`,
 		"null scenario is a preset":   `{"checkout-pod-kill":null}`,
 		"percent with sign":           `{"x":{"enabled":true,"fault":"network-loss","target":"cart","loss":"12.5%","duration":"1m"}}`,
+		"cron step of a whole range":  `{"x":{"enabled":true,"fault":"pod-kill","target":"cart","schedule":"*/60 * * * *"}}`,
+		"a day-long fault":            `{"x":{"enabled":true,"fault":"cpu-stress","target":"cart","duration":"24h"}}`,
 		"disabled gameday with cycle": `{"a":{"steps":["checkout-pod-kill"]}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -374,16 +380,66 @@ func TestValidEdgeCases(t *testing.T) {
 // day's SLO until that game day is used.
 func TestUntouchedPresetNotCheckedAgainstSLOs(t *testing.T) {
 	opts := testOpts()
-	opts.KnownSLOs = []string{"cart-availability"}
+	opts.Gate.SLOs = []string{"cart-availability"}
 	if _, err := Build(nil, opts); err != nil {
 		t.Fatalf("untouched presets: %v", err)
 	}
 	_, err := Build([]byte(`{"checkout-gameday":{"enabled":true}}`), opts)
-	if err == nil || !strings.Contains(err.Error(), "scenarios.checkout-gameday.steadyState.slo") {
+	if err == nil || !strings.Contains(lines(err), "scenarios.checkout-gameday.steadyState.slo") {
 		t.Fatalf("enabled preset game day must resolve its SLO, got %v", err)
 	}
 	_, err = Build([]byte(`{"outer":{"enabled":true,"steps":["checkout-gameday"]}}`), opts)
-	if err == nil || !strings.Contains(err.Error(), "scenarios.checkout-gameday.steadyState.slo") {
+	if err == nil || !strings.Contains(lines(err), "scenarios.checkout-gameday.steadyState.slo") {
 		t.Fatalf("a game day used as a step must resolve its SLO, got %v", err)
 	}
+}
+
+// Regression: an empty list of SLOs used to switch the check of steadyState.slo off instead of refusing
+// every name.
+func TestSteadyStateSLOWithNoSLOsIsRefused(t *testing.T) {
+	opts := testOpts()
+	opts.Gate.SLOs = nil
+	_, err := Build([]byte(`{"checkout-gameday":{"enabled":true}}`), opts)
+	if err == nil || !strings.Contains(lines(err), "scenarios.checkout-gameday.steadyState.slo") {
+		t.Fatalf("steadyState.slo with no SLO to check against must be refused, got %v", err)
+	}
+}
+
+// Regression: telemetry-docs and opamp-server are in the chart but the lab never deploys them.
+func TestServicesTheLabDropsAreNotTargets(t *testing.T) {
+	for _, svc := range []string{"telemetry-docs", "opamp-server"} {
+		_, err := Build([]byte(`{"x":{"enabled":true,"fault":"pod-kill","target":"`+svc+`"}}`), testOpts())
+		if err == nil || !strings.Contains(lines(err), "scenarios.x.target") || !strings.Contains(lines(err), "not deployed") {
+			t.Errorf("target %s: want an error at scenarios.x.target saying it is not deployed, got %v", svc, err)
+		}
+	}
+}
+
+// A left-out duration never leaks a number the user did not write: pod-kill's default of 30s shrinks to a
+// shorter schedule's interval.
+func TestPodKillDefaultDurationFitsTheSchedule(t *testing.T) {
+	for schedule, want := range map[string]string{"@every 1s": "1s", "@every 10s": "10s", "*/20 * * * * *": "20s", "@every 10m": "30s", "": "30s"} {
+		keys := m{"enabled": true, "fault": "pod-kill", "target": "cart"}
+		if schedule != "" {
+			keys["schedule"] = schedule
+		}
+		p := one(t, keys, testOpts())
+		ec, _, deadline := chaosOf(t, object(t, p, "s"))
+		got := deadline
+		if schedule != "" {
+			got = str(ec.PodChaos.Duration)
+		}
+		if got != want {
+			t.Errorf("schedule %q: duration %s, want %s", schedule, got, want)
+		}
+	}
+}
+
+// lines prints a list of problems one per line.
+func lines(errs field.ErrorList) string {
+	var b strings.Builder
+	for _, fe := range errs {
+		b.WriteString(fe.Error() + "\n")
+	}
+	return b.String()
 }

@@ -5,12 +5,15 @@ package slo
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 // Kind says what an SLO measures.
@@ -147,28 +150,29 @@ type configEntry struct {
 	Window      string   `json:"window"`
 }
 
-// FieldError is one problem in the config, named by its key path.
-type FieldError struct {
-	Path    string
-	Message string
-}
-
-func (e FieldError) Error() string { return e.Path + ": " + e.Message }
-
-// Errors is every problem found at once.
-type Errors []FieldError
-
-func (e Errors) Error() string {
-	msgs := make([]string, len(e))
-	for i, fe := range e {
-		msgs[i] = fe.Error()
-	}
-	return strings.Join(msgs, "\n")
-}
-
-// Parse reads the raw JSON value of the `chaos-mesh-otel:slos` config key. Empty input means the defaults.
-// Every error names its key path, for example slos[2].objective.
+// Parse reads the raw JSON value of the `chaos-mesh-otel:slos` config key; empty input means the defaults.
+// knownServices, when not empty, are the services an SLO may be about. The error joins one *field.Error per
+// problem (errors.Join: one line each), each naming its key path, for example slos[2].objective; Validate
+// returns the same problems as a list.
 func Parse(raw []byte, knownServices []string) ([]SLO, error) {
+	slos, errs := Validate(raw, knownServices)
+	if len(errs) > 0 {
+		list := make([]error, len(errs))
+		for i, e := range errs {
+			list[i] = e
+		}
+		return nil, errors.Join(list...)
+	}
+	return slos, nil
+}
+
+// root is the path of the config key that Validate reads.
+var root = field.NewPath("slos")
+
+// Validate reads and checks the raw JSON value of the `chaos-mesh-otel:slos` config key, returning every
+// problem found. Empty input means the defaults. The entries come back even when some are invalid, so that
+// a caller can still check the names that refer to them.
+func Validate(raw []byte, knownServices []string) ([]SLO, field.ErrorList) {
 	trimmed := strings.TrimSpace(string(raw))
 	if trimmed == "" || trimmed == "null" {
 		return Defaults(), nil
@@ -177,66 +181,66 @@ func Parse(raw []byte, knownServices []string) ([]SLO, error) {
 	dec := json.NewDecoder(strings.NewReader(trimmed))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&entries); err != nil {
-		return nil, Errors{{Path: "slos", Message: "expected a list of {name, service, kind, objective, thresholdMs, window}: " + err.Error()}}
+		return nil, field.ErrorList{field.Invalid(root, field.OmitValueType{}, "expected a list of {name, service, kind, objective, thresholdMs, window}: "+err.Error())}
 	}
-	known := map[string]bool{}
-	for _, s := range knownServices {
-		known[s] = true
-	}
-	var errs Errors
+	var errs field.ErrorList
 	seen := map[string]bool{}
-	var out []SLO
+	out := make([]SLO, 0, len(entries))
 	for i, e := range entries {
-		path := fmt.Sprintf("slos[%d]", i)
-		s := SLO{Name: e.Name, Service: e.Service, Kind: e.Kind, Window: DefaultWindow}
-		if e.Name == "" {
-			errs = append(errs, FieldError{path + ".name", "required: a DNS-style name such as checkout-availability"})
-		} else if seen[e.Name] {
-			errs = append(errs, FieldError{path + ".name", fmt.Sprintf("duplicate SLO name %q", e.Name)})
-		}
-		seen[e.Name] = true
-		if e.Service == "" {
-			errs = append(errs, FieldError{path + ".service", "required: a service of the shop"})
-		} else if len(known) > 0 && !known[e.Service] {
-			errs = append(errs, FieldError{path + ".service", fmt.Sprintf("unknown service %q; expected one of %s", e.Service, strings.Join(sortedKeys(known), ", "))})
-		}
-		switch e.Kind {
-		case Availability, Latency:
-		default:
-			errs = append(errs, FieldError{path + ".kind", fmt.Sprintf("got %q; expected availability or latency", e.Kind)})
-		}
-		if e.Objective == nil {
-			errs = append(errs, FieldError{path + ".objective", "required: a ratio strictly between 0 and 1, such as 0.99"})
-		} else if *e.Objective <= 0 || *e.Objective >= 1 {
-			errs = append(errs, FieldError{path + ".objective", fmt.Sprintf("got %v; expected a ratio strictly between 0 and 1, such as 0.99", *e.Objective)})
-		} else {
-			s.Objective = *e.Objective
-		}
-		if e.Kind == Latency {
-			if e.ThresholdMs == nil {
-				errs = append(errs, FieldError{path + ".thresholdMs", fmt.Sprintf("required for latency: one of the histogram bounds %v", LatencyBucketsMs)})
-			} else if !isBucket(*e.ThresholdMs) {
-				errs = append(errs, FieldError{path + ".thresholdMs", fmt.Sprintf("got %v; expected one of the histogram bounds %v", *e.ThresholdMs, LatencyBucketsMs)})
-			} else {
-				s.ThresholdMs = *e.ThresholdMs
-			}
-		} else if e.ThresholdMs != nil {
-			errs = append(errs, FieldError{path + ".thresholdMs", "only latency SLOs take a threshold"})
-		}
-		if e.Window != "" {
-			w, err := parseWindow(e.Window)
-			if err != nil {
-				errs = append(errs, FieldError{path + ".window", fmt.Sprintf("got %q; expected a duration such as 30d, 7d or 1h", e.Window)})
-			} else {
-				s.Window = w
-			}
-		}
+		s, entryErrs := e.check(root.Index(i), knownServices, seen)
+		errs = append(errs, entryErrs...)
 		out = append(out, s)
 	}
-	if len(errs) > 0 {
-		return nil, errs
+	return out, errs
+}
+
+// check turns one entry into an SLO, with every problem of it. seen holds the names of the entries before.
+func (e configEntry) check(path *field.Path, knownServices []string, seen map[string]bool) (SLO, field.ErrorList) {
+	var errs field.ErrorList
+	s := SLO{Name: e.Name, Service: e.Service, Kind: e.Kind, Window: DefaultWindow}
+	switch {
+	case e.Name == "":
+		errs = append(errs, field.Required(path.Child("name"), "a DNS-style name such as checkout-availability"))
+	case seen[e.Name]:
+		errs = append(errs, field.Duplicate(path.Child("name"), e.Name))
 	}
-	return out, nil
+	seen[e.Name] = true
+	switch {
+	case e.Service == "":
+		errs = append(errs, field.Required(path.Child("service"), "a service of the app under test"))
+	case len(knownServices) > 0 && !slices.Contains(knownServices, e.Service):
+		errs = append(errs, field.NotSupported(path.Child("service"), e.Service, knownServices))
+	}
+	if e.Kind != Availability && e.Kind != Latency {
+		errs = append(errs, field.NotSupported(path.Child("kind"), e.Kind, []Kind{Availability, Latency}))
+	}
+	switch {
+	case e.Objective == nil:
+		errs = append(errs, field.Required(path.Child("objective"), "a ratio strictly between 0 and 1, such as 0.99"))
+	case *e.Objective <= 0 || *e.Objective >= 1:
+		errs = append(errs, field.Invalid(path.Child("objective"), *e.Objective, "expected a ratio strictly between 0 and 1, such as 0.99"))
+	default:
+		s.Objective = *e.Objective
+	}
+	switch {
+	case e.Kind != Latency && e.ThresholdMs != nil:
+		errs = append(errs, field.Forbidden(path.Child("thresholdMs"), "only latency SLOs take a threshold"))
+	case e.Kind != Latency:
+	case e.ThresholdMs == nil:
+		errs = append(errs, field.Required(path.Child("thresholdMs"), fmt.Sprintf("for latency: one of the histogram bounds %v", LatencyBucketsMs)))
+	case !isBucket(*e.ThresholdMs):
+		errs = append(errs, field.Invalid(path.Child("thresholdMs"), *e.ThresholdMs, fmt.Sprintf("expected one of the histogram bounds %v", LatencyBucketsMs)))
+	default:
+		s.ThresholdMs = *e.ThresholdMs
+	}
+	if e.Window != "" {
+		if w, err := parseWindow(e.Window); err != nil {
+			errs = append(errs, field.Invalid(path.Child("window"), e.Window, "expected a duration such as 30d, 7d or 1h"))
+		} else {
+			s.Window = w
+		}
+	}
+	return s, errs
 }
 
 func isBucket(ms float64) bool {
@@ -263,13 +267,4 @@ func parseWindow(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("need at least 1h")
 	}
 	return d, nil
-}
-
-func sortedKeys(m map[string]bool) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -1,15 +1,14 @@
 package stacks
 
 import (
-	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
@@ -36,6 +35,7 @@ const (
 	KeySLOGate              = "sloGate"
 	KeySLOGateImage         = "sloGateImage"
 	KeySLOGateRegistry      = "sloGateRegistry"
+	KeySLOGateURL           = "sloGateURL"
 	KeyDockerHost           = "dockerHost"
 )
 
@@ -46,12 +46,17 @@ var RuntimeSockets = map[string]string{
 	"crio":       "/var/run/crio/crio.sock",
 }
 
-// SLO gate modes.
+// SLOGateMode is how the lab runs the SLO gate (chaos-mesh-otel:sloGate).
+type SLOGateMode string
+
+// The SLO gate's modes. They are untyped so that they also serve as raw config values.
 const (
 	SLOGateBuild = "build" // build the image with pulumi-docker, on the Docker daemon of dockerHost
 	SLOGateImage = "image" // run sloGateImage as it is, built and pushed elsewhere
-	SLOGateOff   = "off"   // no gate; steadyState {slo: ...} is then refused
+	SLOGateOff   = "off"   // no gate in the cluster; steadyState {slo: ...} needs sloGateURL then
 )
+
+var sloGateModes = []SLOGateMode{SLOGateBuild, SLOGateImage, SLOGateOff}
 
 // Config is the whole typed, validated stack configuration.
 type Config struct {
@@ -63,146 +68,59 @@ type Config struct {
 	LoadGeneratorUsers   int
 	LoadGeneratorBrowser bool
 	LLMComponents        bool
+	// Deployment is the app under test and the services that this stack deploys of it.
+	Deployment apps.Deployment
 	// GrafanaAdminPassword is plaintext here only for validation; the program wraps it as a secret.
 	GrafanaAdminPassword string
 	Halt                 bool
 	SLOs                 []slo.SLO
-	Scenarios            *scenarios.Plan
-	SLOGate              string
-	SLOGateImage         string
-	SLOGateRegistry      string
-	DockerHost           string
+	// SLOConfig is the raw value of the slos key, which the SLO gate parses with the same code.
+	SLOConfig       string
+	Scenarios       *scenarios.Plan
+	SLOGate         SLOGateMode
+	SLOGateImage    string
+	SLOGateRegistry string
+	// SLOGateURL is the base URL that the StatusChecks of steadyState {slo: NAME} call: sloGateURL when set,
+	// else the in-cluster gate's when the lab runs one; empty when there is no gate to call.
+	SLOGateURL string
+	DockerHost string
 }
 
-// ConfigError is every problem found in the config, each naming its full key.
+// ConfigError is every problem found in the config, each a field.Error whose path is the full key.
 type ConfigError struct {
-	Problems []string
+	Errors field.ErrorList
 }
 
 func (e *ConfigError) Error() string {
 	return fmt.Sprintf("invalid stack configuration (%d problem(s)); nothing was changed:\n  %s",
-		len(e.Problems), strings.Join(e.Problems, "\n  "))
+		len(e.Errors), strings.Join(e.Lines(), "\n  "))
 }
 
-// Lookup reads one config key of the project's namespace; ok is false when the key is not set.
-type Lookup func(key string) (value string, ok bool)
+// Lines are the problems, one per line, as pulumi preview and chaoslab print them.
+func (e *ConfigError) Lines() []string {
+	lines := make([]string, len(e.Errors))
+	for i, fe := range e.Errors {
+		lines[i] = fe.Error()
+	}
+	return lines
+}
 
 // ParseConfig reads and validates the whole config, reporting every problem at once. It touches nothing,
-// so a bad config fails `pulumi preview` before any resource is registered.
-func ParseConfig(get Lookup) (*Config, error) {
-	var problems []string
-	fail := func(key, format string, args ...any) {
-		problems = append(problems, fmt.Sprintf("%s:%s: %s", ConfigNamespace, key, fmt.Sprintf(format, args...)))
-	}
-	str := func(key, def string) string {
-		if v, ok := get(key); ok {
-			return strings.TrimSpace(v)
-		}
-		return def
-	}
-	boolean := func(key string, def bool) bool {
-		v, ok := get(key)
-		if !ok || strings.TrimSpace(v) == "" {
-			return def
-		}
-		b, err := strconv.ParseBool(strings.TrimSpace(v))
-		if err != nil {
-			fail(key, "expected true or false, got %q", v)
-		}
-		return b
-	}
-	integer := func(key string, def, min, max int) int {
-		v, ok := get(key)
-		if !ok || strings.TrimSpace(v) == "" {
-			return def
-		}
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || n < min || n > max {
-			fail(key, "expected a whole number from %d to %d, got %q", min, max, v)
-		}
-		return n
-	}
-
-	c := &Config{
-		Kubeconfig:           str(KeyKubeconfig, ""),
-		Context:              str(KeyContext, ""),
-		Charts:               components.ChartSource{LocalDir: str(KeyChartsDir, "")},
-		ChaosRuntime:         str(KeyChaosRuntime, "containerd"),
-		ChaosSocketPath:      str(KeyChaosSocketPath, ""),
-		LoadGeneratorUsers:   integer(KeyLoadGeneratorUsers, 5, 1, 200),
-		LoadGeneratorBrowser: boolean(KeyLoadGeneratorBrowser, false),
-		LLMComponents:        boolean(KeyLLMComponents, false),
-		Halt:                 boolean(KeyHalt, false),
-		SLOGate:              str(KeySLOGate, SLOGateBuild),
-		SLOGateImage:         str(KeySLOGateImage, "chaos-mesh-otel/slo-gate:latest"),
-		SLOGateRegistry:      str(KeySLOGateRegistry, ""),
-		DockerHost:           str(KeyDockerHost, ""),
-	}
-
-	if c.Charts.LocalDir != "" {
-		if abs, err := filepath.Abs(c.Charts.LocalDir); err == nil {
-			c.Charts.LocalDir = abs
-		}
-		for _, chart := range components.AllCharts {
-			if _, err := os.Stat(c.Charts.Archive(chart)); err != nil {
-				fail(KeyChartsDir, "expected a directory holding %s-%s.tgz: %v", chart.Name, chart.Version, err)
-			}
-		}
-	}
-	c.Charts.CacheDir = chartCacheDir()
-
-	if socket, known := RuntimeSockets[c.ChaosRuntime]; !known {
-		fail(KeyChaosRuntime, "expected one of %s, got %q", strings.Join(slices.Sorted(maps.Keys(RuntimeSockets)), ", "), c.ChaosRuntime)
-	} else if c.ChaosSocketPath == "" {
-		c.ChaosSocketPath = socket
-	}
-	if c.ChaosSocketPath != "" && !strings.HasPrefix(c.ChaosSocketPath, "/") {
-		fail(KeyChaosSocketPath, "expected an absolute path on the node, such as /run/containerd/containerd.sock, got %q", c.ChaosSocketPath)
-	}
-
-	password, ok := get(KeyGrafanaAdminPassword)
-	switch {
-	case !ok || password == "":
-		fail(KeyGrafanaAdminPassword, "required: set it as a secret with `pulumi config set --secret %s:%s <password>` (make up generates one)", ConfigNamespace, KeyGrafanaAdminPassword)
-	case len(password) < 8:
-		fail(KeyGrafanaAdminPassword, "expected at least 8 characters")
-	case password == "admin":
-		fail(KeyGrafanaAdminPassword, "the chart's default password is not allowed")
-	}
-	c.GrafanaAdminPassword = password
-
-	switch c.SLOGate {
-	case SLOGateBuild, SLOGateImage, SLOGateOff:
-	default:
-		fail(KeySLOGate, "expected %s, %s or %s, got %q", SLOGateBuild, SLOGateImage, SLOGateOff, c.SLOGate)
-	}
-	if c.SLOGate != SLOGateOff && c.SLOGateImage == "" {
-		fail(KeySLOGateImage, "required when %s is %s: an image reference such as chaos-mesh-otel/slo-gate:latest", KeySLOGate, c.SLOGate)
-	}
-
-	rawSLOs, _ := get(KeySLOs)
-	slos, err := slo.Parse([]byte(rawSLOs), components.ShopServices(c.LLMComponents))
-	if err != nil {
-		problems = append(problems, prefixed(err)...)
-	}
-	c.SLOs = slos
-
-	opts := scenarios.StackOptions(c.Halt, c.LLMComponents, slo.Names(slos))
-	opts.ShopNamespace = components.ShopNamespace
-	opts.SLOGateURL = SLOGateURL
-	if c.SLOGate == SLOGateOff {
-		// With no gate, no SLO can gate a game day: the scenarios package then refuses steadyState.slo.
-		opts.KnownSLOs = nil
-	}
-	rawScenarios, _ := get(KeyScenarios)
-	plan, err := scenarios.Build([]byte(rawScenarios), opts)
-	if err != nil {
-		problems = append(problems, prefixed(err)...)
-	}
-	c.Scenarios = plan
-
-	if len(problems) > 0 {
-		return nil, &ConfigError{Problems: problems}
+// so a bad config fails `pulumi preview` before any resource is registered. The program and chaoslab both
+// call it, so that they cannot disagree.
+func ParseConfig(src Source) (*Config, error) {
+	p := &parser{src: src}
+	p.checkKeys()
+	c := p.scalars()
+	p.checkCharts(c)
+	p.checkRuntime(c)
+	p.checkPassword(c)
+	p.checkGate(c)
+	c.SLOs = p.slos(c.Deployment)
+	c.SLOConfig, _ = p.get(KeySLOs)
+	c.Scenarios = p.scenarios(c)
+	if len(p.errs) > 0 {
+		return nil, &ConfigError{Errors: p.errs}
 	}
 	return c, nil
 }
@@ -214,27 +132,4 @@ func chartCacheDir() string {
 		base = os.TempDir()
 	}
 	return filepath.Join(base, "chaos-mesh-otel", "charts")
-}
-
-// SLOGateURL is the SLO gate's in-cluster address.
-var SLOGateURL = fmt.Sprintf("http://%s.%s.svc:%d", components.SLOGateService, components.ObservabilityNamespace, components.SLOGatePort)
-
-// prefixed turns a package's field errors into lines that name the full config key.
-func prefixed(err error) []string {
-	var scenarioErrs scenarios.ValidationErrors
-	var sloErrs slo.Errors
-	var lines []string
-	switch {
-	case errors.As(err, &scenarioErrs):
-		for _, fe := range scenarioErrs {
-			lines = append(lines, fmt.Sprintf("%s:%s: %s", ConfigNamespace, fe.Path, fe.Message))
-		}
-	case errors.As(err, &sloErrs):
-		for _, fe := range sloErrs {
-			lines = append(lines, fmt.Sprintf("%s:%s: %s", ConfigNamespace, fe.Path, fe.Message))
-		}
-	default:
-		lines = append(lines, err.Error())
-	}
-	return lines
 }

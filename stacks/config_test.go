@@ -8,14 +8,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
 	"sigs.k8s.io/yaml"
 )
 
-func lookupOf(values map[string]string) Lookup {
-	return func(key string) (string, bool) {
+// lookupOf is the Source of values named without the namespace, with no key list (as an inline program).
+func lookupOf(values map[string]string) Source {
+	return Source{Get: func(key string) (string, bool) {
 		v, ok := values[key]
 		return v, ok
-	}
+	}}
 }
 
 func TestConfigDefaults(t *testing.T) {
@@ -47,23 +49,23 @@ func TestConfigErrorsNameTheirKeys(t *testing.T) {
 		values map[string]string
 		want   []string
 	}{
-		{"missing password", map[string]string{}, []string{"chaos-mesh-otel:grafanaAdminPassword: required"}},
-		{"short password", map[string]string{KeyGrafanaAdminPassword: "short"}, []string{"chaos-mesh-otel:grafanaAdminPassword: expected at least 8"}},
+		{"missing password", map[string]string{}, []string{"chaos-mesh-otel:grafanaAdminPassword: Required value: not set: `make up` generates one"}},
+		{"short password", map[string]string{KeyGrafanaAdminPassword: "short"}, []string{"chaos-mesh-otel:grafanaAdminPassword: Invalid value: expected at least 8"}},
 		{"default password", map[string]string{KeyGrafanaAdminPassword: "admin"}, []string{"chaos-mesh-otel:grafanaAdminPassword"}},
-		{"runtime", map[string]string{KeyChaosRuntime: "dockerd"}, []string{`chaos-mesh-otel:chaosRuntime: expected one of containerd, crio, docker, got "dockerd"`}},
-		{"socket", map[string]string{KeyChaosSocketPath: "run/docker.sock"}, []string{"chaos-mesh-otel:chaosSocketPath: expected an absolute path"}},
-		{"users not a number", map[string]string{KeyLoadGeneratorUsers: "many"}, []string{`chaos-mesh-otel:loadGeneratorUsers: expected a whole number from 1 to 200, got "many"`}},
+		{"runtime", map[string]string{KeyChaosRuntime: "dockerd"}, []string{`chaos-mesh-otel:chaosRuntime: Unsupported value: "dockerd": supported values: "containerd", "crio", "docker"`}},
+		{"socket", map[string]string{KeyChaosSocketPath: "run/docker.sock"}, []string{`chaos-mesh-otel:chaosSocketPath: Invalid value: "run/docker.sock": expected an absolute path`}},
+		{"users not a number", map[string]string{KeyLoadGeneratorUsers: "many"}, []string{`chaos-mesh-otel:loadGeneratorUsers: Invalid value: "many": expected a whole number from 1 to 200`}},
 		{"users too many", map[string]string{KeyLoadGeneratorUsers: "500"}, []string{"chaos-mesh-otel:loadGeneratorUsers"}},
-		{"halt", map[string]string{KeyHalt: "maybe"}, []string{`chaos-mesh-otel:halt: expected true or false, got "maybe"`}},
+		{"halt", map[string]string{KeyHalt: "maybe"}, []string{`chaos-mesh-otel:halt: Invalid value: "maybe": expected true or false`}},
 		{"llm", map[string]string{KeyLLMComponents: "yes please"}, []string{"chaos-mesh-otel:llmComponents"}},
-		{"gate mode", map[string]string{KeySLOGate: "sometimes"}, []string{"chaos-mesh-otel:sloGate: expected build, image or off"}},
-		{"gate image", map[string]string{KeySLOGate: "image", KeySLOGateImage: ""}, []string{"chaos-mesh-otel:sloGateImage: required"}},
+		{"gate mode", map[string]string{KeySLOGate: "sometimes"}, []string{`chaos-mesh-otel:sloGate: Unsupported value: "sometimes": supported values: "build", "image", "off"`}},
+		{"gate image", map[string]string{KeySLOGate: "image", KeySLOGateImage: ""}, []string{"chaos-mesh-otel:sloGateImage: Required value"}},
 		{"slo objective", map[string]string{KeySLOs: `[{"name":"x","service":"checkout","kind":"availability","objective":1.5}]`}, []string{"chaos-mesh-otel:slos[0].objective"}},
 		{"slo service", map[string]string{KeySLOs: `[{"name":"x","service":"nope","kind":"availability","objective":0.9}]`}, []string{"chaos-mesh-otel:slos[0].service"}},
 		{"scenario fault", map[string]string{KeyScenarios: `{"x":{"enabled":true,"fault":"meteor","target":"checkout"}}`}, []string{"chaos-mesh-otel:scenarios.x.fault"}},
 		{"scenario target", map[string]string{KeyScenarios: `{"x":{"enabled":true,"fault":"pod-kill","target":"nowhere"}}`}, []string{"chaos-mesh-otel:scenarios.x.target"}},
 		{"llm target while off", map[string]string{KeyScenarios: `{"x":{"enabled":true,"fault":"pod-kill","target":"chatbot"}}`}, []string{"chaos-mesh-otel:scenarios.x.target"}},
-		{"charts dir", map[string]string{KeyChartsDir: "/nonexistent/charts"}, []string{"chaos-mesh-otel:chartsDir: expected a directory holding chaos-mesh-2.8.3.tgz"}},
+		{"charts dir", map[string]string{KeyChartsDir: "/nonexistent/charts"}, []string{"chaos-mesh-otel:chartsDir: Invalid value: \"/nonexistent/charts\": expected a directory holding the pinned chart archives; missing: chaos-mesh-2.8.3.tgz, opentelemetry-demo-0.41.0.tgz"}},
 		{"several at once", map[string]string{KeyChaosRuntime: "rkt", KeyHalt: "sure", KeyLoadGeneratorUsers: "0"}, []string{
 			"chaos-mesh-otel:chaosRuntime", "chaos-mesh-otel:halt", "chaos-mesh-otel:loadGeneratorUsers"}},
 	}
@@ -86,8 +88,8 @@ func TestConfigErrorsNameTheirKeys(t *testing.T) {
 					t.Errorf("error does not mention %q:\n%v", want, err)
 				}
 			}
-			if len(cfgErr.Problems) < len(tc.want) {
-				t.Errorf("want %d problems reported at once, got %d", len(tc.want), len(cfgErr.Problems))
+			if len(cfgErr.Errors) < len(tc.want) {
+				t.Errorf("want %d problems reported at once, got %d", len(tc.want), len(cfgErr.Errors))
 			}
 		})
 	}
@@ -125,7 +127,7 @@ func TestPulumiYamlSchemaMatchesTheCode(t *testing.T) {
 	}
 	scalars := []string{KeyKubeconfig, KeyContext, KeyChartsDir, KeyChaosRuntime, KeyChaosSocketPath,
 		KeyLoadGeneratorUsers, KeyLoadGeneratorBrowser, KeyLLMComponents, KeyGrafanaAdminPassword, KeyHalt,
-		KeySLOGate, KeySLOGateImage, KeySLOGateRegistry, KeyDockerHost}
+		KeySLOGate, KeySLOGateImage, KeySLOGateRegistry, KeySLOGateURL, KeyDockerHost}
 	if len(project.Config) != len(scalars) {
 		t.Errorf("Pulumi.yaml declares %d keys, the program reads %d scalar keys", len(project.Config), len(scalars))
 	}
@@ -213,4 +215,99 @@ func mustYAML(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// Regression: with sloGate off no gate is deployed, yet a game day gated by an SLO used to build a
+// StatusCheck against the in-cluster gate's URL, which aborted or hung every run of it.
+func TestGateOffRefusesSLOGatedGameDay(t *testing.T) {
+	_, err := ParseConfig(lookupOf(map[string]string{
+		KeyGrafanaAdminPassword: "long-enough", KeySLOGate: SLOGateOff,
+		KeyScenarios: `{"checkout-gameday":{"enabled":true}}`,
+	}))
+	if err == nil {
+		t.Fatal("checkout-gameday with sloGate: off was accepted")
+	}
+	for _, want := range []string{"chaos-mesh-otel:scenarios.checkout-gameday.steadyState.slo", "no SLO gate"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %q:\n%v", want, err)
+		}
+	}
+	// A steady state of the user's own URL needs no gate.
+	_, err = ParseConfig(lookupOf(map[string]string{
+		KeyGrafanaAdminPassword: "long-enough", KeySLOGate: SLOGateOff,
+		KeyScenarios: `{"g":{"enabled":true,"steps":["checkout-pod-kill"],"steadyState":{"url":"http://frontend-proxy.otel-demo.svc:8080/"}}}`,
+	}))
+	if err != nil {
+		t.Errorf("steadyState.url with the gate off: %v", err)
+	}
+}
+
+// Regression: the catalog knows services that the lab does not deploy (the docs site, the OpAMP server); a
+// scenario aimed at one used to validate and render an object that matched no pod.
+func TestScenariosCannotTouchServicesTheLabDoesNotDeploy(t *testing.T) {
+	for name, tc := range map[string]struct{ raw, path string }{
+		"target": {`{"x":{"enabled":true,"fault":"pod-kill","target":"telemetry-docs"}}`, "chaos-mesh-otel:scenarios.x.target"},
+		"to": {`{"x":{"enabled":true,"fault":"network-delay","target":"frontend","to":"opamp-server","latency":"10ms","duration":"1m"}}`,
+			"chaos-mesh-otel:scenarios.x.to"},
+		"game-day step": {`{"k":{"fault":"pod-kill","target":"opamp-server"},"g":{"enabled":true,"steps":["k"]}}`,
+			"chaos-mesh-otel:scenarios.g.steps[0]"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := ParseConfig(lookupOf(map[string]string{KeyGrafanaAdminPassword: "long-enough", KeyScenarios: tc.raw}))
+			if err == nil {
+				t.Fatal("a scenario on a service that is not deployed was accepted")
+			}
+			for _, want := range []string{tc.path, "not deployed"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error does not mention %q:\n%v", want, err)
+				}
+			}
+		})
+	}
+}
+
+// sloGateURL: the in-cluster gate by default, an outside gate when set (also with sloGate off), and only an
+// absolute http(s) base URL.
+func TestSLOGateURL(t *testing.T) {
+	gameday := `{"checkout-gameday":{"enabled":true}}`
+	checkURL := func(cfg *Config) string {
+		t.Helper()
+		for _, o := range cfg.Scenarios.Objects {
+			if wf, ok := o.Typed.(*v1alpha1.Workflow); ok {
+				for _, tpl := range wf.Spec.Templates {
+					if tpl.StatusCheck != nil {
+						return tpl.StatusCheck.HTTPStatusCheck.RequestUrl
+					}
+				}
+			}
+		}
+		t.Fatal("no StatusCheck rendered")
+		return ""
+	}
+	for _, tc := range []struct {
+		name, gate, url, want string
+	}{
+		{"in-cluster by default", SLOGateBuild, "", "http://slo-gate.observability.svc:8080/slo/frontend-proxy-availability"},
+		{"image mode too", SLOGateImage, "", "http://slo-gate.observability.svc:8080/slo/frontend-proxy-availability"},
+		{"outside gate with the gate off", SLOGateOff, "https://gate.example.com:9443/", "https://gate.example.com:9443/slo/frontend-proxy-availability"},
+		{"outside gate replaces the in-cluster one", SLOGateBuild, "http://10.0.0.7:8080", "http://10.0.0.7:8080/slo/frontend-proxy-availability"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := ParseConfig(lookupOf(map[string]string{
+				KeyGrafanaAdminPassword: "long-enough", KeySLOGate: tc.gate, KeySLOGateURL: tc.url, KeyScenarios: gameday,
+			}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := checkURL(cfg); got != tc.want {
+				t.Errorf("StatusCheck calls %s, want %s", got, tc.want)
+			}
+		})
+	}
+	for _, bad := range []string{"slo-gate:8080", "ftp://gate.example.com", "http://", "/slo", "http://gate/?x=1", "http://user:pw@gate/"} {
+		_, err := ParseConfig(lookupOf(map[string]string{KeyGrafanaAdminPassword: "long-enough", KeySLOGateURL: bad}))
+		if err == nil || !strings.Contains(err.Error(), "chaos-mesh-otel:sloGateURL") {
+			t.Errorf("sloGateURL %q: want an error naming the key, got %v", bad, err)
+		}
+	}
 }

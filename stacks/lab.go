@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/dashboards"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
@@ -20,11 +21,31 @@ import (
 
 // Lab is the whole Pulumi program. main.go runs it, and tests and tools run it inline through the
 // Automation API. It validates the whole config first, so that a bad config fails before any resource is
-// registered, and so before the cluster is touched.
+// registered, and so before the cluster is touched. Under the Go language host it also refuses config keys
+// of the project that it does not read; an inline program can do so only with LabWithConfigKeys.
 func Lab(ctx *pulumi.Context) error {
-	cfg, err := ParseConfig(func(key string) (string, bool) {
-		return ctx.GetConfig(ConfigNamespace + ":" + key)
-	})
+	return program(ctx, languageHostKeys)
+}
+
+// LabWithConfigKeys is Lab for a runtime that gives the program no way to list the stack's config keys, as
+// an Automation API inline program: keys lists them (full keys, such as the keys of the map that
+// auto.Stack.GetAllConfig returns), so that unknown keys are refused there too.
+func LabWithConfigKeys(keys func() ([]string, error)) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		return program(ctx, func() ([]string, bool, error) {
+			list, err := keys()
+			return list, err == nil, err
+		})
+	}
+}
+
+// program parses the config, refusing unknown keys when keys can list them, and composes the lab.
+func program(ctx *pulumi.Context, keys func() ([]string, bool, error)) error {
+	src, err := contextSource(ctx, keys)
+	if err != nil {
+		return err
+	}
+	cfg, err := ParseConfig(src)
 	if err != nil {
 		return err
 	}
@@ -40,102 +61,142 @@ func Lab(ctx *pulumi.Context) error {
 
 // Compose declares every part of the lab for a validated config and returns the stack outputs.
 func Compose(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
-	providerArgs := &kubernetes.ProviderArgs{
-		// Update ConfigMaps in place instead of replacing them: Grafana and flagd watch theirs through a
-		// volume, and a replaced ConfigMap of the same name would vanish for a moment under them.
-		EnableConfigMapMutable: pulumi.BoolPtr(true),
-	}
-	if cfg.Kubeconfig != "" {
-		providerArgs.Kubeconfig = pulumi.StringPtr(cfg.Kubeconfig)
-	}
-	if cfg.Context != "" {
-		providerArgs.Context = pulumi.StringPtr(cfg.Context)
-	}
-	// One explicit provider that every component receives: moving to another cluster is a config change.
-	provider, err := kubernetes.NewProvider(ctx, "cluster", providerArgs)
+	onCluster, err := clusterProvider(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	onCluster := pulumi.Providers(provider)
-
 	ns, err := components.NewNamespaces(ctx, "namespaces", &components.NamespacesArgs{
-		Labels: map[string]string{"app.kubernetes.io/part-of": "chaos-mesh-otel"},
+		AppNamespace: cfg.Deployment.App.Namespace,
+		Labels:       apps.PartOf(),
 	}, onCluster)
 	if err != nil {
 		return nil, err
 	}
 	// Every part waits for the namespaces and their LimitRanges, which must exist before the first pod.
-	afterNamespaces := pulumi.DependsOn([]pulumi.Resource{ns})
-
-	chaosMesh, err := components.NewChaosMesh(ctx, "chaos-mesh", &components.ChaosMeshArgs{
-		Charts:          cfg.Charts,
-		Namespace:       ns.Chaos,
-		TargetNamespace: ns.Shop,
-		Runtime:         cfg.ChaosRuntime,
-		SocketPath:      cfg.ChaosSocketPath,
-	}, onCluster, afterNamespaces)
+	l := &lab{ctx: ctx, cfg: cfg, ns: ns, opts: []pulumi.ResourceOption{onCluster, pulumi.DependsOn([]pulumi.Resource{ns})}}
+	chaos, err := l.chaosAndApp()
 	if err != nil {
 		return nil, err
 	}
+	// The observability parts come last: nothing above waits for them, and the engine works on what the
+	// program has declared while the program goes on, so the longest chain (the shop's overrides, then its
+	// release, then the chaos objects) starts first.
+	inCluster, err := l.observability()
+	if err != nil {
+		return nil, err
+	}
+	inCluster["shop"] = chaos.shopURL
+	return l.outputs(chaos, inCluster), nil
+}
 
-	shop, err := components.NewOtelDemo(ctx, "shop", &components.OtelDemoArgs{
+// clusterProvider is the one explicit Kubernetes provider that every component receives: moving to another
+// cluster is a config change.
+func clusterProvider(ctx *pulumi.Context, cfg *Config) (pulumi.ResourceOption, error) {
+	args := &kubernetes.ProviderArgs{
+		// Update ConfigMaps in place instead of replacing them: Grafana and flagd watch theirs through a
+		// volume, and a replaced ConfigMap of the same name would vanish for a moment under them.
+		EnableConfigMapMutable: pulumi.BoolPtr(true),
+	}
+	if cfg.Kubeconfig != "" {
+		args.Kubeconfig = pulumi.StringPtr(cfg.Kubeconfig)
+	}
+	if cfg.Context != "" {
+		args.Context = pulumi.StringPtr(cfg.Context)
+	}
+	provider, err := kubernetes.NewProvider(ctx, "cluster", args)
+	if err != nil {
+		return nil, err
+	}
+	return pulumi.Providers(provider), nil
+}
+
+// lab is the program's state while it declares the parts: the config, the namespaces, and the options
+// that every part gets (the cluster's provider, after the namespaces).
+type lab struct {
+	ctx  *pulumi.Context
+	cfg  *Config
+	ns   *components.Namespaces
+	opts []pulumi.ResourceOption
+}
+
+// declared is what the outputs need of the chaos side of the lab.
+type declared struct {
+	chaosMesh *components.ChaosMesh
+	scenarios *components.ChaosScenarios
+	shopURL   pulumi.StringOutput
+}
+
+// chaosAndApp declares Chaos Mesh, the app under test, the SLO gate and the chaos objects.
+func (l *lab) chaosAndApp() (*declared, error) {
+	cfg := l.cfg
+	chaosMesh, err := components.NewChaosMesh(l.ctx, "chaos-mesh", &components.ChaosMeshArgs{
+		Charts:          cfg.Charts,
+		Namespace:       l.ns.Chaos,
+		TargetNamespace: l.ns.Shop,
+		Runtime:         cfg.ChaosRuntime,
+		SocketPath:      cfg.ChaosSocketPath,
+	}, l.opts...)
+	if err != nil {
+		return nil, err
+	}
+	shop, err := components.NewOtelDemo(l.ctx, "shop", &components.OtelDemoArgs{
 		Charts:               cfg.Charts,
-		Namespace:            ns.Shop,
+		Namespace:            l.ns.Shop,
 		CollectorHost:        fmt.Sprintf("%s.%s.svc", components.CollectorService, components.ObservabilityNamespace),
 		LoadGeneratorUsers:   cfg.LoadGeneratorUsers,
 		LoadGeneratorBrowser: cfg.LoadGeneratorBrowser,
 		LLMComponents:        cfg.LLMComponents,
 		FlagOverrides:        string(cfg.Scenarios.FlagOverrides),
-	}, onCluster, afterNamespaces)
+	}, l.opts...)
 	if err != nil {
 		return nil, err
 	}
-
 	chaosDeps := []pulumi.Resource{chaosMesh, shop}
-	var sloGateURL pulumi.StringOutput
 	if cfg.SLOGate != SLOGateOff {
-		workDir, err := os.Getwd()
-		if err != nil {
-			return nil, err
-		}
-		rawSLOs, _ := ctx.GetConfig(ConfigNamespace + ":" + KeySLOs)
-		gate, err := components.NewSLOGate(ctx, "slo-gate", &components.SLOGateArgs{
-			Namespace:    ns.Observability,
-			Image:        cfg.SLOGateImage,
-			Build:        cfg.SLOGate == SLOGateBuild,
-			DockerHost:   cfg.DockerHost,
-			Registry:     cfg.SLOGateRegistry,
-			BuildContext: workDir,
-			SLOConfig:    rawSLOs,
-		}, onCluster, afterNamespaces)
+		gate, err := l.sloGate()
 		if err != nil {
 			return nil, err
 		}
 		chaosDeps = append(chaosDeps, gate)
-		sloGateURL = gate.URL
 	}
-
-	// Chaos objects depend on Chaos Mesh (and on the shop they target): they are created after it and, on
-	// destroy or when switched off, deleted while its controller still runs to remove their finalizers.
-	chaos, err := components.NewChaosScenarios(ctx, "scenarios", &components.ChaosScenariosArgs{
+	// Chaos objects depend on Chaos Mesh (and on the app and the gate they use): they are created after it
+	// and, on destroy or when switched off, deleted while its controller still runs to remove their
+	// finalizers.
+	chaos, err := components.NewChaosScenarios(l.ctx, "scenarios", &components.ChaosScenariosArgs{
 		Objects: cfg.Scenarios.Objects,
-	}, onCluster, pulumi.DependsOn(chaosDeps))
+	}, append(l.opts, pulumi.DependsOn(chaosDeps))...)
 	if err != nil {
 		return nil, err
 	}
+	return &declared{chaosMesh: chaosMesh, scenarios: chaos, shopURL: shop.ShopURL}, nil
+}
 
-	// The observability parts come last: nothing above waits for them, and the engine works on what the
-	// program has declared while the program goes on, so the longest chain (the shop's overrides, then its
-	// release, then the chaos objects) starts first.
-	jaeger, err := components.NewJaeger(ctx, "jaeger", &components.JaegerArgs{
-		Charts: cfg.Charts, Namespace: ns.Observability,
-	}, onCluster, afterNamespaces)
+// sloGate declares the SLO gate, built from this repository or run from its image.
+func (l *lab) sloGate() (*components.SLOGate, error) {
+	workDir, err := os.Getwd()
 	if err != nil {
 		return nil, err
 	}
-	collector, err := components.NewCollector(ctx, "collector", &components.CollectorArgs{
-		Charts: cfg.Charts, Namespace: ns.Observability,
-	}, onCluster, afterNamespaces)
+	return components.NewSLOGate(l.ctx, "slo-gate", &components.SLOGateArgs{
+		Namespace:    l.ns.Observability,
+		Image:        l.cfg.SLOGateImage,
+		Build:        l.cfg.SLOGate == SLOGateBuild,
+		DockerHost:   l.cfg.DockerHost,
+		Registry:     l.cfg.SLOGateRegistry,
+		BuildContext: workDir,
+		SLOConfig:    l.cfg.SLOConfig,
+	}, l.opts...)
+}
+
+// observability declares Jaeger, the collector, Prometheus with the SLO rules, and Grafana with the
+// dashboards, and returns their in-cluster addresses.
+func (l *lab) observability() (pulumi.StringMap, error) {
+	cfg, ns := l.cfg, l.ns.Observability
+	jaeger, err := components.NewJaeger(l.ctx, "jaeger", &components.JaegerArgs{Charts: cfg.Charts, Namespace: ns}, l.opts...)
+	if err != nil {
+		return nil, err
+	}
+	collector, err := components.NewCollector(l.ctx, "collector", &components.CollectorArgs{Charts: cfg.Charts, Namespace: ns}, l.opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -143,17 +204,39 @@ func Compose(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	prometheus, err := components.NewPrometheus(ctx, "prometheus", &components.PrometheusArgs{
-		Charts: cfg.Charts, Namespace: ns.Observability, RuleFiles: ruleFiles,
-	}, onCluster, afterNamespaces)
+	prometheus, err := components.NewPrometheus(l.ctx, "prometheus", &components.PrometheusArgs{
+		Charts: cfg.Charts, Namespace: ns, RuleFiles: ruleFiles,
+	}, l.opts...)
 	if err != nil {
 		return nil, err
 	}
+	dashboardFiles, err := dashboardFiles(cfg)
+	if err != nil {
+		return nil, err
+	}
+	grafana, err := components.NewGrafana(l.ctx, "grafana", &components.GrafanaArgs{
+		Charts:        cfg.Charts,
+		Namespace:     ns,
+		AdminPassword: pulumi.ToSecret(pulumi.String(cfg.GrafanaAdminPassword)).(pulumi.StringOutput),
+		Dashboards:    dashboardFiles,
+	}, l.opts...)
+	if err != nil {
+		return nil, err
+	}
+	return pulumi.StringMap{
+		"grafana":    grafana.URL,
+		"jaeger":     jaeger.QueryURL,
+		"prometheus": prometheus.URL,
+		"collector":  collector.OTLPEndpoint,
+	}, nil
+}
 
+// dashboardFiles are the dashboards as Grafana's provisioning reads them, by file name.
+func dashboardFiles(cfg *Config) (map[string]string, error) {
 	boards, err := dashboards.All(dashboards.Options{
 		PrometheusUID: components.PrometheusDatasourceUID,
 		JaegerUID:     components.JaegerDatasourceUID,
-		ShopNamespace: components.ShopNamespace,
+		App:           cfg.Deployment.App,
 		SLOs:          cfg.SLOs,
 		Scenarios:     ScenarioRefs(cfg.Scenarios),
 	})
@@ -162,51 +245,45 @@ func Compose(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 	}
 	// Compact JSON: the ConfigMap is held three times in the stack's state (inputs, live object, and the
 	// provider's copy of the inputs) and travels whole through every preview, and indentation is 40% of it.
-	dashboardFiles := map[string]string{}
+	files := map[string]string{}
 	for _, b := range boards {
 		var compact bytes.Buffer
 		if err := json.Compact(&compact, b.JSON); err != nil {
 			return nil, fmt.Errorf("dashboard %s: %w", b.UID, err)
 		}
-		dashboardFiles[b.FileName()] = compact.String()
+		files[b.FileName()] = compact.String()
 	}
-	grafana, err := components.NewGrafana(ctx, "grafana", &components.GrafanaArgs{
-		Charts:        cfg.Charts,
-		Namespace:     ns.Observability,
-		AdminPassword: pulumi.ToSecret(pulumi.String(cfg.GrafanaAdminPassword)).(pulumi.StringOutput),
-		Dashboards:    dashboardFiles,
-	}, onCluster, afterNamespaces)
-	if err != nil {
-		return nil, err
-	}
+	return files, nil
+}
 
+// outputs are the stack outputs: the UIs on localhost once port-forwarded, the in-cluster addresses, and
+// the state of the chaos.
+func (l *lab) outputs(chaos *declared, inCluster pulumi.StringMap) pulumi.Map {
+	cfg := l.cfg
 	outputs := pulumi.Map{
-		"shopURL":             pulumi.String("http://localhost:8080"),
+		"shopURL":             pulumi.String(fmt.Sprintf("http://localhost:%d", shopLocalPort)),
 		"grafanaURL":          pulumi.String("http://localhost:3000" + components.GrafanaSubPath),
 		"jaegerURL":           pulumi.String(fmt.Sprintf("http://localhost:%d%s", components.JaegerUIPort, components.JaegerBasePath)),
 		"prometheusURL":       pulumi.String("http://localhost:9090"),
 		"chaosDashboardURL":   pulumi.String(fmt.Sprintf("http://localhost:%d", components.ChaosDashboardPort)),
-		"portForward":         pulumi.ToStringMap(PortForwards(cfg.Context)),
-		"chaosDashboardToken": chaosMesh.DashboardToken,
+		"portForward":         pulumi.ToStringMap(PortForwards(cfg.Context, cfg.Deployment.App)),
+		"chaosDashboardToken": chaos.chaosMesh.DashboardToken,
 		"grafanaAdminUser":    pulumi.String("admin"),
 		"halted":              pulumi.Bool(cfg.Halt),
-		"scenarios":           chaos.Names,
-		"inCluster": pulumi.StringMap{
-			"shop":       shop.ShopURL,
-			"grafana":    grafana.URL,
-			"jaeger":     jaeger.QueryURL,
-			"prometheus": prometheus.URL,
-			"collector":  collector.OTLPEndpoint,
-		},
+		"scenarios":           chaos.scenarios.Names,
+		"inCluster":           inCluster,
 	}
-	if cfg.SLOGate != SLOGateOff {
-		outputs["sloGateURL"] = sloGateURL
+	if cfg.SLOGateURL != "" {
+		outputs["sloGateURL"] = pulumi.String(cfg.SLOGateURL)
 	}
-	return outputs, nil
+	return outputs
 }
 
+// shopLocalPort is where the app's entry service is port-forwarded on localhost.
+const shopLocalPort = 8080
+
 // PortForwards are ready-to-paste commands that make each UI reachable on localhost, at the URLs exported.
-func PortForwards(kubeContext string) map[string]string {
+func PortForwards(kubeContext string, app apps.App) map[string]string {
 	ctxFlag := ""
 	if kubeContext != "" {
 		ctxFlag = " --context " + kubeContext
@@ -215,7 +292,7 @@ func PortForwards(kubeContext string) map[string]string {
 		return fmt.Sprintf("kubectl%s -n %s port-forward svc/%s %d:%d", ctxFlag, namespace, service, local, remote)
 	}
 	return map[string]string{
-		"shop":           line(components.ShopNamespace, components.FrontendProxyService, 8080, components.FrontendProxyPort),
+		"shop":           line(app.Namespace, app.Entry, shopLocalPort, int(app.EntryPort)),
 		"grafana":        line(components.ObservabilityNamespace, components.GrafanaService, 3000, components.GrafanaPort),
 		"jaeger":         line(components.ObservabilityNamespace, components.JaegerService, components.JaegerUIPort, components.JaegerUIPort),
 		"prometheus":     line(components.ObservabilityNamespace, components.PrometheusService, 9090, components.PrometheusPort),

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 )
 
@@ -119,7 +120,7 @@ func TestDemoBundledBackendsStayDisabled(t *testing.T) {
 			t.Errorf("demo subchart %s: enabled=%v, want false", sub, enabled)
 		}
 	}
-	for _, llm := range components.LLMComponents() {
+	for _, llm := range llmServices() {
 		if enabled := dig(t, demo, "components."+llm+".enabled"); enabled != false {
 			t.Errorf("LLM component %s must be off by default, got enabled=%v", llm, enabled)
 		}
@@ -141,7 +142,7 @@ func TestDemoBundledBackendsStayDisabled(t *testing.T) {
 func TestLLMComponentsFollowConfig(t *testing.T) {
 	rec, _ := runLab(t, testConfig(t, map[string]string{KeyLLMComponents: "true"}))
 	demo := values(t, rec, "otel-demo")
-	for _, llm := range components.LLMComponents() {
+	for _, llm := range llmServices() {
 		if enabled := dig(t, demo, "components."+llm+".enabled"); enabled != true {
 			t.Errorf("%s: enabled=%v with llmComponents=true", llm, enabled)
 		}
@@ -181,7 +182,7 @@ func TestChaosMeshIsSecureAndFiltered(t *testing.T) {
 		meta := ns.Inputs["metadata"].Mappable().(map[string]any)
 		annotations, _ := meta["annotations"].(map[string]any)
 		injected := annotations[components.ChaosInjectAnnotation] == "enabled"
-		if injected != (meta["name"] == components.ShopNamespace) {
+		if injected != (meta["name"] == apps.AstronomyShop.Namespace) {
 			t.Errorf("namespace %v: chaos-mesh.org/inject=%v", meta["name"], annotations[components.ChaosInjectAnnotation])
 		}
 	}
@@ -194,8 +195,8 @@ func TestChaosOperatorIsScopedToTheShop(t *testing.T) {
 		t.Fatalf("want one Role, got %d", len(roles))
 	}
 	meta := roles[0].Inputs["metadata"].Mappable().(map[string]any)
-	if meta["namespace"] != components.ShopNamespace {
-		t.Errorf("Role namespace %v, want %s", meta["namespace"], components.ShopNamespace)
+	if meta["namespace"] != apps.AstronomyShop.Namespace {
+		t.Errorf("Role namespace %v, want %s", meta["namespace"], apps.AstronomyShop.Namespace)
 	}
 	if len(rec.ofType("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole")) != 0 {
 		t.Error("the dashboard operator must not get cluster-wide rights")
@@ -304,4 +305,15 @@ func TestChaosMeshReleaseOwnsItsCRDs(t *testing.T) {
 			t.Errorf("release %s: chart %s, want a CRD-owning archive exactly when the chart has CRDs", r.Name, chart)
 		}
 	}
+}
+
+// llmServices are the shop's services of the optional LLM group.
+func llmServices() []string {
+	var out []string
+	for _, svc := range apps.AstronomyShop.Services {
+		if svc.Group == apps.LLM {
+			out = append(out, svc.Name)
+		}
+	}
+	return out
 }

@@ -58,10 +58,10 @@ func testConfig(t testing.TB, overrides map[string]string) *Config {
 	for k, v := range overrides {
 		values[k] = v
 	}
-	cfg, err := ParseConfig(func(key string) (string, bool) {
+	cfg, err := ParseConfig(Source{Get: func(key string) (string, bool) {
 		v, ok := values[key]
 		return v, ok
-	})
+	}})
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 )
 
@@ -59,8 +60,8 @@ func TestTogglingAScenarioAddsOrRemovesExactlyItsObject(t *testing.T) {
 	if !ok {
 		t.Fatalf("no Schedule named checkout-pod-kill, got %v", objects)
 	}
-	if meta["namespace"] != components.ShopNamespace {
-		t.Errorf("the Schedule lives in %v, want %s", meta["namespace"], components.ShopNamespace)
+	if meta["namespace"] != apps.AstronomyShop.Namespace {
+		t.Errorf("the Schedule lives in %v, want %s", meta["namespace"], apps.AstronomyShop.Namespace)
 	}
 	if len(chaosObjects(off)) != 0 {
 		t.Errorf("with every scenario off there must be no chaos object, got %v", chaosObjects(off))

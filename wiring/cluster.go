@@ -15,11 +15,12 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 )
 
 // LabNamespaces are the namespaces whose objects FromCluster reads.
-var LabNamespaces = []string{components.ShopNamespace, components.ChaosNamespace, components.ObservabilityNamespace}
+var LabNamespaces = []string{apps.AstronomyShop.Namespace, components.ChaosNamespace, components.ObservabilityNamespace}
 
 // namespacedKinds are the kinds that the checks read, per namespace: the workloads and their Services and
 // ConfigMaps, Schedules and Workflows, and every chaos kind that the scenario check understands (a chaos

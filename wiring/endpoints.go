@@ -11,6 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 )
 
 // address is one in-cluster address found in an object.
@@ -21,14 +23,6 @@ type address struct {
 	ns     string // the namespace a bare name resolves in
 	host   string
 	port   int // 0: no port known (a host alone)
-}
-
-// optionalDemoComponents are demo services that the lab may switch off (the LLM ones by default, the docs
-// site, the OpAMP server and firepit always). The demo's frontend-proxy still lists them as Envoy upstreams;
-// Envoy starts without them and answers 503 on their routes. An address of one of them with no Service
-// becomes a note, not a finding; when the Service exists, it is checked like any other.
-var optionalDemoComponents = map[string]bool{
-	"agent": true, "chatbot": true, "mcp": true, "opamp-server": true, "firepit": true, "telemetry-docs": true,
 }
 
 // ignoredHosts are in-cluster names outside the lab's objects: the API server.
@@ -329,7 +323,9 @@ func CheckEndpointsOf(objs *Objects) Partial {
 		}
 		svc := services[ns+"/"+name]
 		if svc == nil {
-			if optionalDemoComponents[name] {
+			// The demo's frontend-proxy lists every service of the app as an Envoy upstream, also those the lab
+			// may leave out; Envoy starts without them. When the Service exists, it is checked like any other.
+			if apps.AstronomyShop.Optional(name) {
 				p.note("endpoints: %s %s refers to %s, an optional demo component that the lab does not run (ignored)", a.object, a.field, name)
 				continue
 			}

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 )
 
@@ -116,7 +117,7 @@ func TestRenderedFootprintFitsALaptop(t *testing.T) {
 			cpuRequests.Add(podCPU)
 		}
 	}
-	for _, ns := range []string{components.ShopNamespace, components.ChaosNamespace, components.ObservabilityNamespace} {
+	for _, ns := range []string{apps.AstronomyShop.Namespace, components.ChaosNamespace, components.ObservabilityNamespace} {
 		if !limitRanges[ns] {
 			t.Errorf("namespace %s has no LimitRange: a bare container there would run unbounded", ns)
 		}

@@ -56,10 +56,7 @@ func Declare(config map[string]string, chartsDir string) ([]Declared, error) {
 		cfgMap[stacks.ConfigNamespace+":"+stacks.KeyChartsDir] = abs
 	}
 	// Validate first, so that a bad config comes back as the program's own ConfigError.
-	if _, err := stacks.ParseConfig(func(key string) (string, bool) {
-		v, ok := cfgMap[stacks.ConfigNamespace+":"+key]
-		return v, ok
-	}); err != nil {
+	if _, err := stacks.ParseConfig(stacks.FromValues(cfgMap)); err != nil {
 		return nil, err
 	}
 	m := pulumimock.New(stacks.ConfigNamespace, "wiring")

@@ -12,6 +12,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
 )
@@ -217,7 +218,7 @@ func (r *ScenarioResult) checkHTTPPort(u *unstructured.Unstructured, s chaosSpec
 // checkFlags checks the flag overrides: the ConfigMap is mounted by a pod template, and every flag that it
 // overrides is a flag of the demo with that variant.
 func (r *ScenarioResult) checkFlags(objs *Objects, workloads []*workload) {
-	cm := objs.Get("ConfigMap", components.ShopNamespace, components.FlagOverridesConfigMap)
+	cm := objs.Get("ConfigMap", apps.AstronomyShop.Namespace, components.FlagOverridesConfigMap)
 	if cm == nil {
 		return
 	}

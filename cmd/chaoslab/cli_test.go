@@ -9,7 +9,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
 )
 
 func writeStack(t *testing.T, body string) string {
@@ -27,8 +27,11 @@ func runCLI(args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
+// encryptedPassword is grafanaAdminPassword as make up stores it: a secure value chaoslab cannot decrypt.
+const encryptedPassword = "  chaos-mesh-otel:grafanaAdminPassword:\n    secure: AAABAKp1Y2tlZA==\n"
+
 const validStack = `config:
-  chaos-mesh-otel:halt: false
+` + encryptedPassword + `  chaos-mesh-otel:halt: false
   chaos-mesh-otel:scenarios:
     checkout-pod-kill:
       enabled: true
@@ -50,7 +53,8 @@ func TestValidateOK(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
 	}
-	for _, want := range []string{"valid; 4 scenario(s) enabled, 3 Chaos Mesh object(s)", "checkout-pod-kill", "Schedule", "ad-failure", "Flag"} {
+	for _, want := range []string{"valid; 4 scenario(s) enabled, 3 Chaos Mesh object(s)", "checkout-pod-kill", "Schedule", "ad-failure", "Flag",
+		"grafanaAdminPassword is encrypted in this file: counted as set"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
 		}
@@ -59,7 +63,7 @@ func TestValidateOK(t *testing.T) {
 
 func TestValidateErrors(t *testing.T) {
 	stack := `config:
-  chaos-mesh-otel:scenarios:
+` + encryptedPassword + `  chaos-mesh-otel:scenarios:
     bad-latency:
       enabled: true
       fault: network-delay
@@ -78,39 +82,39 @@ func TestValidateErrors(t *testing.T) {
       schedule: "@every 24h"
       steps: [checkout-pod-kill, ghost]
 `
-	code, out, errOut := runCLI("validate", writeStack(t, stack))
-	if code != 1 {
-		t.Fatalf("exit %d, want 1", code)
+	path := writeStack(t, stack)
+	code, out, errOut := runCLI("validate", path)
+	if code != 2 {
+		t.Fatalf("exit %d, want 2", code)
 	}
 	if out != "" {
 		t.Errorf("nothing on stdout when invalid, got %q", out)
 	}
 	lines := strings.Split(strings.TrimSpace(errOut), "\n")
+	if !strings.HasPrefix(lines[0], path+": invalid stack configuration (6 problem(s))") {
+		t.Errorf("the first line names the file and counts the problems: %q", lines[0])
+	}
 	wantPaths := []string{
-		"scenarios.ad-http.target:",
-		"scenarios.bad-latency.latency:",
-		"scenarios.bad-latency.latncy:",
-		"scenarios.bad-latency.to:",
-		"scenarios.nightly.schedule:",
-		"scenarios.nightly.steps[1]:",
+		"chaos-mesh-otel:scenarios.ad-http.target:",
+		"chaos-mesh-otel:scenarios.bad-latency.latency:",
+		"chaos-mesh-otel:scenarios.bad-latency.latncy:",
+		"chaos-mesh-otel:scenarios.bad-latency.to:",
+		"chaos-mesh-otel:scenarios.nightly.schedule:",
+		"chaos-mesh-otel:scenarios.nightly.steps[1]:",
 	}
-	for _, w := range wantPaths {
-		found := false
-		for _, l := range lines {
-			found = found || strings.HasPrefix(l, w)
-		}
-		if !found {
-			t.Errorf("no line starting with %q in:\n%s", w, errOut)
+	for i, w := range wantPaths {
+		if i+1 >= len(lines) || !strings.HasPrefix(strings.TrimSpace(lines[i+1]), w) {
+			t.Errorf("line %d does not start with %q in:\n%s", i+1, w, errOut)
 		}
 	}
-	if len(lines) != len(wantPaths) {
-		t.Errorf("want one line per error (%d), got %d:\n%s", len(wantPaths), len(lines), errOut)
+	if len(lines) != len(wantPaths)+1 {
+		t.Errorf("want a header and one line per error (%d), got %d:\n%s", len(wantPaths), len(lines), errOut)
 	}
 }
 
 func TestValidateLLMComponents(t *testing.T) {
-	body := "config:\n  chaos-mesh-otel:scenarios:\n    agent-kill:\n      enabled: true\n      fault: pod-kill\n      target: agent\n"
-	if code, _, errOut := runCLI("validate", writeStack(t, body)); code != 1 || !strings.Contains(errOut, "scenarios.agent-kill.target") {
+	body := "config:\n" + encryptedPassword + "  chaos-mesh-otel:scenarios:\n    agent-kill:\n      enabled: true\n      fault: pod-kill\n      target: agent\n"
+	if code, _, errOut := runCLI("validate", writeStack(t, body)); code != 2 || !strings.Contains(errOut, "scenarios.agent-kill.target") {
 		t.Errorf("LLM target without llmComponents: exit %d, %s", code, errOut)
 	}
 	body += "  chaos-mesh-otel:llmComponents: true\n"
@@ -121,7 +125,7 @@ func TestValidateLLMComponents(t *testing.T) {
 
 func TestValidateSLOsFromConfig(t *testing.T) {
 	body := `config:
-  chaos-mesh-otel:slos:
+` + encryptedPassword + `  chaos-mesh-otel:slos:
     - name: cart-availability
       service: cart
       kind: availability
@@ -133,7 +137,7 @@ func TestValidateSLOsFromConfig(t *testing.T) {
       steadyState: {slo: frontend-proxy-availability}
 `
 	code, _, errOut := runCLI("validate", writeStack(t, body))
-	if code != 1 || !strings.Contains(errOut, "scenarios.gd.steadyState.slo: unknown SLO") || !strings.Contains(errOut, "cart-availability") {
+	if code != 2 || !strings.Contains(errOut, `scenarios.gd.steadyState.slo: Unsupported value: "frontend-proxy-availability"`) || !strings.Contains(errOut, "cart-availability") {
 		t.Errorf("slo not among the configured SLOs: exit %d\n%s", code, errOut)
 	}
 	body = strings.Replace(body, "frontend-proxy-availability", "cart-availability", 1)
@@ -149,15 +153,60 @@ func TestValidateBadFiles(t *testing.T) {
 	if code, _, errOut := runCLI("validate", writeStack(t, "config: [\n")); code != 1 || !strings.Contains(errOut, "YAML") {
 		t.Errorf("bad YAML: exit %d, %s", code, errOut)
 	}
-	if code, _, errOut := runCLI("validate", writeStack(t, "config:\n  chaos-mesh-otel:halt: maybe\n")); code != 1 || !strings.Contains(errOut, "halt: expected true or false") {
+	if code, _, errOut := runCLI("validate", writeStack(t, "config:\n  halt: true\n")); code != 1 || !strings.Contains(errOut, "no namespace") {
+		t.Errorf("a key without namespace: exit %d, %s", code, errOut)
+	}
+	if code, _, errOut := runCLI("validate", writeStack(t, "config:\n"+encryptedPassword+"  chaos-mesh-otel:halt: maybe\n")); code != 2 || !strings.Contains(errOut, `halt: Invalid value: "maybe": expected true or false`) {
 		t.Errorf("bad halt: exit %d, %s", code, errOut)
 	}
-	if code, _, _ := runCLI("validate"); code != 2 {
-		t.Errorf("no file: exit %d, want 2", code)
+	if code, _, _ := runCLI("validate"); code != 1 {
+		t.Errorf("no file: exit %d, want 1", code)
 	}
-	// A stack without scenarios is valid: nothing enabled.
-	if code, out, _ := runCLI("validate", writeStack(t, "config:\n  chaos-mesh-otel:halt: false\n")); code != 0 || !strings.Contains(out, "0 scenario(s)") {
-		t.Errorf("empty stack: exit %d, %s", code, out)
+	if code, _, _ := runCLI("validate", "a.yaml", "b.yaml"); code != 1 {
+		t.Errorf("two files: exit %d, want 1", code)
+	}
+	// A stack with nothing but the password is valid, and says that nothing is enabled.
+	if code, out, errOut := runCLI("validate", writeStack(t, "config:\n"+encryptedPassword)); code != 0 || !strings.Contains(out, "no scenario enabled") {
+		t.Errorf("password only: exit %d, %s %s", code, out, errOut)
+	}
+}
+
+// An empty stack file is what a new user has before make up: it gets a notice, and the password error
+// that pulumi preview would give, which says that make up generates it.
+func TestValidateEmptyFile(t *testing.T) {
+	for _, body := range []string{"", "config:\n", "config:\n  kubernetes:context: minikube\n"} {
+		path := writeStack(t, body)
+		code, out, errOut := runCLI("validate", path)
+		if code != 2 || out != "" {
+			t.Errorf("%q: exit %d, stdout %q; want 2 and nothing on stdout", body, code, out)
+		}
+		for _, want := range []string{"notice: " + path + " sets no chaos-mesh-otel key", "chaos-mesh-otel:grafanaAdminPassword: Required value", "`make up` generates one"} {
+			if !strings.Contains(errOut, want) {
+				t.Errorf("%q: stderr lacks %q:\n%s", body, want, errOut)
+			}
+		}
+	}
+}
+
+// The things a new user met: each is an error naming its key.
+func TestValidateRefusesWhatPreviewRefuses(t *testing.T) {
+	for name, tc := range map[string]struct{ keys, want string }{
+		"runtime":          {"  chaos-mesh-otel:chaosRuntime: dockerd\n", `chaos-mesh-otel:chaosRuntime: Unsupported value: "dockerd": supported values: "containerd", "crio", "docker"`},
+		"users":            {"  chaos-mesh-otel:loadGeneratorUsers: 500\n", `chaos-mesh-otel:loadGeneratorUsers: Invalid value: "500": expected a whole number from 1 to 200`},
+		"slo not deployed": {"  chaos-mesh-otel:slos: [{name: docs, service: telemetry-docs, kind: availability, objective: 0.9}]\n", "chaos-mesh-otel:slos[0].service"},
+		"gate-off gameday": {"  chaos-mesh-otel:sloGate: \"off\"\n  chaos-mesh-otel:scenarios: {checkout-gameday: {enabled: true}}\n", `chaos-mesh-otel:scenarios.checkout-gameday.steadyState.slo: Invalid value: "frontend-proxy-availability": no SLO gate`},
+		"scenarioz":        {"  chaos-mesh-otel:scenarioz: {}\n", `chaos-mesh-otel:scenarioz: Forbidden: unknown key (did you mean "scenarios"?)`},
+		"hlat":             {"  chaos-mesh-otel:hlat: true\n", `chaos-mesh-otel:hlat: Forbidden: unknown key (did you mean "halt"?)`},
+		"century":          {"  chaos-mesh-otel:scenarios: {checkout-pod-kill: {enabled: true, duration: 876000h}}\n", "chaos-mesh-otel:scenarios.checkout-pod-kill.duration"},
+		"cron */61":        {"  chaos-mesh-otel:scenarios: {checkout-pod-kill: {enabled: true, schedule: \"*/61 * * * *\"}}\n", "chaos-mesh-otel:scenarios.checkout-pod-kill.schedule"},
+		"encrypted halt":   {"  chaos-mesh-otel:halt:\n    secure: AAABAKp1Y2tlZA==\n", "chaos-mesh-otel:halt: Forbidden: set to an encrypted"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, _, errOut := runCLI("validate", writeStack(t, "config:\n"+encryptedPassword+tc.keys))
+			if code != 2 || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit %d, want 2 and %q in:\n%s", code, tc.want, errOut)
+			}
+		})
 	}
 }
 
@@ -168,14 +217,15 @@ func TestRenderMatchesBuild(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	cfg, err := loadStackConfig(path)
+	file, err := stacks.ReadStackFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := scenarios.Build(cfg.Scenarios, cfg.Options)
+	cfg, err := stacks.ParseConfig(file.Source())
 	if err != nil {
 		t.Fatal(err)
 	}
+	plan := cfg.Scenarios
 	docs := strings.Split(strings.TrimPrefix(out, "---\n"), "\n---\n")
 	if len(docs) != len(plan.Objects) {
 		t.Fatalf("%d documents, want %d:\n%s", len(docs), len(plan.Objects), out)
@@ -213,15 +263,15 @@ func TestRenderHalt(t *testing.T) {
 }
 
 func TestRenderInvalid(t *testing.T) {
-	code, out, errOut := runCLI("render", writeStack(t, "config:\n  chaos-mesh-otel:scenarios:\n    x: {enabled: true, fault: nope}\n"))
-	if code != 1 || out != "" || !strings.Contains(errOut, "scenarios.x.fault") {
+	code, out, errOut := runCLI("render", writeStack(t, "config:\n"+encryptedPassword+"  chaos-mesh-otel:scenarios:\n    x: {enabled: true, fault: nope}\n"))
+	if code != 2 || out != "" || !strings.Contains(errOut, "chaos-mesh-otel:scenarios.x.fault") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
 
 func TestScenariosAsJSONString(t *testing.T) {
 	// `pulumi config set --path` writes objects, but a JSON string value works too.
-	body := "config:\n  chaos-mesh-otel:scenarios: '{\"checkout-pod-kill\":{\"enabled\":true}}'\n"
+	body := "config:\n" + encryptedPassword + "  chaos-mesh-otel:scenarios: '{\"checkout-pod-kill\":{\"enabled\":true}}'\n"
 	code, out, errOut := runCLI("render", writeStack(t, body))
 	if code != 0 || !strings.Contains(out, "name: checkout-pod-kill") {
 		t.Errorf("exit %d, %s %s", code, out, errOut)
@@ -238,11 +288,11 @@ func TestRegistry(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "validate") || !strings.Contains(out, "render") {
 		t.Errorf("help: exit %d\n%s", code, out)
 	}
-	if code, _, errOut := runCLI("frobnicate"); code != 2 || !strings.Contains(errOut, "unknown command") {
+	if code, _, errOut := runCLI("frobnicate"); code != 1 || !strings.Contains(errOut, "unknown command") {
 		t.Errorf("unknown command: exit %d, %s", code, errOut)
 	}
-	if code, _, _ := runCLI(); code != 2 {
-		t.Errorf("no command: exit %d, want 2", code)
+	if code, _, _ := runCLI(); code != 1 {
+		t.Errorf("no command: exit %d, want 1", code)
 	}
 	defer func() {
 		if recover() == nil {

@@ -28,7 +28,7 @@ func TestDashboardsExport(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "chaos-lab-slo-rules.yml")); err != nil {
 		t.Errorf("no rules file: %v", err)
 	}
-	if code := run([]string{"dashboards"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "usage") {
+	if code := run([]string{"dashboards"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "usage") {
 		t.Errorf("no subcommand: exit %d, %q", code, errb.String())
 	}
 }

@@ -2,26 +2,45 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
 	"strings"
 
-	"sigs.k8s.io/yaml"
-
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/wiring"
 )
 
-// `chaoslab plan FILE`: the blast radius of a stack's enabled scenarios and the wiring checks, offline.
-// Exit codes: 0 no findings, 1 findings, 2 usage or a config/charts problem.
 func init() {
-	register("plan", "preview a stack offline: blast radius of its scenarios and wiring findings (exit 0 clean, 1 findings)", runPlan)
+	register("plan", "preview a stack offline: blast radius of its scenarios and wiring findings", runPlan)
+}
+
+func planHelp(w io.Writer, defaultCharts string) {
+	fmt.Fprintf(w, `usage: chaoslab plan [--charts-dir DIR] Pulumi.<stack>.yaml
+       chaoslab plan --kubeconfig PATH
+
+Previews a stack offline. It checks the stack file as validate does, runs the program under Pulumi's mocks
+and renders every chart with the Helm library, then prints:
+  - the blast radius of the enabled scenarios: for each fault, the workloads it selects and how many of
+    their pods it hits (rows of a halted stack are marked paused or aborted: they strike nothing until
+    halt is false again);
+  - the wiring findings: addresses, ports, selectors, metrics and rules that would not resolve.
+With --kubeconfig it checks the objects of a live cluster instead of rendering a file.
+
+Flags:
+  --charts-dir DIR     chart archives <name>-<version>.tgz (default %q: $CHARTS_DIR, else
+                       ../shared/charts beside the repository)
+  --kubeconfig PATH    check a live cluster's objects (no stack file)
+
+Example:
+  chaoslab plan --charts-dir ../shared/charts Pulumi.dev.yaml
+
+`+exitCodes, defaultCharts)
 }
 
 // renderLab renders the lab's objects; tests replace it.
@@ -30,115 +49,113 @@ var renderLab = wiring.Render
 // fromCluster reads a live cluster's objects; tests replace it.
 var fromCluster = wiring.FromCluster
 
-// placeholderPassword stands in for grafanaAdminPassword, which is a secret that a stack file holds
-// encrypted (or not at all, before `make up`); it changes no object that the checks read.
+// placeholderPassword stands in for grafanaAdminPassword when the stack file holds it encrypted, as make
+// up stores it: rendering needs a value, and no object that the checks read depends on it.
 const placeholderPassword = "chaoslab-plan-placeholder"
 
 func runPlan(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	wd, _ := os.Getwd()
-	chartsDir := fs.String("charts-dir", components.OfflineChartsDir(wd), "directory of chart archives <name>-<version>.tgz (default: $CHARTS_DIR, else ../shared/charts beside the repository)")
-	kubeconfig := fs.String("kubeconfig", "", "check the objects of a live cluster (kubeconfig path) instead of rendering FILE")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: chaoslab plan [--charts-dir DIR] Pulumi.<stack>.yaml")
-		fmt.Fprintln(stderr, "       chaoslab plan --kubeconfig PATH")
-		fs.PrintDefaults()
+	defaultCharts := components.OfflineChartsDir(wd)
+	if wantsHelp(args) {
+		planHelp(stdout, defaultCharts)
+		return exitOK
+	}
+	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	chartsDir := fs.String("charts-dir", defaultCharts, "")
+	kubeconfig := fs.String("kubeconfig", "", "")
+	usageError := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "chaoslab plan: "+format+"\n\n", a...)
+		planHelp(stderr, defaultCharts)
+		return exitUsage
 	}
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return usageError("%v", err)
 	}
-	ctx := context.Background()
 	var objs *wiring.Objects
-	var err error
 	switch {
 	case *kubeconfig != "" && fs.NArg() == 0:
-		objs, err = fromCluster(ctx, *kubeconfig)
-		if err != nil {
+		var err error
+		if objs, err = fromCluster(context.Background(), *kubeconfig); err != nil {
 			fmt.Fprintln(stderr, "chaoslab plan:", err)
-			return 2
+			return exitUsage
 		}
 	case *kubeconfig == "" && fs.NArg() == 1:
-		config, err := planConfig(fs.Arg(0))
-		if err != nil {
-			fmt.Fprintf(stderr, "chaoslab plan: %s: %v\n", fs.Arg(0), err)
-			return 2
+		var code int
+		if objs, code = renderStack(fs.Arg(0), *chartsDir, stderr); objs == nil {
+			return code
 		}
-		if *chartsDir == "" {
-			fmt.Fprintln(stderr, "chaoslab plan: no charts directory: pass --charts-dir or set CHARTS_DIR")
-			return 2
-		}
-		objs, err = renderLab(ctx, config, *chartsDir)
-		if err != nil {
-			var ce *stacks.ConfigError
-			if errors.As(err, &ce) {
-				for _, p := range ce.Problems {
-					fmt.Fprintln(stderr, p)
-				}
-			} else {
-				fmt.Fprintln(stderr, "chaoslab plan:", err)
-			}
-			return 2
-		}
+	case *kubeconfig != "":
+		return usageError("--kubeconfig checks a live cluster and takes no stack file")
 	default:
-		fs.Usage()
-		return 2
+		return usageError("expected one stack file, got %d arguments", fs.NArg())
 	}
 
 	report := wiring.Check(objs, wiring.Options{RequirePromtool: os.Getenv("CI") == "true"})
 	fmt.Fprintf(stdout, "Blast radius (%s objects):\n", objs.Source)
-	if len(report.Blast) == 0 {
+	switch {
+	case len(report.Blast) == 0:
 		fmt.Fprintln(stdout, "  no scenario enabled")
-	} else {
+	default:
+		if markHalted(objs, report.Blast) > 0 {
+			fmt.Fprintln(stdout, "  halt is on: the rows marked halted strike nothing until halt is false again")
+		}
 		wiring.WriteBlastRadius(stdout, report.Blast)
 	}
 	fmt.Fprintln(stdout)
 	report.WriteFindings(stdout)
 	if len(report.Findings) > 0 {
-		return 1
+		return exitFailed
 	}
-	return 0
+	return exitOK
 }
 
-// planConfig reads a Pulumi.<stack>.yaml into raw config values by full key, as Pulumi gives them to the
-// program: strings as they are, structured values (scenarios, slos) as JSON.
-func planConfig(path string) (map[string]string, error) {
-	data, err := os.ReadFile(path)
+// renderStack checks a stack file as validate does and renders what the program declares for it. It
+// returns nil and the exit code when it cannot.
+func renderStack(path, chartsDir string, stderr io.Writer) (*wiring.Objects, int) {
+	st, code, ok := loadStack("plan", path, stderr)
+	if !ok {
+		return nil, code
+	}
+	if chartsDir == "" {
+		fmt.Fprintln(stderr, "chaoslab plan: no charts directory: pass --charts-dir or set CHARTS_DIR")
+		return nil, exitUsage
+	}
+	values := maps.Clone(st.file.Values)
+	if st.passwordEncrypted() {
+		values[stacks.ConfigNamespace+":"+stacks.KeyGrafanaAdminPassword] = placeholderPassword
+	}
+	objs, err := renderLab(context.Background(), values, chartsDir)
 	if err != nil {
-		return nil, err
+		var ce *stacks.ConfigError
+		if errors.As(err, &ce) {
+			fmt.Fprintf(stderr, "%s: %v\n", path, err)
+			return nil, exitFailed
+		}
+		fmt.Fprintln(stderr, "chaoslab plan:", err)
+		return nil, exitUsage
 	}
-	js, err := yaml.YAMLToJSON(data)
-	if err != nil {
-		return nil, fmt.Errorf("not valid YAML: %w", err)
-	}
-	var doc struct {
-		Config map[string]json.RawMessage `json:"config"`
-	}
-	if err := json.Unmarshal(js, &doc); err != nil {
-		return nil, fmt.Errorf("expected a Pulumi stack file with a config: map: %w", err)
-	}
-	prefix := stacks.ConfigNamespace + ":"
-	config := map[string]string{}
-	keys := make([]string, 0, len(doc.Config))
-	for k := range doc.Config {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if !strings.HasPrefix(k, prefix) {
+	return objs, exitOK
+}
+
+// markHalted marks the rows of the blast radius whose object halt has paused or aborted, and counts them.
+func markHalted(objs *wiring.Objects, blast []wiring.Blast) int {
+	halted := 0
+	for i := range blast {
+		kind, ref, _ := strings.Cut(blast[i].Object, " ")
+		namespace, name, _ := strings.Cut(ref, "/")
+		u := objs.Get(kind, namespace, name)
+		if u == nil {
 			continue
 		}
-		raw := doc.Config[k]
-		var secure struct {
-			Secure string `json:"secure"`
+		switch annotations := u.GetAnnotations(); {
+		case annotations[scenarios.PauseAnnotation] == "true":
+			blast[i].Scenario += " (halted: paused)"
+			halted++
+		case annotations[scenarios.AbortAnnotation] == "true":
+			blast[i].Scenario += " (halted: aborted)"
+			halted++
 		}
-		if json.Unmarshal(raw, &secure) == nil && secure.Secure != "" {
-			continue // an encrypted secret: not readable here
-		}
-		config[k] = string(unwrapString(raw))
 	}
-	if _, ok := config[prefix+stacks.KeyGrafanaAdminPassword]; !ok {
-		config[prefix+stacks.KeyGrafanaAdminPassword] = placeholderPassword
-	}
-	return config, nil
+	return halted
 }

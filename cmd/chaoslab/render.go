@@ -13,28 +13,35 @@ func init() {
 	register("render", "print the Chaos Mesh Schedules and Workflows of a Pulumi.<stack>.yaml as YAML", runRender)
 }
 
-// runRender is `chaoslab render FILE`: the objects Build returns, as multi-document YAML.
+func renderHelp(w io.Writer) {
+	fmt.Fprint(w, `usage: chaoslab render Pulumi.<stack>.yaml
+
+Prints the Chaos Mesh Schedules and Workflows that pulumi up would apply for the stack file, as
+multi-document YAML, ready for review or for a GitOps repository. Flag scenarios change flagd's config, not
+Chaos Mesh objects, and are not printed. The config is checked first, exactly as validate and pulumi
+preview check it; when it is invalid, nothing is printed on stdout and the problems go to stderr.
+
+Example:
+  chaoslab render Pulumi.dev.yaml > chaos.yaml
+
+`+exitCodes)
+}
+
+// runRender is `chaoslab render FILE`: the objects the program would apply, as multi-document YAML.
 func runRender(args []string, stdout, stderr io.Writer) int {
-	if len(args) != 1 {
-		fmt.Fprintln(stderr, "usage: chaoslab render Pulumi.<stack>.yaml")
-		return 2
+	path, code, ok := oneFile("render", args, renderHelp, stdout, stderr)
+	if !ok {
+		return code
 	}
-	cfg, err := loadStackConfig(args[0])
-	var plan *scenarios.Plan
-	if err == nil {
-		plan, err = scenarios.Build(cfg.Scenarios, cfg.Options)
+	st, code, ok := loadStack("render", path, stderr)
+	if !ok {
+		return code
 	}
-	if err != nil {
-		for _, line := range errorLines(err) {
-			fmt.Fprintln(stderr, line)
-		}
-		return 1
-	}
-	if err := writeYAML(stdout, plan.Objects); err != nil {
+	if err := writeYAML(stdout, st.cfg.Scenarios.Objects); err != nil {
 		fmt.Fprintln(stderr, "chaoslab render:", err)
-		return 1
+		return exitUsage
 	}
-	return 0
+	return exitOK
 }
 
 // writeYAML writes the manifests as multi-document YAML, one document per object.

@@ -4,35 +4,55 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
 )
 
 func init() {
-	register("validate", "check the scenarios of a Pulumi.<stack>.yaml (exit 0 valid, 1 invalid)", runValidate)
+	register("validate", "check a Pulumi.<stack>.yaml exactly as pulumi preview checks its config", runValidate)
+}
+
+func validateHelp(w io.Writer) {
+	fmt.Fprint(w, `usage: chaoslab validate Pulumi.<stack>.yaml
+
+Checks a stack file with the program's own config parser (stacks.ParseConfig), so that it accepts exactly
+what pulumi preview accepts: every key of the chaos-mesh-otel namespace (an unknown key is an error), the
+scenarios, the SLOs, the SLO gate. It prints every problem at once, each naming its full key, and touches
+no cluster. On success it lists the enabled scenarios.
+
+Secrets are not decrypted: a grafanaAdminPassword stored encrypted (as make up stores the one it
+generates) counts as set, and only pulumi preview checks its length. A file with no password at all is
+invalid, as it is for pulumi preview: make up generates one before its first preview.
+
+Example:
+  chaoslab validate Pulumi.dev.yaml
+
+`+exitCodes)
 }
 
 // runValidate is `chaoslab validate FILE`.
 func runValidate(args []string, stdout, stderr io.Writer) int {
-	if len(args) != 1 {
-		fmt.Fprintln(stderr, "usage: chaoslab validate Pulumi.<stack>.yaml")
-		return 2
+	path, code, ok := oneFile("validate", args, validateHelp, stdout, stderr)
+	if !ok {
+		return code
 	}
-	cfg, err := loadStackConfig(args[0])
-	if err == nil {
-		var plan *scenarios.Plan
-		plan, err = scenarios.Build(cfg.Scenarios, cfg.Options)
-		if err == nil {
-			fmt.Fprintf(stdout, "%s: valid; %d scenario(s) enabled, %d Chaos Mesh object(s)%s\n", args[0], len(plan.Enabled), len(plan.Objects), haltNote(cfg.Options.Halt))
-			for _, s := range plan.Enabled {
-				fmt.Fprintf(stdout, "  %-28s %-9s %-18s %s\n", s.Name, s.Kind, s.Fault, s.Target)
-			}
-			return 0
+	st, code, ok := loadStack("validate", path, stderr)
+	if !ok {
+		return code
+	}
+	plan := st.cfg.Scenarios
+	switch {
+	case len(plan.Enabled) == 0:
+		fmt.Fprintf(stdout, "%s: valid; no scenario enabled (presets stay off until enabled: true)%s\n", path, haltNote(st.cfg.Halt))
+	default:
+		fmt.Fprintf(stdout, "%s: valid; %d scenario(s) enabled, %d Chaos Mesh object(s)%s\n", path, len(plan.Enabled), len(plan.Objects), haltNote(st.cfg.Halt))
+		for _, s := range plan.Enabled {
+			fmt.Fprintf(stdout, "  %-28s %-9s %-18s %s\n", s.Name, s.Kind, s.Fault, s.Target)
 		}
 	}
-	for _, line := range errorLines(err) {
-		fmt.Fprintln(stderr, line)
+	if st.passwordEncrypted() {
+		fmt.Fprintf(stdout, "note: %s is encrypted in this file: counted as set; pulumi preview also checks its length\n", stacks.KeyGrafanaAdminPassword)
 	}
-	return 1
+	return exitOK
 }
 
 func haltNote(halt bool) string {

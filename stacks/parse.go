@@ -1,0 +1,233 @@
+package stacks
+
+import (
+	"fmt"
+	"maps"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/suggest"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
+)
+
+// parser reads one Source into a Config, collecting every problem as a field.Error at its full key.
+type parser struct {
+	src  Source
+	errs field.ErrorList
+}
+
+// path is a key's full name, as the errors give it: chaos-mesh-otel:<key>.
+func path(key string) *field.Path { return field.NewPath(ConfigNamespace + ":" + key) }
+
+// encrypted says whether a key is set to a value that cannot be decrypted here.
+func (p *parser) encrypted(key string) bool { return slices.Contains(p.src.Encrypted, key) }
+
+func (p *parser) get(key string) (string, bool) {
+	if p.encrypted(key) {
+		return "", false
+	}
+	return p.src.Get(key)
+}
+
+func (p *parser) str(key, def string) string {
+	if v, ok := p.get(key); ok {
+		return strings.TrimSpace(v)
+	}
+	return def
+}
+
+func (p *parser) boolean(key string, def bool) bool {
+	v, ok := p.get(key)
+	if !ok || strings.TrimSpace(v) == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		p.errs = append(p.errs, field.Invalid(path(key), v, "expected true or false"))
+	}
+	return b
+}
+
+func (p *parser) integer(key string, def, low, high int) int {
+	v, ok := p.get(key)
+	if !ok || strings.TrimSpace(v) == "" {
+		return def
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < low || n > high {
+		p.errs = append(p.errs, field.Invalid(path(key), v, fmt.Sprintf("expected a whole number from %d to %d", low, high)))
+	}
+	return n
+}
+
+// checkKeys refuses keys of the project that the program does not read, when the key list is known, and
+// encrypted values that cannot be read here.
+func (p *parser) checkKeys() {
+	if p.src.KeysListed {
+		for _, key := range unknownKeys(p.src.Keys) {
+			hint := ""
+			if s := suggest.Closest(key, projectKeys); s != "" {
+				hint = fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			p.errs = append(p.errs, field.Forbidden(path(key), fmt.Sprintf("unknown key%s; expected one of: %s", hint, strings.Join(projectKeys, ", "))))
+		}
+	}
+	for _, key := range p.src.Encrypted {
+		if key != KeyGrafanaAdminPassword {
+			p.errs = append(p.errs, field.Forbidden(path(key), fmt.Sprintf(
+				"set to an encrypted (secure) value, which cannot be read here; only %s is a secret: set this key in plain text", KeyGrafanaAdminPassword)))
+		}
+	}
+}
+
+// scalars reads every scalar key with its default. Keys that need more than a type check are checked after.
+func (p *parser) scalars() *Config {
+	c := &Config{
+		Kubeconfig:           p.str(KeyKubeconfig, ""),
+		Context:              p.str(KeyContext, ""),
+		Charts:               components.ChartSource{LocalDir: p.str(KeyChartsDir, ""), CacheDir: chartCacheDir()},
+		ChaosRuntime:         p.str(KeyChaosRuntime, "containerd"),
+		ChaosSocketPath:      p.str(KeyChaosSocketPath, ""),
+		LoadGeneratorUsers:   p.integer(KeyLoadGeneratorUsers, 5, 1, 200),
+		LoadGeneratorBrowser: p.boolean(KeyLoadGeneratorBrowser, false),
+		LLMComponents:        p.boolean(KeyLLMComponents, false),
+		Halt:                 p.boolean(KeyHalt, false),
+		SLOGate:              SLOGateMode(p.str(KeySLOGate, string(SLOGateBuild))),
+		SLOGateImage:         p.str(KeySLOGateImage, "chaos-mesh-otel/slo-gate:latest"),
+		SLOGateRegistry:      p.str(KeySLOGateRegistry, ""),
+		SLOGateURL:           p.str(KeySLOGateURL, ""),
+		DockerHost:           p.str(KeyDockerHost, ""),
+	}
+	c.Deployment = components.ShopDeployment(c.LLMComponents)
+	return c
+}
+
+// checkCharts checks that a local charts directory holds every pinned chart.
+func (p *parser) checkCharts(c *Config) {
+	if c.Charts.LocalDir == "" {
+		return
+	}
+	if abs, err := filepath.Abs(c.Charts.LocalDir); err == nil {
+		c.Charts.LocalDir = abs
+	}
+	var missing []string
+	for _, chart := range components.AllCharts {
+		if _, err := os.Stat(c.Charts.Archive(chart)); err != nil {
+			missing = append(missing, filepath.Base(c.Charts.Archive(chart)))
+		}
+	}
+	if len(missing) > 0 {
+		p.errs = append(p.errs, field.Invalid(path(KeyChartsDir), c.Charts.LocalDir,
+			"expected a directory holding the pinned chart archives; missing: "+strings.Join(missing, ", ")))
+	}
+}
+
+// checkRuntime checks the container runtime and derives its socket when none is given.
+func (p *parser) checkRuntime(c *Config) {
+	if socket, known := RuntimeSockets[c.ChaosRuntime]; !known {
+		p.errs = append(p.errs, field.NotSupported(path(KeyChaosRuntime), c.ChaosRuntime, slices.Sorted(maps.Keys(RuntimeSockets))))
+	} else if c.ChaosSocketPath == "" {
+		c.ChaosSocketPath = socket
+	}
+	if c.ChaosSocketPath != "" && !strings.HasPrefix(c.ChaosSocketPath, "/") {
+		p.errs = append(p.errs, field.Invalid(path(KeyChaosSocketPath), c.ChaosSocketPath, "expected an absolute path on the node, such as /run/containerd/containerd.sock"))
+	}
+}
+
+// checkPassword checks Grafana's admin password. An encrypted one counts as set: its content can only be
+// checked where it is decrypted, at preview.
+func (p *parser) checkPassword(c *Config) {
+	password, ok := p.get(KeyGrafanaAdminPassword)
+	switch {
+	case p.encrypted(KeyGrafanaAdminPassword):
+	case !ok || password == "":
+		p.errs = append(p.errs, field.Required(path(KeyGrafanaAdminPassword), fmt.Sprintf(
+			"not set: `make up` generates one and stores it encrypted in the stack file; or set your own with `pulumi config set --secret %s:%s <password>` (at least 8 characters)",
+			ConfigNamespace, KeyGrafanaAdminPassword)))
+	case len(password) < 8:
+		p.errs = append(p.errs, field.Invalid(path(KeyGrafanaAdminPassword), field.OmitValueType{}, "expected at least 8 characters"))
+	case password == "admin":
+		p.errs = append(p.errs, field.Invalid(path(KeyGrafanaAdminPassword), field.OmitValueType{}, "the chart's default password is not allowed"))
+	}
+	c.GrafanaAdminPassword = password
+}
+
+// checkGate checks the SLO gate's mode and image, and resolves the URL that StatusChecks call: sloGateURL
+// when set, else the in-cluster gate's when the lab runs one.
+func (p *parser) checkGate(c *Config) {
+	if !slices.Contains(sloGateModes, c.SLOGate) {
+		p.errs = append(p.errs, field.NotSupported(path(KeySLOGate), c.SLOGate, sloGateModes))
+	}
+	if c.SLOGate != SLOGateOff && c.SLOGateImage == "" {
+		p.errs = append(p.errs, field.Required(path(KeySLOGateImage), fmt.Sprintf(
+			"when %s is %s: an image reference such as chaos-mesh-otel/slo-gate:latest", KeySLOGate, c.SLOGate)))
+	}
+	switch {
+	case c.SLOGateURL != "":
+		if problem := checkGateURL(c.SLOGateURL); problem != "" {
+			p.errs = append(p.errs, field.Invalid(path(KeySLOGateURL), c.SLOGateURL, problem))
+		}
+		c.SLOGateURL = strings.TrimRight(c.SLOGateURL, "/")
+	case c.SLOGate != SLOGateOff:
+		c.SLOGateURL = components.SLOGateInClusterURL(components.ObservabilityNamespace)
+	}
+}
+
+// checkGateURL says what is wrong with a gate's base URL, or "" when it is usable: StatusChecks append
+// /slo/NAME to it, so it must be an absolute http(s) URL with no query or fragment.
+func checkGateURL(raw string) string {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return "expected an absolute http(s) URL of an SLO gate, such as http://slo-gate.example.com:8080"
+	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		return "expected a base URL without query, fragment or credentials: StatusChecks call <url>/slo/<name>"
+	}
+	return ""
+}
+
+// slos parses the SLOs, which may only be about services that this stack deploys.
+func (p *parser) slos(deployed apps.Deployment) []slo.SLO {
+	raw, _ := p.get(KeySLOs)
+	slos, errs := slo.Validate([]byte(raw), deployed.ServiceNames())
+	for _, fe := range errs {
+		// A service of the app that this stack leaves out: say why, rather than list the others.
+		if service, ok := fe.BadValue.(string); ok && fe.Type == field.ErrorTypeNotSupported && strings.HasSuffix(fe.Field, ".service") {
+			if why := deployed.WhyNot(service); why != "" {
+				fe = field.Invalid(field.NewPath(fe.Field), service, "not deployed in this stack: "+why)
+			}
+		}
+		p.errs = append(p.errs, inNamespace(fe))
+	}
+	return slos
+}
+
+// scenarios builds the chaos objects of the scenarios for this stack's app, services and gate.
+func (p *parser) scenarios(c *Config) *scenarios.Plan {
+	raw, _ := p.get(KeyScenarios)
+	plan, errs := scenarios.Build([]byte(raw), scenarios.Options{
+		Deployment: c.Deployment,
+		Gate:       scenarios.Gate{URL: c.SLOGateURL, SLOs: slo.Names(c.SLOs)},
+		Halt:       c.Halt,
+	})
+	for _, fe := range errs {
+		p.errs = append(p.errs, inNamespace(fe))
+	}
+	return plan
+}
+
+// inNamespace names a package's error by the full key: slos[0].name becomes chaos-mesh-otel:slos[0].name.
+func inNamespace(fe *field.Error) *field.Error {
+	out := *fe
+	out.Field = ConfigNamespace + ":" + fe.Field
+	return &out
+}
