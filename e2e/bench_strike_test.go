@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/report"
 )
 
@@ -36,7 +37,7 @@ func firstStrikes(ctx context.Context, t *testing.T, c *Cluster, s auto.Stack) (
 		returned := time.Now()
 		var first time.Time
 		err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, strikeDeadline, true, func(ctx context.Context) (bool, error) {
-			ws, err := report.FromCluster(ctx, c.Dynamic, ShopNamespace, flipScenario(), time.Now())
+			ws, err := report.FromCluster(ctx, c.Dynamic, apps.AstronomyShop.Namespace, flipScenario(), time.Now())
 			if err != nil {
 				return false, nil
 			}

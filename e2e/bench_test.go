@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/yaml"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
@@ -164,12 +165,12 @@ func TestBench(t *testing.T) {
 func helmInstall(ctx context.Context, t *testing.T, c *Cluster, helm string) (time.Duration, error) {
 	// archive name prefix -> release, namespace
 	charts := [][3]string{
-		{"chaos-mesh-", "chaos-mesh", ChaosNamespace},
-		{"prometheus-", "prometheus", ObsNamespace},
-		{"grafana-", "grafana", ObsNamespace},
-		{"jaeger-", "jaeger", ObsNamespace},
-		{"opentelemetry-collector-", "otel-collector", ObsNamespace},
-		{"opentelemetry-demo-", "otel-demo", ShopNamespace},
+		{"chaos-mesh-", "chaos-mesh", components.ChaosNamespace},
+		{"prometheus-", "prometheus", components.ObservabilityNamespace},
+		{"grafana-", "grafana", components.ObservabilityNamespace},
+		{"jaeger-", "jaeger", components.ObservabilityNamespace},
+		{"opentelemetry-collector-", "otel-collector", components.ObservabilityNamespace},
+		{"opentelemetry-demo-", "otel-demo", apps.AstronomyShop.Namespace},
 	}
 	run := func(args ...string) error {
 		cmd := exec.CommandContext(ctx, helm, append(args, "--kubeconfig", c.Kubeconfig)...)
@@ -220,10 +221,10 @@ func helmInstall(ctx context.Context, t *testing.T, c *Cluster, helm string) (ti
 	// What a helm script needs besides the charts, as the lab declares it: the namespaces, Grafana's admin
 	// Secret and dashboards ConfigMap, and flagd's overrides.
 	for _, step := range [][]string{
-		{"create", "namespace", ChaosNamespace}, {"create", "namespace", ObsNamespace}, {"create", "namespace", ShopNamespace},
-		{"-n", ObsNamespace, "create", "secret", "generic", "grafana-admin", "--from-literal=admin-user=admin", "--from-literal=admin-password=bench-password"},
-		{"-n", ObsNamespace, "create", "configmap", components.GrafanaDashboardsConfigMap},
-		{"-n", ShopNamespace, "create", "configmap", components.FlagOverridesConfigMap, "--from-literal=" + components.FlagOverridesKey + "=" + components.EmptyFlagOverrides},
+		{"create", "namespace", components.ChaosNamespace}, {"create", "namespace", components.ObservabilityNamespace}, {"create", "namespace", apps.AstronomyShop.Namespace},
+		{"-n", components.ObservabilityNamespace, "create", "secret", "generic", "grafana-admin", "--from-literal=admin-user=admin", "--from-literal=admin-password=bench-password"},
+		{"-n", components.ObservabilityNamespace, "create", "configmap", components.GrafanaDashboardsConfigMap},
+		{"-n", apps.AstronomyShop.Namespace, "create", "configmap", components.FlagOverridesConfigMap, "--from-literal=" + components.FlagOverridesKey + "=" + components.EmptyFlagOverrides},
 	} {
 		if err := kubectl(step...); err != nil {
 			return 0, err

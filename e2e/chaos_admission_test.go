@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
 )
 
@@ -79,7 +80,7 @@ func (r *chaosRun) admission(t *testing.T) {
 	// Halted, so that nothing is injected: Schedules are created paused and Workflows aborted, and both still
 	// go through admission.
 	r.enable(t, all)
-	objs, err := r.c.ChaosObjects(r.ctx, ShopNamespace)
+	objs, err := r.c.ChaosObjects(r.ctx, apps.AstronomyShop.Namespace)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,15 +115,15 @@ func (r *chaosRun) admission(t *testing.T) {
 	r.switchOffAll(t)
 
 	// The validating webhook is live: a Schedule that the CRD schema accepts but Chaos Mesh refuses.
-	bad := probePodKill("e2e-bad-schedule", ShopNamespace)
+	bad := probePodKill("e2e-bad-schedule", apps.AstronomyShop.Namespace)
 	sch := &v1alpha1.Schedule{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "chaos-mesh.org/v1alpha1", Kind: v1alpha1.KindSchedule},
-		ObjectMeta: metav1.ObjectMeta{Name: "e2e-bad-schedule", Namespace: ShopNamespace},
+		ObjectMeta: metav1.ObjectMeta{Name: "e2e-bad-schedule", Namespace: apps.AstronomyShop.Namespace},
 		Spec: v1alpha1.ScheduleSpec{Schedule: "every now and then", Type: v1alpha1.ScheduleTypePodChaos, HistoryLimit: 1,
 			ConcurrencyPolicy: v1alpha1.ForbidConcurrent, ScheduleItem: v1alpha1.ScheduleItem{EmbedChaos: v1alpha1.EmbedChaos{PodChaos: &bad.Spec}}},
 	}
 	u := toUnstructured(t, sch)
-	_, err = r.c.Dynamic.Resource(scheduleGVR).Namespace(ShopNamespace).Create(r.ctx, u, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+	_, err = r.c.Dynamic.Resource(scheduleGVR).Namespace(apps.AstronomyShop.Namespace).Create(r.ctx, u, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
 	if err == nil || !strings.Contains(err.Error(), "admission webhook") {
 		t.Errorf("a Schedule with schedule %q was not refused by Chaos Mesh's validating webhook: %v", sch.Spec.Schedule, err)
 	} else {
@@ -165,7 +166,7 @@ func probePodKill(name, ns string) *v1alpha1.PodChaos {
 		Spec: v1alpha1.PodChaosSpec{Action: v1alpha1.PodKillAction, ContainerSelector: v1alpha1.ContainerSelector{
 			PodSelector: v1alpha1.PodSelector{Mode: v1alpha1.OneMode, Selector: v1alpha1.PodSelectorSpec{
 				GenericSelectorSpec: v1alpha1.GenericSelectorSpec{
-					Namespaces:     []string{ShopNamespace},
+					Namespaces:     []string{apps.AstronomyShop.Namespace},
 					LabelSelectors: map[string]string{"app.kubernetes.io/component": "checkout"},
 				},
 			}},

@@ -77,7 +77,7 @@ func (r *chaosRun) dashboards(t *testing.T) {
 // deployedChaosQueries reads the dashboards from the lab's ConfigMaps in the cluster and returns their chaos
 // queries, each once.
 func (r *chaosRun) deployedChaosQueries() ([]panelQuery, error) {
-	cm, err := r.c.Client.CoreV1().ConfigMaps(ObsNamespace).Get(r.ctx, components.GrafanaDashboardsConfigMap, metav1.GetOptions{})
+	cm, err := r.c.Client.CoreV1().ConfigMaps(components.ObservabilityNamespace).Get(r.ctx, components.GrafanaDashboardsConfigMap, metav1.GetOptions{})
 	if err != nil {
 		return nil, err
 	}

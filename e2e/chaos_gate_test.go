@@ -10,6 +10,7 @@ import (
 
 	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/report/promtest"
 )
 
@@ -57,14 +58,14 @@ func (r *chaosRun) steadyStateGate(t *testing.T) {
 	}
 	r.enable(t, gatedConfig())
 	poll(t, r.ctx, gatedStepTime+time.Minute, "the game day running its second step under a holding SLO", func(ctx context.Context) (bool, error) {
-		run, err := r.c.Workflow(ctx, ShopNamespace, gatedGameday)
+		run, err := r.c.Workflow(ctx, apps.AstronomyShop.Namespace, gatedGameday)
 		if err != nil || run.Aborted {
 			return false, err
 		}
 		_, second := run.Templates[gatedSteps[1]]
 		return second, nil
 	})
-	steps, err := r.c.Experiments(r.ctx, ShopNamespace, v1alpha1.LabelWorkflow+"="+gatedGameday)
+	steps, err := r.c.Experiments(r.ctx, apps.AstronomyShop.Namespace, v1alpha1.LabelWorkflow+"="+gatedGameday)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +87,7 @@ func (r *chaosRun) steadyStateGate(t *testing.T) {
 	bound := gateInterval*gateThreshold + gateInterval
 	var abortedAt time.Time
 	poll(t, r.ctx, bound+30*time.Second, gatedGameday+" aborted by its StatusCheck", func(ctx context.Context) (bool, error) {
-		run, err := r.c.Workflow(ctx, ShopNamespace, gatedGameday)
+		run, err := r.c.Workflow(ctx, apps.AstronomyShop.Namespace, gatedGameday)
 		abortedAt = time.Now()
 		return err == nil && run.Aborted, nil
 	})
@@ -97,7 +98,7 @@ func (r *chaosRun) steadyStateGate(t *testing.T) {
 	if took > bound+500*time.Millisecond {
 		t.Errorf("the abort took %s after the gate's first 503; want at most %s", took.Round(time.Millisecond), bound)
 	}
-	run, err := r.c.Workflow(r.ctx, ShopNamespace, gatedGameday)
+	run, err := r.c.Workflow(r.ctx, apps.AstronomyShop.Namespace, gatedGameday)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func (r *chaosRun) steadyStateGate(t *testing.T) {
 	// The third step would have started when the second one ended.
 	second := run.Templates[gatedSteps[1]]
 	r.observe(t, time.Until(second.Add(gatedStepTime+10*time.Second)), "no step after the abort", func(ctx context.Context) string {
-		run, err := r.c.Workflow(ctx, ShopNamespace, gatedGameday)
+		run, err := r.c.Workflow(ctx, apps.AstronomyShop.Namespace, gatedGameday)
 		if err != nil {
 			return err.Error()
 		}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 )
 
 // A pod-failure Schedule whose child is still running when halt comes (a pod-kill child is over at once),
@@ -48,7 +50,7 @@ func (r *chaosRun) halt(t *testing.T) {
 	var running, step1 Experiment
 	poll(t, r.ctx, 2*failureInterval+time.Minute, "a freshly injected child of "+failureScenario+" and the game day's first step injected",
 		func(ctx context.Context) (bool, error) {
-			kids, err := r.c.ScheduleChildren(ctx, ShopNamespace, failureScenario)
+			kids, err := r.c.ScheduleChildren(ctx, apps.AstronomyShop.Namespace, failureScenario)
 			if err != nil {
 				return false, err
 			}
@@ -61,7 +63,7 @@ func (r *chaosRun) halt(t *testing.T) {
 				return false, nil
 			}
 			running = kids[i]
-			steps, err := r.c.Experiments(ctx, ShopNamespace, v1alpha1.LabelWorkflow+"="+haltGameday)
+			steps, err := r.c.Experiments(ctx, apps.AstronomyShop.Namespace, v1alpha1.LabelWorkflow+"="+haltGameday)
 			if err != nil {
 				return false, err
 			}
@@ -79,7 +81,7 @@ func (r *chaosRun) halt(t *testing.T) {
 
 	haltAt := r.setHalt(t, true)
 	poll(t, r.ctx, 30*time.Second, "the running child "+running.Name+" paused and recovered", func(ctx context.Context) (bool, error) {
-		kids, err := r.c.ScheduleChildren(ctx, ShopNamespace, failureScenario)
+		kids, err := r.c.ScheduleChildren(ctx, apps.AstronomyShop.Namespace, failureScenario)
 		if err != nil {
 			return false, err
 		}
@@ -87,7 +89,7 @@ func (r *chaosRun) halt(t *testing.T) {
 		return i >= 0 && kids[i].Paused() && kids[i].DesiredPhase == v1alpha1.StoppedPhase && !kids[i].Injected, nil
 	})
 	poll(t, r.ctx, 30*time.Second, haltGameday+" aborted", func(ctx context.Context) (bool, error) {
-		run, err := r.c.Workflow(ctx, ShopNamespace, haltGameday)
+		run, err := r.c.Workflow(ctx, apps.AstronomyShop.Namespace, haltGameday)
 		return err == nil && run.Aborted, nil
 	})
 	t.Logf("halt: %s paused and %s aborted within %s of the halt's up", running, haltGameday, time.Since(haltAt).Round(time.Millisecond))
@@ -97,7 +99,7 @@ func (r *chaosRun) halt(t *testing.T) {
 
 	known := map[string]bool{}
 	for _, sch := range []string{killScenario, failureScenario} {
-		kids, err := r.c.ScheduleChildren(r.ctx, ShopNamespace, sch)
+		kids, err := r.c.ScheduleChildren(r.ctx, apps.AstronomyShop.Namespace, sch)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,7 +111,7 @@ func (r *chaosRun) halt(t *testing.T) {
 	quiet := max(2*failureInterval+5*time.Second, time.Until(step1.Applied[0].Add(haltStep1Duration+10*time.Second)))
 	r.observe(t, quiet, "no new child and no further game-day step while halted", func(ctx context.Context) string {
 		for _, sch := range []string{killScenario, failureScenario} {
-			kids, err := r.c.ScheduleChildren(ctx, ShopNamespace, sch)
+			kids, err := r.c.ScheduleChildren(ctx, apps.AstronomyShop.Namespace, sch)
 			if err != nil {
 				return err.Error()
 			}
@@ -119,7 +121,7 @@ func (r *chaosRun) halt(t *testing.T) {
 				}
 			}
 		}
-		run, err := r.c.Workflow(ctx, ShopNamespace, haltGameday)
+		run, err := r.c.Workflow(ctx, apps.AstronomyShop.Namespace, haltGameday)
 		if err != nil {
 			return err.Error()
 		}
@@ -133,7 +135,7 @@ func (r *chaosRun) halt(t *testing.T) {
 	resumeAt := r.setHalt(t, false)
 	for _, sch := range []string{killScenario, failureScenario} {
 		poll(t, r.ctx, failureInterval+time.Minute, sch+" spawning again after halt=false", func(ctx context.Context) (bool, error) {
-			kids, err := r.c.ScheduleChildren(ctx, ShopNamespace, sch)
+			kids, err := r.c.ScheduleChildren(ctx, apps.AstronomyShop.Namespace, sch)
 			return err == nil && slices.ContainsFunc(kids, func(e Experiment) bool { return !known[e.Name] && len(e.Applied) > 0 }), nil
 		})
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/report"
 )
 
@@ -49,7 +50,7 @@ func (r *chaosRun) schedule(t *testing.T) {
 	var kids []Experiment
 	poll(t, r.ctx, 2*killInterval+time.Minute, "two pod-kills applied by "+killScenario+"'s children", func(ctx context.Context) (bool, error) {
 		var err error
-		kids, err = r.c.ScheduleChildren(ctx, ShopNamespace, killScenario)
+		kids, err = r.c.ScheduleChildren(ctx, apps.AstronomyShop.Namespace, killScenario)
 		return err == nil && len(applied(kids)) >= 2, nil
 	})
 	done := applied(kids)
@@ -97,7 +98,7 @@ func (r *chaosRun) deletionNear(at, since time.Time) (PodLife, bool) {
 func (r *chaosRun) reportWindows(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "report")
 	var stdout, stderr bytes.Buffer
-	args := []string{"--prometheus", r.prom.URL, "--kubeconfig", r.c.Kubeconfig, "--namespace", ShopNamespace,
+	args := []string{"--prometheus", r.prom.URL, "--kubeconfig", r.c.Kubeconfig, "--namespace", apps.AstronomyShop.Namespace,
 		"--scenario", killScenario, "--since", "30m", "--out", out}
 	code := report.Run(args, &stdout, &stderr)
 	t.Logf("chaoslab report %s: exit %d\n%s%s", strings.Join(args, " "), code, tail(stdout.String(), 2000), stderr.String())
@@ -112,7 +113,7 @@ func (r *chaosRun) reportWindows(t *testing.T) {
 	if err := json.Unmarshal(raw, &rep); err != nil {
 		t.Fatal(err)
 	}
-	kids, err := r.c.ScheduleChildren(r.ctx, ShopNamespace, killScenario)
+	kids, err := r.c.ScheduleChildren(r.ctx, apps.AstronomyShop.Namespace, killScenario)
 	if err != nil {
 		t.Fatal(err)
 	}

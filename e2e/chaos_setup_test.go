@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 )
 
@@ -48,7 +49,7 @@ func (r *chaosRun) startServers(tb testing.TB) {
 		configs[w.Configuration]++
 	}
 	tb.Logf("webhooks served by the controller on %s: %v", r.cc.WebhookAddr, configs)
-	if err := WaitAdmission(r.ctx, r.c, toUnstructured(tb, probePodKill("e2e-admission-probe", ShopNamespace)), 2*time.Minute); err != nil {
+	if err := WaitAdmission(r.ctx, r.c, toUnstructured(tb, probePodKill("e2e-admission-probe", apps.AstronomyShop.Namespace)), 2*time.Minute); err != nil {
 		tb.Fatalf("the API server does not admit chaos through the controller's webhooks: %v\n%s", err, r.cc.Tail(4000))
 	}
 	interval, err := time.ParseDuration(components.ScrapeInterval)
@@ -59,7 +60,7 @@ func (r *chaosRun) startServers(tb testing.TB) {
 		ScrapeJob{Name: "chaos-controller-manager", Targets: []string{r.cc.MetricsAddr}, HonorLabels: true},
 		ScrapeJob{Name: "synthetic-shop", Targets: []string{r.exporter.Addr}})
 	r.gate = StartSLOGate(tb, r.c.Dir, r.prom.URL)
-	r.pods = WatchPods(tb, r.c, ShopNamespace)
+	r.pods = WatchPods(tb, r.c, apps.AstronomyShop.Namespace)
 }
 
 // controllerReady checks what the controller was started with and that Prometheus scrapes it.
@@ -72,8 +73,8 @@ func (r *chaosRun) controllerReady(t *testing.T) {
 		"ENABLE_FILTER_NAMESPACE": fmt.Sprint(cm["enableFilterNamespace"]),
 		"SECURITY_MODE":           fmt.Sprint(dash["securityMode"]),
 		"CLUSTER_SCOPED":          "true",
-		"TARGET_NAMESPACE":        ChaosNamespace,
-		"NAMESPACE":               ChaosNamespace,
+		"TARGET_NAMESPACE":        components.ChaosNamespace,
+		"NAMESPACE":               components.ChaosNamespace,
 	}
 	for _, k := range sortedKeys(want) {
 		if got := r.cc.EnvValue(k); got != want[k] {
@@ -97,7 +98,7 @@ func (r *chaosRun) controllerReady(t *testing.T) {
 // labScrapesWithHonorLabels checks the lab's Prometheus config: the job that scrapes Services annotated
 // prometheus.io/scrape (Chaos Mesh's controller) keeps the scraped labels.
 func labScrapesWithHonorLabels(ctx context.Context, c *Cluster) error {
-	cm, err := c.Client.CoreV1().ConfigMaps(ObsNamespace).Get(ctx, components.PrometheusService, metav1.GetOptions{})
+	cm, err := c.Client.CoreV1().ConfigMaps(components.ObservabilityNamespace).Get(ctx, components.PrometheusService, metav1.GetOptions{})
 	if err != nil {
 		return fmt.Errorf("the lab's Prometheus config: %w", err)
 	}
@@ -126,27 +127,27 @@ func labScrapesWithHonorLabels(ctx context.Context, c *Cluster) error {
 // SECURITY_MODE the dashboard operator's account (the lab's ServiceAccount for the dashboard token) may not
 // aim chaos at another namespace.
 func (r *chaosRun) namespaceFilter(t *testing.T) {
-	probe := probePodKill("e2e-filter-probe", ShopNamespace)
-	probe.Spec.Selector.Namespaces = []string{ObsNamespace}
+	probe := probePodKill("e2e-filter-probe", apps.AstronomyShop.Namespace)
+	probe.Spec.Selector.Namespaces = []string{components.ObservabilityNamespace}
 	probe.Spec.Selector.LabelSelectors = nil
-	res := r.c.Dynamic.Resource(chaosGVR("podchaos")).Namespace(ShopNamespace)
+	res := r.c.Dynamic.Resource(chaosGVR("podchaos")).Namespace(apps.AstronomyShop.Namespace)
 	if _, err := res.Create(r.ctx, toUnstructured(t, probe), metav1.CreateOptions{}); err != nil {
 		t.Fatalf("create the probe: %v", err)
 	}
-	obsPods, err := r.c.Client.CoreV1().Pods(ObsNamespace).List(r.ctx, metav1.ListOptions{})
+	obsPods, err := r.c.Client.CoreV1().Pods(components.ObservabilityNamespace).List(r.ctx, metav1.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var events []corev1.Event
-	poll(t, r.ctx, time.Minute, "a Failed event on a pod-kill aimed at "+ObsNamespace, func(ctx context.Context) (bool, error) {
-		events, err = r.c.Events(ctx, ShopNamespace, "PodChaos", probe.Name)
+	poll(t, r.ctx, time.Minute, "a Failed event on a pod-kill aimed at "+components.ObservabilityNamespace, func(ctx context.Context) (bool, error) {
+		events, err = r.c.Events(ctx, apps.AstronomyShop.Namespace, "PodChaos", probe.Name)
 		return err == nil && slices.ContainsFunc(events, func(e corev1.Event) bool {
 			return e.Reason == "Failed" && strings.HasPrefix(e.Message, "Failed to select targets")
 		}), nil
 	})
 	t.Logf("namespace filter: a pod-kill aimed at %s (not annotated %s) selects nothing:\n%s",
-		ObsNamespace, components.ChaosInjectAnnotation, describeEvents(events))
-	after, err := r.c.Client.CoreV1().Pods(ObsNamespace).List(r.ctx, metav1.ListOptions{})
+		components.ObservabilityNamespace, components.ChaosInjectAnnotation, describeEvents(events))
+	after, err := r.c.Client.CoreV1().Pods(components.ObservabilityNamespace).List(r.ctx, metav1.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,14 +157,14 @@ func (r *chaosRun) namespaceFilter(t *testing.T) {
 	}
 	for _, p := range obsPods.Items {
 		if !alive[string(p.UID)] {
-			t.Errorf("pod %s/%s was deleted by a pod-kill aimed at a namespace that the filter excludes", ObsNamespace, p.Name)
+			t.Errorf("pod %s/%s was deleted by a pod-kill aimed at a namespace that the filter excludes", components.ObservabilityNamespace, p.Name)
 		}
 	}
 	if err := res.Delete(r.ctx, probe.Name, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	poll(t, r.ctx, time.Minute, "the probe deleted (finalizer released by the controller)", func(ctx context.Context) (bool, error) {
-		exps, err := r.c.Experiments(ctx, ShopNamespace, "")
+		exps, err := r.c.Experiments(ctx, apps.AstronomyShop.Namespace, "")
 		return err == nil && len(exps) == 0, nil
 	})
 
@@ -172,21 +173,21 @@ func (r *chaosRun) namespaceFilter(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := rest.CopyConfig(r.c.Config)
-	cfg.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + ShopNamespace + ":" + account}
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + apps.AstronomyShop.Namespace + ":" + account}
 	as, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dry := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}
-	own := probePodKill("e2e-auth-own", ShopNamespace)
-	if _, err := as.Resource(chaosGVR("podchaos")).Namespace(ShopNamespace).Create(r.ctx, toUnstructured(t, own), dry); err != nil {
-		t.Errorf("%s may not aim a pod-kill at its own namespace %s: %v", account, ShopNamespace, err)
+	own := probePodKill("e2e-auth-own", apps.AstronomyShop.Namespace)
+	if _, err := as.Resource(chaosGVR("podchaos")).Namespace(apps.AstronomyShop.Namespace).Create(r.ctx, toUnstructured(t, own), dry); err != nil {
+		t.Errorf("%s may not aim a pod-kill at its own namespace %s: %v", account, apps.AstronomyShop.Namespace, err)
 	}
-	other := probePodKill("e2e-auth-other", ShopNamespace)
-	other.Spec.Selector.Namespaces = []string{ObsNamespace}
-	_, err = as.Resource(chaosGVR("podchaos")).Namespace(ShopNamespace).Create(r.ctx, toUnstructured(t, other), dry)
-	if err == nil || !strings.Contains(err.Error(), "forbidden on namespace "+ObsNamespace) {
-		t.Errorf("%s aimed a pod-kill at %s and Chaos Mesh's auth webhook did not refuse it: %v", account, ObsNamespace, err)
+	other := probePodKill("e2e-auth-other", apps.AstronomyShop.Namespace)
+	other.Spec.Selector.Namespaces = []string{components.ObservabilityNamespace}
+	_, err = as.Resource(chaosGVR("podchaos")).Namespace(apps.AstronomyShop.Namespace).Create(r.ctx, toUnstructured(t, other), dry)
+	if err == nil || !strings.Contains(err.Error(), "forbidden on namespace "+components.ObservabilityNamespace) {
+		t.Errorf("%s aimed a pod-kill at %s and Chaos Mesh's auth webhook did not refuse it: %v", account, components.ObservabilityNamespace, err)
 	} else {
 		t.Logf("security mode: %v", err)
 	}
@@ -195,7 +196,7 @@ func (r *chaosRun) namespaceFilter(t *testing.T) {
 // chaosOperatorAccount finds the lab's dashboard operator: the ServiceAccount bound in the shop's namespace to
 // a Role over chaos-mesh.org.
 func chaosOperatorAccount(ctx context.Context, c *Cluster) (string, error) {
-	bindings, err := c.Client.RbacV1().RoleBindings(ShopNamespace).List(ctx, metav1.ListOptions{})
+	bindings, err := c.Client.RbacV1().RoleBindings(apps.AstronomyShop.Namespace).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return "", err
 	}
@@ -203,21 +204,21 @@ func chaosOperatorAccount(ctx context.Context, c *Cluster) (string, error) {
 		if b.RoleRef.Kind != "Role" {
 			continue
 		}
-		role, err := c.Client.RbacV1().Roles(ShopNamespace).Get(ctx, b.RoleRef.Name, metav1.GetOptions{})
+		role, err := c.Client.RbacV1().Roles(apps.AstronomyShop.Namespace).Get(ctx, b.RoleRef.Name, metav1.GetOptions{})
 		if err != nil {
 			continue
 		}
 		for _, rule := range role.Rules {
 			if slices.Contains(rule.APIGroups, "chaos-mesh.org") {
 				for _, s := range b.Subjects {
-					if s.Kind == "ServiceAccount" && s.Namespace == ShopNamespace {
+					if s.Kind == "ServiceAccount" && s.Namespace == apps.AstronomyShop.Namespace {
 						return s.Name, nil
 					}
 				}
 			}
 		}
 	}
-	return "", fmt.Errorf("no ServiceAccount in %s bound to a Role over chaos-mesh.org", ShopNamespace)
+	return "", fmt.Errorf("no ServiceAccount in %s bound to a Role over chaos-mesh.org", apps.AstronomyShop.Namespace)
 }
 
 // scrape reads a Prometheus text exposition.

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 )
 
 // destroyDeadline is far beyond a normal destroy (about 15 s here): reaching it means something waits on a
@@ -18,7 +20,7 @@ const destroyDeadline = 5 * time.Minute
 func (r *chaosRun) teardown(t *testing.T, before map[string]bool) {
 	r.enable(t, map[string]any{failureScenario: failureConfig(), daemonScenario: map[string]any{"enabled": true}})
 	poll(t, r.ctx, 2*failureInterval+time.Minute, "a child of "+failureScenario+" in effect", func(ctx context.Context) (bool, error) {
-		kids, err := r.c.ScheduleChildren(ctx, ShopNamespace, failureScenario)
+		kids, err := r.c.ScheduleChildren(ctx, apps.AstronomyShop.Namespace, failureScenario)
 		return err == nil && slices.ContainsFunc(kids, func(e Experiment) bool { return e.Injected }), nil
 	})
 	ctx, cancel := context.WithTimeout(r.ctx, destroyDeadline)

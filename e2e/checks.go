@@ -15,17 +15,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/experiment/labstack"
 )
 
-// The lab's namespaces (contract: components.ShopNamespace etc.).
-const (
-	ShopNamespace  = "otel-demo"
-	ChaosNamespace = "chaos-mesh"
-	ObsNamespace   = "observability"
-)
-
-// LabNamespaces are the namespaces the lab owns.
-var LabNamespaces = []string{ShopNamespace, ChaosNamespace, ObsNamespace}
+// LabNamespaces are the namespaces the lab owns, as `chaoslab run` reads them.
+var LabNamespaces = labstack.Lab.Namespaces
 
 var (
 	scheduleGVR = schema.GroupVersionResource{Group: "chaos-mesh.org", Version: "v1alpha1", Resource: "schedules"}

@@ -16,6 +16,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 )
 
 // The chart's controller Deployment and its container, whose settings the controller process takes.
@@ -45,7 +47,7 @@ type ChaosController struct {
 func StartChaosController(ctx context.Context, tb testing.TB, c *Cluster) *ChaosController {
 	tb.Helper()
 	dir := filepath.Join(c.Dir, "chaos-controller")
-	env, err := deploymentEnv(ctx, c, ChaosNamespace, ChaosControllerDeployment, chaosControllerContainer, dir)
+	env, err := deploymentEnv(ctx, c, components.ChaosNamespace, ChaosControllerDeployment, chaosControllerContainer, dir)
 	if err != nil {
 		tb.Fatalf("the chart's controller Deployment: %v", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/report/promtest"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
 )
@@ -64,7 +65,7 @@ func TestChaosController(t *testing.T) {
 	}
 	// The synthetic shop serves spanmetrics for the SLO gate's SLI from the start, so that the gate has data
 	// before any game day asks it.
-	r.exporter = promtest.NewExporter(t, ShopNamespace, map[string][]promtest.Step{gateService: {{At: 0, Phase: promtest.Steady(20)}}})
+	r.exporter = promtest.NewExporter(t, apps.AstronomyShop.Namespace, map[string][]promtest.Step{gateService: {{At: 0, Phase: promtest.Steady(20)}}})
 
 	step := func(name string, f func(t *testing.T)) {
 		if !t.Run(name, f) {
@@ -138,14 +139,14 @@ func (r *chaosRun) switchOffAll(t *testing.T) {
 	var left []string
 	err := wait.PollUntilContextTimeout(r.ctx, time.Second, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
 		left = nil
-		objs, err := r.c.ChaosObjects(ctx, ShopNamespace)
+		objs, err := r.c.ChaosObjects(ctx, apps.AstronomyShop.Namespace)
 		if err != nil {
 			return false, err
 		}
 		for _, o := range objs {
 			left = append(left, o.String())
 		}
-		exps, err := r.c.Experiments(ctx, ShopNamespace, "")
+		exps, err := r.c.Experiments(ctx, apps.AstronomyShop.Namespace, "")
 		if err != nil {
 			return false, err
 		}

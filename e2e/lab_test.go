@@ -18,6 +18,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/wiring"
 )
@@ -97,8 +99,8 @@ func TestLab(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(objs) != 1 || objs[0].Namespace != ShopNamespace || !strings.Contains(objs[0].Name, scenario) {
-			t.Fatalf("enabling %s: want exactly one Schedule or Workflow named after it in %s, got %v", scenario, ShopNamespace, objs)
+		if len(objs) != 1 || objs[0].Namespace != apps.AstronomyShop.Namespace || !strings.Contains(objs[0].Name, scenario) {
+			t.Fatalf("enabling %s: want exactly one Schedule or Workflow named after it in %s, got %v", scenario, apps.AstronomyShop.Namespace, objs)
 		}
 		if n, what := Changes(derefSummary(res.Summary.ResourceChanges)); n == 0 {
 			t.Fatalf("flip up reported no change (%s)", what)
@@ -152,7 +154,7 @@ func TestLab(t *testing.T) {
 		if _, _, err := Up(ctx, t, s); err != nil {
 			t.Fatalf("up with scenarios: %v", err)
 		}
-		objs, err := c.ChaosObjects(ctx, ShopNamespace)
+		objs, err := c.ChaosObjects(ctx, apps.AstronomyShop.Namespace)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,7 +179,7 @@ func TestLab(t *testing.T) {
 		if _, _, err := Up(ctx, t, s); err != nil {
 			t.Fatalf("up with halt=true: %v", err)
 		}
-		halted, err := c.ChaosObjects(ctx, ShopNamespace)
+		halted, err := c.ChaosObjects(ctx, apps.AstronomyShop.Namespace)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -196,7 +198,7 @@ func TestLab(t *testing.T) {
 		if _, _, err := Up(ctx, t, s); err != nil {
 			t.Fatalf("up with halt=false: %v", err)
 		}
-		resumed, err := c.ChaosObjects(ctx, ShopNamespace)
+		resumed, err := c.ChaosObjects(ctx, apps.AstronomyShop.Namespace)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -285,9 +287,9 @@ func assertLabUp(ctx context.Context, t *testing.T, c *Cluster) {
 		}
 	}
 
-	dash, err := c.DashboardConfigMaps(ctx, ObsNamespace)
+	dash, err := c.DashboardConfigMaps(ctx, components.ObservabilityNamespace)
 	if err != nil || len(dash) == 0 {
-		t.Errorf("no Grafana dashboard ConfigMap (key <uid>.json) in %s (%v)", ObsNamespace, err)
+		t.Errorf("no Grafana dashboard ConfigMap (key <uid>.json) in %s (%v)", components.ObservabilityNamespace, err)
 	}
 	t.Logf("dashboard ConfigMaps: %v", dash)
 

@@ -13,6 +13,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 )
 
 // chaosWebhookService is the Service that the chart's webhook configurations call.
@@ -37,7 +39,7 @@ func RouteChaosMeshWebhooks(ctx context.Context, c *Cluster, addr string, caPEM 
 	var routed []RoutedWebhook
 	var foreign []string
 	route := func(config string, mutating bool, cc *admissionv1.WebhookClientConfig, name string) {
-		if cc.Service == nil || cc.Service.Namespace != ChaosNamespace || cc.Service.Name != chaosWebhookService || cc.Service.Path == nil {
+		if cc.Service == nil || cc.Service.Namespace != components.ChaosNamespace || cc.Service.Name != chaosWebhookService || cc.Service.Path == nil {
 			foreign = append(foreign, config+"/"+name)
 			return
 		}
