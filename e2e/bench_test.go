@@ -184,15 +184,10 @@ func helmInstall(ctx context.Context, t *testing.T, c *Cluster, helm string) (ti
 	}
 	// The same charts with the lab's own values (from the components' pure functions), and the demo
 	// archive packed as `helm package` packs it, so that helm's release record fits its Secret.
-	cfg, err := stacks.ParseConfig(func(key string) (string, bool) {
-		switch key {
-		case "grafanaAdminPassword":
-			return "bench-password", true
-		case "chartsDir":
-			return ChartsDir(), true
-		}
-		return "", false
-	})
+	cfg, err := stacks.ParseConfig(stacks.FromValues(map[string]string{
+		Key("grafanaAdminPassword"): "bench-password",
+		Key("chartsDir"):            ChartsDir(),
+	}))
 	if err != nil {
 		return 0, err
 	}
