@@ -23,6 +23,10 @@ func Build(raw []byte, opts Options) (*Plan, field.ErrorList) {
 	}
 	merged, names := mergePresets(user, e)
 	objectNames := objectNames(merged, names, e)
+	for _, name := range names {
+		checkStartNow(merged[name], e)
+	}
+	checkKickOffNames(merged, names, objectNames, e)
 	c := &env{opts: opts, app: opts.Deployment.App, e: e}
 	chaos, flagsOn, gamedays := c.compileAll(merged, names)
 	checkFlagConflicts(merged, names, e)
@@ -175,7 +179,8 @@ func checkFlagConflicts(merged map[string]*scenario, names []string, e *errs) {
 	}
 }
 
-// assemble makes the plan of a valid config: one object and one summary per enabled scenario.
+// assemble makes the plan of a valid config: one summary per enabled scenario, and its object, with the
+// kick-off Workflow beside a Schedule (kickoff.go).
 func assemble(names []string, merged map[string]*scenario, objectNames map[string]string, chaos map[string]*compiled,
 	workflows map[string]*v1alpha1.WorkflowSpec, gb *gamedayBuilder, opts Options) (*Plan, *field.Error) {
 	plan := &Plan{}
@@ -191,10 +196,16 @@ func assemble(names []string, merged map[string]*scenario, objectNames map[strin
 		case s.isGameDay:
 			obj := gamedayObject(on, s, workflows[name], opts)
 			plan.Objects = append(plan.Objects, obj)
+			if s.startsNow() {
+				plan.Objects = append(plan.Objects, gamedayKickOff(on, workflows[name], opts))
+			}
 			plan.Enabled = append(plan.Enabled, Summary{Name: name, Fault: GameDay, Target: strings.Join(gb.targets(s), ","), Kind: obj.Kind})
 		default:
 			obj := chaosObject(on, chaos[name], opts)
 			plan.Objects = append(plan.Objects, obj)
+			if s.startsNow() {
+				plan.Objects = append(plan.Objects, chaosKickOff(on, chaos[name], opts))
+			}
 			plan.Enabled = append(plan.Enabled, Summary{Name: name, Fault: string(s.Fault), Target: s.Target, Kind: obj.Kind})
 		}
 	}

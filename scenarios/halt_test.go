@@ -45,7 +45,8 @@ func TestHalt(t *testing.T) {
 		}
 	}
 	wantEq(t, "schedules", schedules, 2)
-	wantEq(t, "workflows", workflows, 4)
+	// Four one-shot Workflows, and the kick-offs of checkout-pod-kill and nightly, aborted like the others.
+	wantEq(t, "workflows", workflows, 6)
 	wantEq(t, "flag overrides", string(p.FlagOverrides), `{"flags":{}}`)
 	wantEq(t, "nothing deleted", len(p.Enabled), 7)
 

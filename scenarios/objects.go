@@ -77,13 +77,18 @@ func chaosObject(name string, cc *compiled, opts Options) Object {
 		return newSchedule(name, cc.s.Schedule, v1alpha1.ScheduleTemplateType(cc.kind),
 			v1alpha1.ScheduleItem{EmbedChaos: withDuration(cc.chaos, cc.duration)}, opts)
 	}
-	return newWorkflow(name, v1alpha1.WorkflowSpec{
+	return newWorkflow(name, oneShotSpec(name, cc), opts)
+}
+
+// oneShotSpec is a Workflow that runs the chaos once, in a step named name.
+func oneShotSpec(name string, cc *compiled) v1alpha1.WorkflowSpec {
+	return v1alpha1.WorkflowSpec{
 		Entry: "entry",
 		Templates: []v1alpha1.Template{
 			{Name: "entry", Type: v1alpha1.TypeSerial, Children: []string{name}},
 			chaosTemplate(name, cc),
 		},
-	}, opts)
+	}
 }
 
 // gamedayObject makes the Workflow of a game day, or its Schedule of type Workflow.
