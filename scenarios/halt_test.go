@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"maps"
 	"testing"
 
 	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
@@ -50,14 +51,17 @@ func TestHalt(t *testing.T) {
 	wantEq(t, "flag overrides", string(p.FlagOverrides), `{"flags":{}}`)
 	wantEq(t, "nothing deleted", len(p.Enabled), 7)
 
-	// Without halt: no annotations at all, and the flag is back.
+	// Without halt: no pause or abort annotation (a gated game day keeps only its steady-state mark), and
+	// the flag is back.
 	opts.Halt = false
 	p, err = Build([]byte(everything), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, o := range p.Objects {
-		if len(o.Typed.GetAnnotations()) != 0 {
+		ann := maps.Clone(o.Typed.GetAnnotations())
+		delete(ann, SteadyStateAnnotation)
+		if len(ann) != 0 {
 			t.Errorf("%s: unexpected annotations %v", o.Name, o.Typed.GetAnnotations())
 		}
 	}

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
@@ -17,6 +18,11 @@ const (
 	PauseAnnotation = v1alpha1.PauseAnnotationKey      // experiment.chaos-mesh.org/pause
 	AbortAnnotation = v1alpha1.WorkflowAnnotationAbort // workflow.chaos-mesh.org/abort
 	ScenarioLabel   = "chaos-mesh-otel.io/scenario"
+	// SteadyStateAnnotation marks a Workflow whose StatusCheck aborts it when the steady state breaks. It is
+	// there for Chaos Mesh's sake too: its controller (2.8.3) adds the abort annotation to the Workflow's
+	// annotations without creating the map first, so a StatusCheck that tries to abort a Workflow with no
+	// annotation at all panics and never aborts it (seen with the real controller in e2e).
+	SteadyStateAnnotation = "chaos-mesh-otel.io/aborts-on-steady-state"
 	// maxNameLen leaves room for the suffixes Chaos Mesh appends to spawned objects and workflow nodes.
 	maxNameLen = 48
 )
@@ -127,6 +133,9 @@ func newWorkflow(name string, spec v1alpha1.WorkflowSpec, opts Options) Object {
 	}
 	if opts.Halt {
 		setAnnotation(&wf.ObjectMeta, AbortAnnotation)
+	}
+	if slices.ContainsFunc(spec.Templates, func(t v1alpha1.Template) bool { return t.AbortWithStatusCheck }) {
+		setAnnotation(&wf.ObjectMeta, SteadyStateAnnotation)
 	}
 	return Object{Name: name, Kind: KindWorkflow, Typed: wf}
 }
