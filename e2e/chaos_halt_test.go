@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
 )
 
 // A pod-failure Schedule whose child is still running when halt comes (a pod-kill child is over at once),
@@ -93,6 +94,13 @@ func (r *chaosRun) halt(t *testing.T) {
 		return err == nil && run.Aborted, nil
 	})
 	t.Logf("halt: %s paused and %s aborted within %s of the halt's up", running, haltGameday, time.Since(haltAt).Round(time.Millisecond))
+	// The kick-off Workflows of both Schedules are Workflows of their scenarios: halt aborts them too.
+	for _, sch := range []string{killScenario, failureScenario} {
+		kick, err := r.c.Workflow(r.ctx, apps.AstronomyShop.Namespace, scenarios.KickOffName(sch))
+		if err != nil || kick.Annotations[AbortAnnotation] != "true" {
+			t.Errorf("kick-off of %s after halt: annotations %v (%v); want %s", sch, kick.Annotations, err, AbortAnnotation)
+		}
+	}
 	if img, err := r.targetImages(running); err != nil || slices.Contains(img, pauseImage) {
 		t.Errorf("paused pod-failure %s did not give its target its images back: %v (%v)", running, img, err)
 	}

@@ -31,9 +31,11 @@ type chaosRun struct {
 	exporter *promtest.Exporter
 	pods     *PodWatch
 	started  time.Time // the controller's start: dashboards are read from here on
-	// scheduleOn is when the pod-kill Schedule was switched on: the report's windows are matched against
-	// the pod deletions seen from then on.
-	scheduleOn time.Time
+	// scheduleFrom is when the up that switched the pod-kill Schedule on began: the report's windows are
+	// read, and matched against the pod deletions seen, from then on.
+	scheduleFrom time.Time
+	// kickOff is the pod-kill of the scenario's kick-off Workflow, its strike at switch-on.
+	kickOff Experiment
 }
 
 // TestChaosController runs the lab on the real engine with Chaos Mesh's real controller, and shows what it

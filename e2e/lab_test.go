@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/wiring"
 )
@@ -99,8 +101,20 @@ func TestLab(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(objs) != 1 || objs[0].Namespace != apps.AstronomyShop.Namespace || !strings.Contains(objs[0].Name, scenario) {
-			t.Fatalf("enabling %s: want exactly one Schedule or Workflow named after it in %s, got %v", scenario, apps.AstronomyShop.Namespace, objs)
+		// Its Schedule or Workflow, named after it; a Schedule comes with its kick-off Workflow
+		// (<name>-first), which strikes once at switch-on.
+		want := []string{"Workflow/" + apps.AstronomyShop.Namespace + "/" + scenario}
+		if slices.ContainsFunc(objs, func(o ChaosObject) bool { return o.Kind == "Schedule" }) {
+			want = []string{"Schedule/" + apps.AstronomyShop.Namespace + "/" + scenario,
+				"Workflow/" + apps.AstronomyShop.Namespace + "/" + scenarios.KickOffName(scenario)}
+		}
+		var got []string
+		for _, o := range objs {
+			got = append(got, o.String())
+		}
+		sort.Strings(got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("enabling %s: want exactly %v, got %v", scenario, want, got)
 		}
 		if n, what := Changes(derefSummary(res.Summary.ResourceChanges)); n == 0 {
 			t.Fatalf("flip up reported no change (%s)", what)
