@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -114,11 +115,12 @@ func (r *chaosRun) admission(t *testing.T) {
 		t.Errorf("a repeat preview after admission is not a no-op (%d: %s): %v\n%s", n, what, err, tail(out, 4000))
 	}
 	// Halt does not keep a Workflow created aborted from starting its first step (see releaseStuckMidApply).
-	r.releaseStuckMidApply(t)
+	stop := r.releaseStuckMidApply(t)
 	if err := r.s.SetConfig(r.ctx, Key("halt"), autoValue("false")); err != nil {
 		t.Fatal(err)
 	}
 	r.switchOffAll(t)
+	stop()
 
 	// The validating webhook is live: a Schedule that the CRD schema accepts but Chaos Mesh refuses.
 	bad := probePodKill("e2e-bad-schedule", apps.AstronomyShop.Namespace)
@@ -206,26 +208,46 @@ const (
 // Workflow (switching the scenario off, or destroy) would wait for ever. The test does what the README's
 // troubleshooting tells a user: annotate them cleanFinalizer=forced. Anything else stuck still fails
 // switchOffAll.
-func (r *chaosRun) releaseStuckMidApply(t *testing.T) {
-	time.Sleep(15 * time.Second) // let the steps that started before the abort reach their first Apply
+func (r *chaosRun) releaseStuckMidApply(t *testing.T) (stop func()) {
+	ctx, cancel := context.WithCancel(r.ctx)
+	done := make(chan struct{})
+	released := map[string]bool{}
+	go func() {
+		defer close(done)
+		// Until the switch-off is over: a record may reach its half-way failure only after a daemon timeout.
+		for ctx.Err() == nil {
+			r.releaseOnce(ctx, t, released)
+			select {
+			case <-ctx.Done():
+			case <-time.After(2 * time.Second):
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// releaseOnce annotates, once each, the chaos objects stuck half-way through an Apply.
+func (r *chaosRun) releaseOnce(ctx context.Context, t *testing.T, released map[string]bool) {
 	for _, res := range report.ChaosResources {
-		list, err := r.c.Dynamic.Resource(chaosGVR(res)).Namespace(apps.AstronomyShop.Namespace).List(r.ctx, metav1.ListOptions{})
+		list, err := r.c.Dynamic.Resource(chaosGVR(res)).Namespace(apps.AstronomyShop.Namespace).List(ctx, metav1.ListOptions{})
 		if err != nil {
-			t.Fatal(err)
+			continue // the next round retries; switchOffAll fails on what is left
 		}
 		for i := range list.Items {
 			u := &list.Items[i]
 			phase, failure := midApplyFailure(u)
-			if phase == "" {
+			key := u.GetKind() + "/" + u.GetName()
+			if phase == "" || released[key] {
 				continue
 			}
 			patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, cleanFinalizerAnnotation, cleanFinalizerForced)
-			if _, err := r.c.Dynamic.Resource(chaosGVR(res)).Namespace(u.GetNamespace()).Patch(r.ctx, u.GetName(),
+			if _, err := r.c.Dynamic.Resource(chaosGVR(res)).Namespace(u.GetNamespace()).Patch(ctx, u.GetName(),
 				types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
-				t.Fatalf("annotating %s %s: %v", u.GetKind(), u.GetName(), err)
+				continue
 			}
-			t.Logf("%s %s (a step of a Workflow created aborted) is stuck in phase %q: %q; annotated %s=%s",
-				u.GetKind(), u.GetName(), phase, failure, cleanFinalizerAnnotation, cleanFinalizerForced)
+			released[key] = true
+			t.Logf("%s (a step of a Workflow created aborted) is stuck in phase %q: %q; annotated %s=%s",
+				key, phase, failure, cleanFinalizerAnnotation, cleanFinalizerForced)
 		}
 	}
 }

@@ -140,17 +140,17 @@ func (r *chaosRun) switchOffAll(t *testing.T) {
 	r.enable(t, map[string]any{})
 	var left []string
 	err := wait.PollUntilContextTimeout(r.ctx, time.Second, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
-		left = nil
 		objs, err := r.c.ChaosObjects(ctx, apps.AstronomyShop.Namespace)
 		if err != nil {
-			return false, err
-		}
-		for _, o := range objs {
-			left = append(left, o.String())
+			return false, nil // keep what the last listing found, for the message
 		}
 		exps, err := r.c.Experiments(ctx, apps.AstronomyShop.Namespace, "")
 		if err != nil {
-			return false, err
+			return false, nil
+		}
+		left = nil
+		for _, o := range objs {
+			left = append(left, o.String())
 		}
 		for _, e := range exps {
 			left = append(left, e.String())

@@ -64,6 +64,12 @@ func TestRun(t *testing.T) {
 	}
 	lab := &chaosRun{ctx: ctx, c: c, s: s, exporter: exporter}
 	lab.startServers(t)
+	// A baseline before the fault: Prometheus must have scraped the shop for longer than the report's
+	// rolling SLI range (30 s) when the kick-off strikes.
+	if err := lab.prom.WaitScraped(ctx, "synthetic-shop", lab.started, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Minute)
 	// chaoslab finds the CLI and the backend as a user's shell would.
 	t.Setenv("PATH", e.Env["PATH"])
 	t.Chdir(RepoRoot())
