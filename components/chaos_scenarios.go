@@ -2,6 +2,7 @@ package components
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 
@@ -67,6 +68,14 @@ func NewChaosScenarios(ctx *pulumi.Context, name string, args *ChaosScenariosArg
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"names": c.Names})
 }
 
+// deletionPropagationAnnotation tells the kubernetes provider how to delete a resource (default foreground).
+// A Workflow is deleted in the background: with foreground deletion its WorkflowNodes go first while the
+// Workflow still exists, and Chaos Mesh (2.8.3), which does not look at the Workflow's deletion, sees a
+// Workflow without an entry node and starts it again, so switching off a finished Workflow would strike once
+// more (seen with the real controller in e2e). Deleted in the background, the Workflow is gone at once and
+// the garbage collector removes its nodes and experiments, which Chaos Mesh recovers.
+const deletionPropagationAnnotation = "pulumi.com/deletionPropagationPolicy"
+
 // newChaosObject creates the custom resource of one object. Its logical name depends only on the kind and
 // the object name, so toggling one scenario adds or removes exactly that resource.
 func newChaosObject(ctx *pulumi.Context, parent string, obj scenarios.Object, opts []pulumi.ResourceOption) (*apiextensions.CustomResource, error) {
@@ -77,11 +86,19 @@ func newChaosObject(ctx *pulumi.Context, parent string, obj scenarios.Object, op
 	if apiVersion == "" || kind == "" || meta == nil {
 		return nil, fmt.Errorf("chaos scenarios: object %s has no apiVersion, kind or metadata", obj.Name)
 	}
+	annotations, _ := meta["annotations"].(map[string]any)
+	if kind == scenarios.KindWorkflow {
+		annotations = maps.Clone(annotations)
+		if annotations == nil {
+			annotations = map[string]any{}
+		}
+		annotations[deletionPropagationAnnotation] = "background"
+	}
 	metaArgs := &metav1.ObjectMetaArgs{
 		Name:        pulumi.String(stringOf(meta["name"])),
 		Namespace:   pulumi.String(stringOf(meta["namespace"])),
 		Labels:      stringMap(meta["labels"]),
-		Annotations: stringMap(meta["annotations"]),
+		Annotations: stringMap(annotations),
 	}
 	other := kubernetes.UntypedArgs{}
 	for k, v := range m {

@@ -1,6 +1,7 @@
 package components
 
 import (
+	"maps"
 	"reflect"
 	"sort"
 	"strings"
@@ -79,10 +80,11 @@ func keysOf(m map[string]pulumimock.Resource) []string {
 func TestChaosScenariosResources(t *testing.T) {
 	m, names := runScenarios(t, `{"checkout-pod-kill":{"enabled":true},"frontend-catalog-latency":{"enabled":true},"ad-failure":{"enabled":true}}`, false)
 	crs := chaosObjects(m)
-	if got := strings.Join(keysOf(crs), ","); got != "scenarios-schedule-checkout-pod-kill,scenarios-workflow-frontend-catalog-latency" {
+	// The Schedule comes with its kick-off Workflow.
+	if got := strings.Join(keysOf(crs), ","); got != "scenarios-schedule-checkout-pod-kill,scenarios-workflow-checkout-pod-kill-first,scenarios-workflow-frontend-catalog-latency" {
 		t.Fatalf("custom resources = %s", got)
 	}
-	if strings.Join(names, ",") != "Schedule/checkout-pod-kill,Workflow/frontend-catalog-latency" {
+	if strings.Join(names, ",") != "Schedule/checkout-pod-kill,Workflow/checkout-pod-kill-first,Workflow/frontend-catalog-latency" {
 		t.Errorf("names output = %v", names)
 	}
 	sch := crs["scenarios-schedule-checkout-pod-kill"]
@@ -139,10 +141,10 @@ func TestChaosScenariosToggle(t *testing.T) {
 	off, _ := runScenarios(t, `{"checkout-pod-kill":{"enabled":true},"recommendation-cpu-stress":{"enabled":false}}`, false)
 	on, _ := runScenarios(t, `{"checkout-pod-kill":{"enabled":true},"recommendation-cpu-stress":{"enabled":true}}`, false)
 	a, b := keysOf(chaosObjects(off)), keysOf(chaosObjects(on))
-	if strings.Join(a, ",") != "scenarios-schedule-checkout-pod-kill" {
+	if strings.Join(a, ",") != "scenarios-schedule-checkout-pod-kill,scenarios-workflow-checkout-pod-kill-first" {
 		t.Fatalf("off = %v", a)
 	}
-	if strings.Join(b, ",") != "scenarios-schedule-checkout-pod-kill,scenarios-workflow-recommendation-cpu-stress" {
+	if strings.Join(b, ",") != "scenarios-schedule-checkout-pod-kill,scenarios-workflow-checkout-pod-kill-first,scenarios-workflow-recommendation-cpu-stress" {
 		t.Fatalf("on = %v", b)
 	}
 	if !reflect.DeepEqual(chaosObjects(off)["scenarios-schedule-checkout-pod-kill"].Inputs.Mappable(), chaosObjects(on)["scenarios-schedule-checkout-pod-kill"].Inputs.Mappable()) {
@@ -175,8 +177,25 @@ func TestChaosScenariosHalt(t *testing.T) {
 		}
 	}
 	for n, a := range chaosObjects(running) {
-		if ann := a.Inputs["metadata"].ObjectValue()["annotations"]; ann.IsObject() && len(ann.ObjectValue()) > 0 {
-			t.Errorf("%s: annotations without halt: %v", n, ann)
+		ann := a.Inputs["metadata"].ObjectValue()["annotations"]
+		var got map[string]string
+		if ann.IsObject() {
+			got = map[string]string{}
+			for k, v := range ann.ObjectValue() {
+				got[string(k)] = v.StringValue()
+			}
+		}
+		// Without halt: no pause or abort; a Workflow is deleted in the background (see newChaosObject), and a
+		// gated game day keeps its steady-state mark.
+		want := map[string]string(nil)
+		if a.Inputs["kind"].StringValue() == "Workflow" {
+			want = map[string]string{"pulumi.com/deletionPropagationPolicy": "background"}
+			if strings.Contains(n, "checkout-gameday") {
+				want[scenarios.SteadyStateAnnotation] = "true"
+			}
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("%s: annotations without halt %v, want %v", n, got, want)
 		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/yaml"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
@@ -26,10 +27,11 @@ import (
 
 // TestBench prints the lab's figures from one run on the simulated cluster (make bench): wall times of the
 // full up, the no-op preview, the scenario flip and the destroy; the floor (an empty program's up on the
-// same engine) and flip/floor; the footprint read from the live pods and whether all of them got scheduled
-// on the 4 CPU / 8 GiB node. With helm in the toolchain bin it also times a helm CLI install of the charts.
+// same engine) and flip/floor; with Chaos Mesh's controller running, the time from a switch-on's up to the
+// first injection; the footprint read from the live pods and whether all of them got scheduled on the
+// 4 CPU / 8 GiB node. With helm in the toolchain bin it also times a helm CLI install of the charts.
 func TestBench(t *testing.T) {
-	bin, err := ToolsBin()
+	bin, err := ToolsBin(append(append(append([]string{}, ClusterTools...), EngineTools...), ChaosControllerBinary)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,12 +119,20 @@ func TestBench(t *testing.T) {
 		}
 		ons = append(ons, on)
 	}
-	median := func(ds []time.Duration) time.Duration { return slices.Sorted(slices.Values(ds))[len(ds)/2] }
 	floor, flip := median(floors), median(ons)
 	row("floor: empty program up (median of 3)", fmt.Sprintf("%s (runs: %s)", secs(floor), joinSecs(floors)))
 	row("scenario flip up, switch on ("+flipScenario()+"; median of 3)", fmt.Sprintf("%s (runs: %s)", secs(flip), joinSecs(ons)))
 	row("scenario flip up, switch off (2 runs)", joinSecs(offs))
 	row("flip / floor (target <= 1.5)", fmt.Sprintf("%.2f", flip.Seconds()/floor.Seconds()))
+
+	strikes, missed := firstStrikes(ctx, t, c, s)
+	if len(strikes) > 0 {
+		row("first injection after the flip's up returned ("+flipScenario()+", median of 3)",
+			fmt.Sprintf("%s (runs: %s; target <= 15 s)", secs(median(strikes)), joinSecs(strikes)))
+	}
+	if missed > 0 {
+		row("switch-ons without an injection within "+strikeDeadline.String(), fmt.Sprint(missed))
+	}
 
 	destroy, err := Destroy(ctx, t, s)
 	if err != nil {
@@ -155,12 +165,12 @@ func TestBench(t *testing.T) {
 func helmInstall(ctx context.Context, t *testing.T, c *Cluster, helm string) (time.Duration, error) {
 	// archive name prefix -> release, namespace
 	charts := [][3]string{
-		{"chaos-mesh-", "chaos-mesh", ChaosNamespace},
-		{"prometheus-", "prometheus", ObsNamespace},
-		{"grafana-", "grafana", ObsNamespace},
-		{"jaeger-", "jaeger", ObsNamespace},
-		{"opentelemetry-collector-", "otel-collector", ObsNamespace},
-		{"opentelemetry-demo-", "otel-demo", ShopNamespace},
+		{"chaos-mesh-", "chaos-mesh", components.ChaosNamespace},
+		{"prometheus-", "prometheus", components.ObservabilityNamespace},
+		{"grafana-", "grafana", components.ObservabilityNamespace},
+		{"jaeger-", "jaeger", components.ObservabilityNamespace},
+		{"opentelemetry-collector-", "otel-collector", components.ObservabilityNamespace},
+		{"opentelemetry-demo-", "otel-demo", apps.AstronomyShop.Namespace},
 	}
 	run := func(args ...string) error {
 		cmd := exec.CommandContext(ctx, helm, append(args, "--kubeconfig", c.Kubeconfig)...)
@@ -174,15 +184,10 @@ func helmInstall(ctx context.Context, t *testing.T, c *Cluster, helm string) (ti
 	}
 	// The same charts with the lab's own values (from the components' pure functions), and the demo
 	// archive packed as `helm package` packs it, so that helm's release record fits its Secret.
-	cfg, err := stacks.ParseConfig(func(key string) (string, bool) {
-		switch key {
-		case "grafanaAdminPassword":
-			return "bench-password", true
-		case "chartsDir":
-			return ChartsDir(), true
-		}
-		return "", false
-	})
+	cfg, err := stacks.ParseConfig(stacks.FromValues(map[string]string{
+		Key("grafanaAdminPassword"): "bench-password",
+		Key("chartsDir"):            ChartsDir(),
+	}))
 	if err != nil {
 		return 0, err
 	}
@@ -211,10 +216,10 @@ func helmInstall(ctx context.Context, t *testing.T, c *Cluster, helm string) (ti
 	// What a helm script needs besides the charts, as the lab declares it: the namespaces, Grafana's admin
 	// Secret and dashboards ConfigMap, and flagd's overrides.
 	for _, step := range [][]string{
-		{"create", "namespace", ChaosNamespace}, {"create", "namespace", ObsNamespace}, {"create", "namespace", ShopNamespace},
-		{"-n", ObsNamespace, "create", "secret", "generic", "grafana-admin", "--from-literal=admin-user=admin", "--from-literal=admin-password=bench-password"},
-		{"-n", ObsNamespace, "create", "configmap", components.GrafanaDashboardsConfigMap},
-		{"-n", ShopNamespace, "create", "configmap", components.FlagOverridesConfigMap, "--from-literal=" + components.FlagOverridesKey + "=" + components.EmptyFlagOverrides},
+		{"create", "namespace", components.ChaosNamespace}, {"create", "namespace", components.ObservabilityNamespace}, {"create", "namespace", apps.AstronomyShop.Namespace},
+		{"-n", components.ObservabilityNamespace, "create", "secret", "generic", "grafana-admin", "--from-literal=admin-user=admin", "--from-literal=admin-password=bench-password"},
+		{"-n", components.ObservabilityNamespace, "create", "configmap", components.GrafanaDashboardsConfigMap},
+		{"-n", apps.AstronomyShop.Namespace, "create", "configmap", components.FlagOverridesConfigMap, "--from-literal=" + components.FlagOverridesKey + "=" + components.EmptyFlagOverrides},
 	} {
 		if err := kubectl(step...); err != nil {
 			return 0, err
@@ -251,6 +256,8 @@ func helmInstall(ctx context.Context, t *testing.T, c *Cluster, helm string) (ti
 	t.Logf("helm installed %v in %s", installed, d)
 	return d, nil
 }
+
+func median(ds []time.Duration) time.Duration { return slices.Sorted(slices.Values(ds))[len(ds)/2] }
 
 func joinSecs(ds []time.Duration) string {
 	parts := make([]string, len(ds))

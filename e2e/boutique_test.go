@@ -25,7 +25,7 @@ import (
 )
 
 // BoutiqueNamespaces are the namespaces of a stack with app: online-boutique and istio: true.
-var BoutiqueNamespaces = []string{apps.OnlineBoutique.Namespace, ChaosNamespace, ObsNamespace, components.IstioNamespace}
+var BoutiqueNamespaces = components.LabNamespaces(apps.OnlineBoutique.Namespace, true)
 
 var virtualServiceGVR = schema.GroupVersionResource{Group: "networking.istio.io", Version: "v1", Resource: "virtualservices"}
 
@@ -109,7 +109,7 @@ func TestBoutiqueWithIstio(t *testing.T) {
 		if err != nil || nsObj.Labels[components.IstioInjectionLabel] != components.IstioInjectionValue {
 			t.Errorf("namespace %s must carry %s=%s (%v)", ns, components.IstioInjectionLabel, components.IstioInjectionValue, err)
 		}
-		for _, other := range []string{ChaosNamespace, ObsNamespace, components.IstioNamespace} {
+		for _, other := range []string{components.ChaosNamespace, components.ObservabilityNamespace, components.IstioNamespace} {
 			o, err := c.Client.CoreV1().Namespaces().Get(ctx, other, metav1.GetOptions{})
 			if err == nil && o.Labels[components.IstioInjectionLabel] != "" {
 				t.Errorf("namespace %s must not be labelled for injection", other)

@@ -15,17 +15,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 )
 
-// The lab's namespaces (contract: components.ShopNamespace etc.).
-const (
-	ShopNamespace  = "otel-demo"
-	ChaosNamespace = "chaos-mesh"
-	ObsNamespace   = "observability"
-)
-
-// LabNamespaces are the namespaces the lab owns.
-var LabNamespaces = []string{ShopNamespace, ChaosNamespace, ObsNamespace}
+// LabNamespaces are the namespaces that the default lab (the shop, no Istio) owns, from their one home.
+var LabNamespaces = components.LabNamespaces(apps.AstronomyShop.Namespace, false)
 
 var (
 	scheduleGVR = schema.GroupVersionResource{Group: "chaos-mesh.org", Version: "v1alpha1", Resource: "schedules"}

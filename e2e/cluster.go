@@ -51,12 +51,21 @@ type Cluster struct {
 	Client  kubernetes.Interface
 	Dynamic dynamic.Interface
 
-	workdir string
+	workdir  string
+	webhooks bool
 }
+
+// ClusterOption changes how StartCluster starts the control plane.
+type ClusterOption func(*Cluster)
+
+// WithAdmissionWebhooks keeps the API server's MutatingAdmissionWebhook and ValidatingAdmissionWebhook plugins
+// on. Only a cluster whose webhooks all have a server on this machine can use it: the Chaos Mesh controller
+// test routes Chaos Mesh's webhook configurations to the controller it runs (see RouteChaosMeshWebhooks).
+func WithAdmissionWebhooks() ClusterOption { return func(c *Cluster) { c.webhooks = true } }
 
 // StartCluster starts a cluster and registers its cleanup with tb: whatever happens after this call (a failed
 // assertion, a panic in the test), the cluster is deleted and no process of it survives.
-func StartCluster(tb testing.TB, bin string) *Cluster {
+func StartCluster(tb testing.TB, bin string, opts ...ClusterOption) *Cluster {
 	tb.Helper()
 	dir, err := os.MkdirTemp("", "chaoslab-e2e-")
 	if err != nil {
@@ -70,6 +79,9 @@ func StartCluster(tb testing.TB, bin string) *Cluster {
 		Kubeconfig: filepath.Join(dir, "kubeconfig"),
 		Bin:        bin,
 		workdir:    filepath.Join(dir, "kwok"),
+	}
+	for _, opt := range opts {
+		opt(c)
 	}
 	untrack := untilCleanup(func() {
 		if err := c.stop(func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }); err != nil {
@@ -135,7 +147,7 @@ options:
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	out, err := c.kwokctl(ctx, "create", "cluster",
+	args := []string{"create", "cluster",
 		"--runtime", "binary",
 		"--etcd-binary", filepath.Join(c.Bin, "etcd"),
 		"--kube-apiserver-binary", filepath.Join(c.Bin, "kube-apiserver"),
@@ -144,12 +156,15 @@ options:
 		"--kwok-controller-binary", filepath.Join(c.Bin, "kwok"),
 		"--kubeconfig", c.Kubeconfig,
 		"--wait", "2m",
+	}
+	if !c.webhooks {
 		// No pod of a kwok node really runs, so no admission webhook (Chaos Mesh's) can answer. Worse, the
-		// apiserver would resolve the webhook Service's DNS name off this machine. Admission webhooks are
-		// off, and every other admission plugin stays on (LimitRanger matters for the footprint). The real
-		// CRD schemas still validate every object.
-		"--extra-args", "kube-apiserver=disable-admission-plugins=MutatingAdmissionWebhook,ValidatingAdmissionWebhook",
-	)
+		// apiserver would dial the webhook Service's address off this machine. Admission webhooks are off,
+		// and every other admission plugin stays on (LimitRanger matters for the footprint). The real CRD
+		// schemas still validate every object.
+		args = append(args, "--extra-args", "kube-apiserver=disable-admission-plugins=MutatingAdmissionWebhook,ValidatingAdmissionWebhook")
+	}
+	out, err := c.kwokctl(ctx, args...)
 	if err != nil {
 		return fmt.Errorf("%w\n%s", err, out)
 	}

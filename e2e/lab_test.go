@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +19,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/wiring"
 )
@@ -97,8 +101,20 @@ func TestLab(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(objs) != 1 || objs[0].Namespace != ShopNamespace || !strings.Contains(objs[0].Name, scenario) {
-			t.Fatalf("enabling %s: want exactly one Schedule or Workflow named after it in %s, got %v", scenario, ShopNamespace, objs)
+		// Its Schedule or Workflow, named after it; a Schedule comes with its kick-off Workflow
+		// (<name>-first), which strikes once at switch-on.
+		want := []string{"Workflow/" + apps.AstronomyShop.Namespace + "/" + scenario}
+		if slices.ContainsFunc(objs, func(o ChaosObject) bool { return o.Kind == "Schedule" }) {
+			want = []string{"Schedule/" + apps.AstronomyShop.Namespace + "/" + scenario,
+				"Workflow/" + apps.AstronomyShop.Namespace + "/" + scenarios.KickOffName(scenario)}
+		}
+		var got []string
+		for _, o := range objs {
+			got = append(got, o.String())
+		}
+		sort.Strings(got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("enabling %s: want exactly %v, got %v", scenario, want, got)
 		}
 		if n, what := Changes(derefSummary(res.Summary.ResourceChanges)); n == 0 {
 			t.Fatalf("flip up reported no change (%s)", what)
@@ -152,7 +168,7 @@ func TestLab(t *testing.T) {
 		if _, _, err := Up(ctx, t, s); err != nil {
 			t.Fatalf("up with scenarios: %v", err)
 		}
-		objs, err := c.ChaosObjects(ctx, ShopNamespace)
+		objs, err := c.ChaosObjects(ctx, apps.AstronomyShop.Namespace)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,7 +193,7 @@ func TestLab(t *testing.T) {
 		if _, _, err := Up(ctx, t, s); err != nil {
 			t.Fatalf("up with halt=true: %v", err)
 		}
-		halted, err := c.ChaosObjects(ctx, ShopNamespace)
+		halted, err := c.ChaosObjects(ctx, apps.AstronomyShop.Namespace)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -196,7 +212,7 @@ func TestLab(t *testing.T) {
 		if _, _, err := Up(ctx, t, s); err != nil {
 			t.Fatalf("up with halt=false: %v", err)
 		}
-		resumed, err := c.ChaosObjects(ctx, ShopNamespace)
+		resumed, err := c.ChaosObjects(ctx, apps.AstronomyShop.Namespace)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -291,9 +307,9 @@ func assertLabUpIn(ctx context.Context, t *testing.T, c *Cluster, namespaces []s
 		}
 	}
 
-	dash, err := c.DashboardConfigMaps(ctx, ObsNamespace)
+	dash, err := c.DashboardConfigMaps(ctx, components.ObservabilityNamespace)
 	if err != nil || len(dash) == 0 {
-		t.Errorf("no Grafana dashboard ConfigMap (key <uid>.json) in %s (%v)", ObsNamespace, err)
+		t.Errorf("no Grafana dashboard ConfigMap (key <uid>.json) in %s (%v)", components.ObservabilityNamespace, err)
 	}
 	t.Logf("dashboard ConfigMaps: %v", dash)
 

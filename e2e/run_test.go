@@ -5,39 +5,46 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"io"
-	"net/http"
-	"net/http/httptest"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/experiment"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/experiment/labstack"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/report"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/report/promtest"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
 )
 
 // TestRun runs `chaoslab run` in-process (labstack.Run: the real Automation API engine with stacks.Lab
-// inline, the real cluster code) on the pod-kill preset against the simulated cluster, with the lab up:
-//   - a run that ends by --for leaves the scenario off, Pulumi.<stack>.yaml byte-identical (comments and
-//     secrets included), no chaos object, and says what it saw;
+// inline, the real cluster code) on the pod-kill preset against the simulated cluster, with the lab up and
+// Chaos Mesh's real controller acting on what the run switches on (as in TestChaosController: its webhooks
+// served, a real Prometheus scraping a synthetic shop whose checkout and product-catalog keep their SLOs):
+//   - a run of the preset, which ends when the Schedule has run once: the kick-off Workflow strikes at
+//     switch-on and is that run; the run ends with the scenario off, Pulumi.<stack>.yaml byte-identical
+//     (comments and secrets included), no chaos object, and a report whose one window is the kick-off's
+//     pod-kill, starting when a checkout pod was really deleted; the SLOs held, so it exits 0;
 //   - a second run while one is in progress is refused before it touches the config;
-//   - a SIGTERM halfway leaves no fault and the config restored, also when the scenarios are a JSON string.
-//
-// The harness has no Chaos Mesh controller and no Prometheus with the shop's metrics yet, so the Schedule
-// never spawns a run: the verdict is "could not judge" (exit 3, no fault window), and a stand-in Prometheus
-// answers the run's checks.
+//   - a SIGTERM halfway leaves no fault and the config restored, also when the scenarios are a JSON string
+//     (there startNow is false, so nothing strikes before the signal: no window, exit 3).
 func TestRun(t *testing.T) {
-	bin, err := ToolsBin()
+	bin, err := ToolsBin(append(append(append([]string{}, ClusterTools...), EngineTools...), ChaosControllerBinary)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := StartCluster(t, bin)
+	if _, err := PrometheusBinary(); err != nil {
+		t.Fatal(err)
+	}
+	c := StartCluster(t, bin, WithAdmissionWebhooks())
 	e := NewEngine(t, bin)
 	ctx := context.Background()
 	s := e.RepoStack(ctx, t, stacks.Lab)
@@ -48,9 +55,21 @@ func TestRun(t *testing.T) {
 		&auto.ConfigOptions{Path: true}); err != nil {
 		t.Fatal(err)
 	}
+	// The shop's SLIs from the start, so that the report has a baseline before the fault.
+	steady := []promtest.Step{{At: 0, Phase: promtest.Steady(20)}}
+	exporter := promtest.NewExporter(t, apps.AstronomyShop.Namespace,
+		map[string][]promtest.Step{"checkout": steady, "product-catalog": steady, gateService: steady})
 	if _, _, err := Up(ctx, t, s); err != nil {
 		t.Fatalf("up: %v", err)
 	}
+	lab := &chaosRun{ctx: ctx, c: c, s: s, exporter: exporter}
+	lab.startServers(t)
+	// A baseline before the fault: Prometheus must have scraped the shop for longer than the report's
+	// rolling SLI range (30 s) when the kick-off strikes.
+	if err := lab.prom.WaitScraped(ctx, "synthetic-shop", lab.started, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Minute)
 	// chaoslab finds the CLI and the backend as a user's shell would.
 	t.Setenv("PATH", e.Env["PATH"])
 	t.Chdir(RepoRoot())
@@ -60,7 +79,7 @@ func TestRun(t *testing.T) {
 			_ = os.Remove(f)
 		}
 	})
-	prom := standInPrometheus(t)
+	prom := lab.prom.URL
 	cfgFile := filepath.Join(RepoRoot(), "Pulumi."+s.Name()+".yaml")
 	project := readFile(t, filepath.Join(RepoRoot(), "Pulumi.yaml"))
 	// A hand-edited file: the run must give back exactly these bytes.
@@ -68,8 +87,8 @@ func TestRun(t *testing.T) {
 	if err := os.WriteFile(cfgFile, handEdited, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	args := func(extra ...string) []string {
-		return append([]string{"--stack", s.Name(), "--dir", RepoRoot(), "--out", t.TempDir(), "--prometheus", prom,
+	args := func(out string, extra ...string) []string {
+		return append([]string{"--stack", s.Name(), "--dir", RepoRoot(), "--out", out, "--prometheus", prom,
 			"--scenario", "checkout-pod-kill"}, extra...)
 	}
 	assertClean := func(t *testing.T, want []byte) {
@@ -85,37 +104,65 @@ func TestRun(t *testing.T) {
 		}
 	}
 
-	t.Run("for", func(t *testing.T) {
+	t.Run("kick-off-run", func(t *testing.T) {
 		var out, errOut syncBuffer
-		code := labstack.Run(ctx, args("--for", "20s", "--after", "0s"), &out, &errOut, nil)
-		t.Logf("chaoslab run:\n%s%s", out.String(), errOut.String())
-		if code != experiment.ExitUnknown {
-			t.Errorf("exit %d, want 3 (no fault window without a controller)", code)
+		dir := t.TempDir()
+		started := time.Now()
+		code := labstack.Run(ctx, args(dir, "--after", "0s"), &out, &errOut, nil)
+		t.Logf("chaoslab run (%s):\n%s%s", time.Since(started).Round(time.Second), out.String(), errOut.String())
+		if code != experiment.ExitOK {
+			t.Errorf("exit %d, want 0 (the SLOs of the synthetic shop held)", code)
 		}
 		assertClean(t, handEdited)
+		kickOff := scenarios.KickOffName("checkout-pod-kill")
 		// What the run does, and what its watch sees (the two interleave as the cluster answers).
 		assertInOrder(t, out.String(),
 			"stack "+s.Name()+" is up",
 			"lab ready:",
 			"switch-on: create Schedule scenarios-schedule-checkout-pod-kill",
-			"experiment over: --for 20s is over",
+			"experiment over: ",
 			"switch-off: delete Schedule scenarios-schedule-checkout-pod-kill",
 			"restored "+filepath.Base(cfgFile)+": byte-identical to before the run",
 			"no chaos object left on the cluster",
-			"no fault window",
-			"verdict: could not judge (exit 3)",
+			"seen: 1 run(s), 1 injection(s), 0 failure(s) to inject or recover, 1 fault window(s)",
+			"verdict: ",
 		)
 		assertInOrder(t, out.String(),
-			"checkout-pod-kill: Schedule otel-demo/checkout-pod-kill is on the cluster (pod-kill on checkout, @every 10m)",
+			"checkout-pod-kill: run 1: kick-off Workflow "+kickOff+" created",
+			"checkout-pod-kill: run 1 finished (Workflow "+kickOff+")",
 			"experiment over",
-			"checkout-pod-kill: Schedule checkout-pod-kill deleted",
 			"no chaos object left on the cluster",
 		)
+		var rep report.Report
+		if err := json.Unmarshal(readFile(t, filepath.Join(dir, "report.json")), &rep); err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Windows) != 1 {
+			t.Fatalf("report.json has %d windows, want the kick-off's one: %+v", len(rep.Windows), rep.Windows)
+		}
+		w := rep.Windows[0]
+		if w.Scenario != "checkout-pod-kill" || w.Target != "checkout" || !strings.HasPrefix(w.Source, "PodChaos/"+apps.AstronomyShop.Namespace+"/checkout-pod-kill-") {
+			t.Errorf("window %+v: want the kick-off's PodChaos on checkout", w.Window)
+		}
+		var killed []PodLife
+		for _, d := range lab.pods.Deleted("checkout", started) {
+			if diff := d.Deleted.Sub(w.Start); diff > -injectionMatch && diff < injectionMatch {
+				killed = append(killed, d)
+			}
+		}
+		if deleted := lab.pods.Deleted("checkout", started); len(killed) != 1 || len(deleted) != 1 {
+			t.Errorf("window %s starting %s: want exactly one checkout pod deleted, near its start; the watch saw %v", w.Source,
+				w.Start.Format(time.RFC3339), deleted)
+		} else {
+			t.Logf("window %s: %s .. %s; %s deleted %s after its start; verdict %s", w.Source, w.Start.Format("15:04:05"),
+				w.End.Format("15:04:05"), killed[0].Name, killed[0].Deleted.Sub(w.Start).Round(time.Millisecond), w.Verdict)
+		}
 	})
 
 	t.Run("second-run-refused-then-sigterm", func(t *testing.T) {
 		// The scenarios as one JSON string (pulumi config set scenarios '{...}'): the run rewrites the string.
-		setScenarios(ctx, t, s, `{"checkout-pod-kill":{"enabled":false}}`)
+		// startNow false: no kick-off, so the Schedule (@every 10m) strikes nothing before the SIGTERM.
+		setScenarios(ctx, t, s, `{"checkout-pod-kill":{"enabled":false,"startNow":false}}`)
 		before := readFile(t, cfgFile)
 		var out, errOut syncBuffer
 		signals := make(chan os.Signal, 1)
@@ -127,13 +174,13 @@ func TestRun(t *testing.T) {
 		out.on("watching:", func() {
 			go func() {
 				var o2, e2 bytes.Buffer
-				second.code = labstack.Run(ctx, args("--for", "10m"), &o2, &e2, nil)
+				second.code = labstack.Run(ctx, args(t.TempDir(), "--for", "10m"), &o2, &e2, nil)
 				second.stderr = e2.String()
 				second.file, _ = os.ReadFile(cfgFile)
 				signals <- syscall.SIGTERM
 			}()
 		})
-		code := labstack.Run(ctx, args("--for", "10m"), &out, &errOut, signals)
+		code := labstack.Run(ctx, args(t.TempDir(), "--for", "10m"), &out, &errOut, signals)
 		t.Logf("chaoslab run:\n%s%s\nthe second run, meanwhile (exit %d):\n%s", out.String(), errOut.String(), second.code, second.stderr)
 		if second.code != experiment.ExitSetup || !strings.Contains(second.stderr, "is in progress on stack "+s.Name()) {
 			t.Errorf("a second run: exit %d, %s", second.code, second.stderr)
@@ -142,7 +189,7 @@ func TestRun(t *testing.T) {
 			t.Errorf("the refused run restored an older config over the first run's edits")
 		}
 		if code != experiment.ExitUnknown {
-			t.Errorf("exit %d, want 3", code)
+			t.Errorf("exit %d, want 3 (no fault window: interrupted before the Schedule's first run)", code)
 		}
 		assertClean(t, before)
 		assertInOrder(t, out.String(), "terminated: ending the experiment", "experiment over: interrupted",
@@ -157,22 +204,6 @@ func readFile(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-// standInPrometheus answers the run's check (an instant query) and returns no series for anything else,
-// until the harness runs a real Prometheus.
-func standInPrometheus(t *testing.T) string {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		if strings.HasSuffix(r.URL.Path, "/api/v1/query") && strings.Contains(r.FormValue("query"), "vector(1)") {
-			_, _ = io.WriteString(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1700000000,"1"]}]}}`)
-			return
-		}
-		_, _ = io.WriteString(w, `{"status":"success","data":{"resultType":"matrix","result":[]}}`)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
 }
 
 // syncBuffer collects a run's output and calls back once when a line with a marker is written.

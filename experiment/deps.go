@@ -80,6 +80,9 @@ type Scenario struct {
 	Target   string
 	Object   string // metadata.name of its Schedule or Workflow; empty for a flag
 	Schedule string // a Schedule's cron or @every expression
+	// KickOff is the Workflow that runs a Schedule's chaos once at switch-on (scenarios.KickOffName), empty
+	// when the scenario waits for its schedule. It is the scenario's first run.
+	KickOff string
 }
 
 // Kinds of Scenario.

@@ -44,6 +44,8 @@ var catalog = map[string]Scenario{
 	"checkout-gameday":         {Kind: KindWorkflow, Fault: "gameday", Target: "frontend,checkout", Object: "checkout-gameday"},
 	"ad-failure":               {Kind: KindFlag, Fault: "flag", Target: "ad"},
 	"my-kill":                  {Kind: KindSchedule, Fault: "pod-kill", Target: "cart", Object: "my-kill", Schedule: "@every 1m"},
+	"kick-kill": {Kind: KindSchedule, Fault: "pod-kill", Target: "cart", Object: "kick-kill", Schedule: "@every 10m",
+		KickOff: "kick-kill-first"},
 }
 
 // fakeParse stands in for stacks.ParseConfig: it reads halt and which scenarios are enabled.
@@ -270,17 +272,21 @@ func (c *fakeCluster) deploy(s Scenario) {
 	}
 }
 
-// undeploy deletes the top object and, as the garbage collector does, what it spawned.
+// undeploy deletes the top object and its kick-off Workflow and, as the garbage collector does, what they
+// spawned.
 func (c *fakeCluster) undeploy(s Scenario) {
 	if c.stuck {
 		return
 	}
 	c.remove(s.Kind + "/" + s.Object)
+	if s.KickOff != "" {
+		c.remove(KindWorkflow + "/" + s.KickOff)
+	}
 	c.mu.Lock()
 	var children []string
 	for key, o := range c.objects {
 		l := o.GetLabels()
-		if l[managedBy] == s.Object || l[workflowLabel] == s.Object {
+		if l[managedBy] == s.Object || l[workflowLabel] == s.Object || (s.KickOff != "" && l[workflowLabel] == s.KickOff) {
 			children = append(children, key)
 		}
 	}

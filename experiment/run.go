@@ -211,6 +211,9 @@ func describe(s Scenario) string {
 	case KindFlag:
 		return fmt.Sprintf("flag fault on %s (a flagd override while it is on)", s.Target)
 	case KindSchedule:
+		if s.KickOff != "" {
+			return fmt.Sprintf("%s on %s, Schedule %s (%s), whose first run is Workflow %s at switch-on", s.Fault, s.Target, s.Object, s.Schedule, s.KickOff)
+		}
 		return fmt.Sprintf("%s on %s, Schedule %s (%s)", s.Fault, s.Target, s.Object, s.Schedule)
 	default:
 		return fmt.Sprintf("%s on %s, one-shot Workflow %s", s.Fault, s.Target, s.Object)

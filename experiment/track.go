@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/report"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
 )
 
 // tracker follows the run's scenarios on the cluster from the watch's observations. It prints what Chaos
@@ -43,7 +44,7 @@ type seenObject struct {
 	kind, name string
 	scenario   *scenarioState
 	obj        *unstructured.Unstructured // last state seen
-	run        int                        // its number when a Schedule spawned it, else 0
+	run        int                        // its number when a Schedule spawned it or it is the kick-off, else 0
 	deleted    time.Time
 	told       map[string]bool // record events and conditions already printed
 }
@@ -105,6 +106,7 @@ func (t *tracker) observeObject(o Observation) {
 // Labels that Chaos Mesh and the scenarios package put on what they create.
 const (
 	scenarioLabel = report.ScenarioLabel             // on the Schedules and Workflows the lab declares
+	kickOffLabel  = scenarios.KickOffLabel           // on the Workflow that strikes once beside a Schedule
 	managedBy     = v1alpha1.LabelManagedBy          // on what a Schedule spawns: the Schedule's name
 	workflowLabel = v1alpha1.LabelWorkflow           // on a Workflow's nodes and chaos: the Workflow's name
 	controlledBy  = v1alpha1.LabelControlledBy       // on a node's children: the node's name
@@ -153,6 +155,12 @@ func (t *tracker) added(so *seenObject, at time.Time) {
 		s.runs = append(s.runs, so)
 		so.run = len(s.runs)
 		t.out.at(at, "%s: run %d: %s spawned", s.Name, so.run, so)
+	case so.kind == v1alpha1.KindWorkflow && u.GetLabels()[kickOffLabel] == s.Object:
+		// The kick-off strikes at switch-on, one interval before the Schedule's first run: it is the
+		// scenario's first run, and counts towards --runs like the Schedule's.
+		s.runs = append(s.runs, so)
+		so.run = len(s.runs)
+		t.out.at(at, "%s: run %d: kick-off %s created (the Schedule's first run follows one interval later)", s.Name, so.run, so)
 	case so.kind == "WorkflowNode":
 		tmpl, _, _ := unstructured.NestedString(u.Object, "spec", "templateName")
 		typ, _, _ := unstructured.NestedString(u.Object, "spec", "type")

@@ -99,11 +99,7 @@ func TestFromCluster(t *testing.T) {
 		// never applied
 		chaosObj("PodChaos", "checkout-latency-unapplied", nil, sel, []any{}),
 	}
-	gvrToList := map[schema.GroupVersionResource]string{}
-	for _, res := range ChaosResources {
-		gvrToList[ChaosGroupVersion.WithResource(res)] = res + "List"
-	}
-	dyn := fake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), gvrToList)
+	dyn := chaosDynamicClient()
 	for _, o := range objs {
 		u := o.(*unstructured.Unstructured)
 		res := strings.ToLower(u.GetKind())
@@ -286,4 +282,78 @@ func writeTemp(t *testing.T, content string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// chaosDynamicClient is a fake cluster that lists the chaos kinds and events.
+func chaosDynamicClient() *fake.FakeDynamicClient {
+	gvrToList := map[schema.GroupVersionResource]string{eventsResource: "EventList"}
+	for _, res := range ChaosResources {
+		gvrToList[ChaosGroupVersion.WithResource(res)] = res + "List"
+	}
+	return fake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), gvrToList)
+}
+
+// chaosEvent is an event that Chaos Mesh recorded on a chaos object.
+func chaosEvent(name, uid, objName, reason, message, at string) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "Event",
+		"metadata": map[string]any{"name": name, "namespace": "otel-demo"},
+		"involvedObject": map[string]any{"apiVersion": "chaos-mesh.org/v1alpha1", "kind": "PodChaos", "name": objName,
+			"namespace": "otel-demo", "uid": uid},
+		"reason": reason, "message": message, "type": "Normal", "firstTimestamp": at, "lastTimestamp": at,
+	}}
+}
+
+// A Workflow step's chaos object (the kick-off's pod-kill) is deleted by Chaos Mesh when the step ends; its
+// window is read from the events recorded on it, and its target from the killed pod's ReplicaSet.
+func TestFromClusterReadsDeletedStepsFromEvents(t *testing.T) {
+	ctx := context.Background()
+	dyn := chaosDynamicClient()
+	live := chaosObj("PodChaos", "checkout-pod-kill-x7k2p", map[string]string{"managed-by": "checkout-pod-kill"},
+		map[string]any{"selector": map[string]any{"labelSelectors": map[string]any{ComponentLabel: "checkout"}}},
+		[]any{record("Not Injected", [2]string{"Apply", "2026-01-02T10:10:00Z"}, [2]string{"Recover", "2026-01-02T10:10:05Z"})})
+	live.SetUID("live-uid")
+	if _, err := dyn.Resource(ChaosGroupVersion.WithResource("podchaos")).Namespace("otel-demo").Create(ctx, live, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rs := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+		"metadata": map[string]any{"name": "checkout-7c69", "namespace": "otel-demo"},
+		"spec":     map[string]any{"template": map[string]any{"metadata": map[string]any{"labels": map[string]any{ComponentLabel: "checkout"}}}}}}
+	if _, err := dyn.Resource(replicaSetsResource).Namespace("otel-demo").Create(ctx, rs, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	events := []*unstructured.Unstructured{
+		chaosEvent("e1", "gone-uid", "checkout-pod-kill-g8wvl-p2lwm", "FinalizerInited", "Finalizer has been inited", "2026-01-02T10:00:01Z"),
+		chaosEvent("e2", "gone-uid", "checkout-pod-kill-g8wvl-p2lwm", "Applied", "Successfully apply chaos for otel-demo/checkout-7c69-gqzkb", "2026-01-02T10:00:02Z"),
+		chaosEvent("e3", "gone-uid", "checkout-pod-kill-g8wvl-p2lwm", "Deleted", "Experiment has been deleted", "2026-01-02T10:00:06Z"),
+		chaosEvent("e4", "gone-uid", "checkout-pod-kill-g8wvl-p2lwm", "Recovered", "Successfully recover chaos for otel-demo/checkout-7c69-gqzkb", "2026-01-02T10:00:07Z"),
+		// the live object's events: its window comes from its records, once
+		chaosEvent("e5", "live-uid", "checkout-pod-kill-x7k2p", "Applied", "Successfully apply chaos for otel-demo/checkout-7c69-abcde", "2026-01-02T10:10:00Z"),
+		// another scenario's deleted step, and a deleted object that never applied
+		chaosEvent("e6", "other-uid", "cart-kill-abc-def", "Applied", "Successfully apply chaos for otel-demo/cart-1-x", "2026-01-02T10:00:02Z"),
+		chaosEvent("e7", "failed-uid", "checkout-pod-kill-zzz-yyy", "Failed", "Failed to apply chaos: boom", "2026-01-02T10:00:02Z"),
+	}
+	for _, e := range events {
+		if _, err := dyn.Resource(eventsResource).Namespace("otel-demo").Create(ctx, e, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ws, err := FromCluster(ctx, dyn, "otel-demo", "checkout-pod-kill", time.Date(2026, 1, 2, 11, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Window{
+		{Scenario: "checkout-pod-kill", Start: time.Date(2026, 1, 2, 10, 0, 2, 0, time.UTC), End: time.Date(2026, 1, 2, 10, 0, 7, 0, time.UTC),
+			Target: "checkout", Source: "PodChaos/otel-demo/checkout-pod-kill-g8wvl-p2lwm"},
+		{Scenario: "checkout-pod-kill", Start: time.Date(2026, 1, 2, 10, 10, 0, 0, time.UTC), End: time.Date(2026, 1, 2, 10, 10, 5, 0, time.UTC),
+			Target: "checkout", Source: "PodChaos/otel-demo/checkout-pod-kill-x7k2p"},
+	}
+	if len(ws) != len(want) {
+		t.Fatalf("windows %+v, want %+v", ws, want)
+	}
+	for i := range want {
+		if ws[i] != want[i] {
+			t.Errorf("window %d: %+v, want %+v", i, ws[i], want[i])
+		}
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
 
@@ -109,8 +110,11 @@ var ComponentLabel = apps.AstronomyShop.SelectorLabel
 // the scenario when it carries the label chaos-mesh-otel.io/scenario=<scenario>, is named after it, has a name
 // starting with "<scenario>-", or when a Schedule (label managed-by) or Workflow (label chaos-mesh.org/workflow)
 // of that name created it. Schedules keep only their last historyLimit chaos objects, so older runs are gone.
+// The chaos objects of finished Workflow steps (Chaos Mesh deletes them) are read from their events, by name
+// ("<scenario>-…"), when a scenario is given (see windowsFromEvents).
 func FromCluster(ctx context.Context, dyn dynamic.Interface, namespace, scenario string, now time.Time) ([]Window, error) {
 	var out []Window
+	live := map[types.UID]bool{}
 	for _, res := range ChaosResources {
 		list, err := dyn.Resource(ChaosGroupVersion.WithResource(res)).Namespace(namespace).List(ctx, metav1.ListOptions{})
 		if err != nil {
@@ -120,6 +124,7 @@ func FromCluster(ctx context.Context, dyn dynamic.Interface, namespace, scenario
 			return nil, fmt.Errorf("list %s in %s: %w", res, namespace, err)
 		}
 		for i := range list.Items {
+			live[list.Items[i].GetUID()] = true
 			w, ok, err := windowOf(&list.Items[i], scenario, now)
 			if err != nil {
 				return nil, err
@@ -129,6 +134,11 @@ func FromCluster(ctx context.Context, dyn dynamic.Interface, namespace, scenario
 			}
 		}
 	}
+	deleted, err := windowsFromEvents(ctx, dyn, namespace, scenario, live)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, deleted...)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
 	return out, nil
 }

@@ -26,6 +26,10 @@ func Build(raw []byte, opts Options) (*Plan, field.ErrorList) {
 	}
 	merged, names, refused := mergePresets(user, opts.Deployment.App, e)
 	objectNames := objectNames(merged, names, e)
+	for _, name := range names {
+		checkStartNow(merged[name], e)
+	}
+	checkKickOffNames(merged, names, objectNames, e)
 	c := &env{opts: opts, app: opts.Deployment.App, e: e}
 	all := c.compileAll(merged, names)
 	checkFlagConflicts(merged, names, e)
@@ -203,7 +207,8 @@ func checkFlagConflicts(merged map[string]*scenario, names []string, e *errs) {
 	}
 }
 
-// assemble makes the plan of a valid config: one object and one summary per enabled scenario.
+// assemble makes the plan of a valid config: one summary per enabled scenario, and its object, with the
+// kick-off Workflow beside a Schedule (kickoff.go).
 func assemble(names []string, merged map[string]*scenario, objectNames map[string]string, all compiledAll,
 	workflows map[string]*v1alpha1.WorkflowSpec, gb *gamedayBuilder, opts Options) (*Plan, *field.Error) {
 	plan := &Plan{}
@@ -223,10 +228,16 @@ func assemble(names []string, merged map[string]*scenario, objectNames map[strin
 		case s.isGameDay:
 			obj := gamedayObject(on, s, workflows[name], opts)
 			plan.Objects = append(plan.Objects, obj)
+			if s.startsNow() {
+				plan.Objects = append(plan.Objects, gamedayKickOff(on, workflows[name], opts))
+			}
 			plan.Enabled = append(plan.Enabled, Summary{Name: name, Fault: GameDay, Target: strings.Join(gb.targets(s), ","), Kind: obj.Kind})
 		default:
 			obj := chaosObject(on, all.chaos[name], opts)
 			plan.Objects = append(plan.Objects, obj)
+			if s.startsNow() {
+				plan.Objects = append(plan.Objects, chaosKickOff(on, all.chaos[name], opts))
+			}
 			plan.Enabled = append(plan.Enabled, Summary{Name: name, Fault: string(s.Fault), Target: s.Target, Kind: obj.Kind})
 		}
 	}

@@ -231,8 +231,12 @@ func TestFaultKinds(t *testing.T) {
 					keys["schedule"] = "*/15 * * * *"
 				}
 				p := one(t, keys, testOpts())
-				if len(p.Objects) != 1 {
-					t.Fatalf("want 1 object, got %d", len(p.Objects))
+				want := 1
+				if sched {
+					want = 2 // the Schedule and its kick-off Workflow
+				}
+				if len(p.Objects) != want {
+					t.Fatalf("want %d object(s), got %d", want, len(p.Objects))
 				}
 				o := p.Objects[0]
 				wantEq(t, "object name", o.Name, "s")
@@ -244,13 +248,17 @@ func TestFaultKinds(t *testing.T) {
 					wantEq(t, "spec.schedule", sch.Spec.Schedule, "*/15 * * * *")
 					wantEq(t, "spec.concurrencyPolicy", sch.Spec.ConcurrencyPolicy, v1alpha1.ForbidConcurrent)
 					wantEq(t, "namespace", sch.Namespace, "otel-demo")
+					// The kick-off runs the same chaos once, its duration as the step's deadline.
+					ko := p.Objects[1]
+					wantEq(t, "kick-off name", ko.Name, "s-first")
+					wantEq(t, "kick-off Kind", ko.Kind, "Workflow")
+					kec, kkind, kdeadline := chaosOf(t, ko)
+					wantEq(t, "kick-off kind", kkind, tc.kind)
+					wantEq(t, "kick-off deadline", kdeadline, defaultTestDuration(tc.fault))
+					tc.check(t, kec, false)
 				} else {
 					wantEq(t, "Kind", o.Kind, "Workflow")
-					want := "90s"
-					if tc.fault == "pod-kill" || tc.fault == "container-kill" {
-						want = "30s"
-					}
-					wantEq(t, "template deadline", deadline, want)
+					wantEq(t, "template deadline", deadline, defaultTestDuration(tc.fault))
 					wantEq(t, "namespace", o.Typed.GetNamespace(), "otel-demo")
 				}
 				tc.check(t, ec, sched)
@@ -324,11 +332,19 @@ func TestObjectsSortedAndDeterministic(t *testing.T) {
 	for _, o := range a.Objects {
 		names = append(names, o.Name)
 	}
-	wantEq(t, "order", strings.Join(names, ","), "alpha,checkout-pod-kill,zeta")
+	wantEq(t, "order", strings.Join(names, ","), "alpha,checkout-pod-kill,checkout-pod-kill-first,zeta")
 	for i := 0; i < 5; i++ {
 		b, _ := Build(raw, testOpts())
 		if renderAll(t, a) != renderAll(t, b) {
 			t.Fatal("Build is not deterministic")
 		}
 	}
+}
+
+// defaultTestDuration is the duration TestFaultKinds gives a fault: 90s, or the kills' default 30s.
+func defaultTestDuration(fault string) string {
+	if fault == "pod-kill" || fault == "container-kill" {
+		return "30s"
+	}
+	return "90s"
 }

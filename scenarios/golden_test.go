@@ -144,6 +144,8 @@ func TestPresetCatalog(t *testing.T) {
 	chk := tm["entry-steady-state"]
 	wantEq(t, "check type", chk.Type, v1alpha1.TypeStatusCheck)
 	wantEq(t, "abortWithStatusCheck", chk.AbortWithStatusCheck, true)
+	// Chaos Mesh's StatusCheck abort panics on a Workflow without annotations: a gated one always has one.
+	wantEq(t, "steady-state annotation", wf.Annotations[SteadyStateAnnotation], "true")
 	wantEq(t, "check url", chk.StatusCheck.HTTPStatusCheck.RequestUrl, "http://slo-gate.observability.svc:8080/slo/frontend-proxy-availability")
 	wantEq(t, "check status", chk.StatusCheck.HTTPStatusCheck.Criteria.StatusCode, "200")
 	wantEq(t, "check mode", chk.StatusCheck.Mode, v1alpha1.StatusCheckContinuous)

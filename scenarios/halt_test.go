@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"maps"
 	"testing"
 
 	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
@@ -45,18 +46,22 @@ func TestHalt(t *testing.T) {
 		}
 	}
 	wantEq(t, "schedules", schedules, 2)
-	wantEq(t, "workflows", workflows, 4)
+	// Four one-shot Workflows, and the kick-offs of checkout-pod-kill and nightly, aborted like the others.
+	wantEq(t, "workflows", workflows, 6)
 	wantEq(t, "flag overrides", string(p.FlagOverrides), `{"flags":{}}`)
 	wantEq(t, "nothing deleted", len(p.Enabled), 7)
 
-	// Without halt: no annotations at all, and the flag is back.
+	// Without halt: no pause or abort annotation (a gated game day keeps only its steady-state mark), and
+	// the flag is back.
 	opts.Halt = false
 	p, err = Build([]byte(everything), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, o := range p.Objects {
-		if len(o.Typed.GetAnnotations()) != 0 {
+		ann := maps.Clone(o.Typed.GetAnnotations())
+		delete(ann, SteadyStateAnnotation)
+		if len(ann) != 0 {
 			t.Errorf("%s: unexpected annotations %v", o.Name, o.Typed.GetAnnotations())
 		}
 	}

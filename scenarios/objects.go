@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
@@ -17,6 +18,11 @@ const (
 	PauseAnnotation = v1alpha1.PauseAnnotationKey      // experiment.chaos-mesh.org/pause
 	AbortAnnotation = v1alpha1.WorkflowAnnotationAbort // workflow.chaos-mesh.org/abort
 	ScenarioLabel   = "chaos-mesh-otel.io/scenario"
+	// SteadyStateAnnotation marks a Workflow whose StatusCheck aborts it when the steady state breaks. It is
+	// there for Chaos Mesh's sake too: its controller (2.8.3) adds the abort annotation to the Workflow's
+	// annotations without creating the map first, so a StatusCheck that tries to abort a Workflow with no
+	// annotation at all panics and never aborts it (seen with the real controller in e2e).
+	SteadyStateAnnotation = "chaos-mesh-otel.io/aborts-on-steady-state"
 	// maxNameLen leaves room for the suffixes Chaos Mesh appends to spawned objects and workflow nodes.
 	maxNameLen = 48
 )
@@ -77,13 +83,18 @@ func chaosObject(name string, cc *compiled, opts Options) Object {
 		return newSchedule(name, cc.s.Schedule, v1alpha1.ScheduleTemplateType(cc.kind),
 			v1alpha1.ScheduleItem{EmbedChaos: withDuration(cc.chaos, cc.duration)}, opts)
 	}
-	return newWorkflow(name, v1alpha1.WorkflowSpec{
+	return newWorkflow(name, oneShotSpec(name, cc), opts)
+}
+
+// oneShotSpec is a Workflow that runs the chaos once, in a step named name.
+func oneShotSpec(name string, cc *compiled) v1alpha1.WorkflowSpec {
+	return v1alpha1.WorkflowSpec{
 		Entry: "entry",
 		Templates: []v1alpha1.Template{
 			{Name: "entry", Type: v1alpha1.TypeSerial, Children: []string{name}},
 			chaosTemplate(name, cc),
 		},
-	}, opts)
+	}
 }
 
 // gamedayObject makes the Workflow of a game day, or its Schedule of type Workflow.
@@ -122,6 +133,9 @@ func newWorkflow(name string, spec v1alpha1.WorkflowSpec, opts Options) Object {
 	}
 	if opts.Halt {
 		setAnnotation(&wf.ObjectMeta, AbortAnnotation)
+	}
+	if slices.ContainsFunc(spec.Templates, func(t v1alpha1.Template) bool { return t.AbortWithStatusCheck }) {
+		setAnnotation(&wf.ObjectMeta, SteadyStateAnnotation)
 	}
 	return Object{Name: name, Kind: KindWorkflow, Typed: wf}
 }

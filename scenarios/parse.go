@@ -36,6 +36,9 @@ type scenario struct {
 	Fault                                                Fault
 	Target, Mode, Value, Schedule, Duration, Description string
 	AllowAll                                             bool
+	// StartNow is the startNow key, nil when absent: a scheduled scenario also strikes once at switch-on
+	// unless it is false (kickoff.go).
+	StartNow *bool
 
 	// network
 	Latency, Jitter, Correlation, Loss, Duplicate, Corrupt, Rate, To, Direction string
@@ -72,10 +75,10 @@ type scenario struct {
 func (s *scenario) path(key string) *field.Path { return root.Child(s.Name, key) }
 
 // commonKeys are accepted on every chaos scenario.
-var commonKeys = []string{"enabled", "description", "fault", "target", "mode", "value", "schedule", "duration", "allowAll"}
+var commonKeys = []string{"enabled", "description", "fault", "target", "mode", "value", "schedule", "startNow", "duration", "allowAll"}
 
 // gamedayKeys are accepted on a scenario with steps.
-var gamedayKeys = []string{"enabled", "description", "steps", "steadyState", "schedule"}
+var gamedayKeys = []string{"enabled", "description", "steps", "steadyState", "schedule", "startNow"}
 
 // flagKeys are accepted on a flag scenario.
 var flagKeys = []string{"enabled", "description", "fault", "flag", "variant"}
@@ -102,6 +105,7 @@ func parseScenario(name string, keys map[string]any, e *errs) *scenario {
 		s.isGameDay = true
 		r.unknownKeys(gamedayKeys, "a game day (a scenario with steps)")
 		s.Schedule = r.str("schedule")
+		s.StartNow = r.optBoolean("startNow")
 		s.Steps = parseSteps(r)
 		s.SteadyState = parseSteadyState(r)
 		return s
@@ -129,6 +133,7 @@ func (s *scenario) readCommon(r reader) {
 	s.Mode = r.str("mode")
 	s.Value = r.str("value")
 	s.Schedule = r.str("schedule")
+	s.StartNow = r.optBoolean("startNow")
 	s.Duration = r.str("duration")
 	s.AllowAll = r.boolean("allowAll")
 }

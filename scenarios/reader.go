@@ -67,6 +67,19 @@ func (r reader) boolean(key string) bool {
 	return false
 }
 
+// optBoolean reads a boolean that may be absent (nil), as opposed to false.
+func (r reader) optBoolean(key string) *bool {
+	if v, ok := r.m[key]; !ok || v == nil {
+		return nil
+	}
+	before := r.e.count()
+	b := r.boolean(key)
+	if r.e.count() > before {
+		return nil
+	}
+	return &b
+}
+
 // integer reads a whole number (a JSON number or a numeric string); nil when absent or not a whole number.
 func (r reader) integer(key string) *int {
 	v, ok := r.m[key]

@@ -12,7 +12,7 @@ func TestAllPresetsEnabledBuild(t *testing.T) {
 	for _, o := range p.Objects {
 		kinds[o.Name] = o.Kind
 	}
-	want := map[string]string{"checkout-gameday": "Workflow", "checkout-pod-kill": "Schedule", "frontend-catalog-latency": "Workflow", "recommendation-cpu-stress": "Workflow", "shipping-http-faults": "Workflow"}
+	want := map[string]string{"checkout-gameday": "Workflow", "checkout-pod-kill": "Schedule", "checkout-pod-kill-first": "Workflow", "frontend-catalog-latency": "Workflow", "recommendation-cpu-stress": "Workflow", "shipping-http-faults": "Workflow"}
 	if len(kinds) != len(want) {
 		t.Fatalf("objects = %v, want %v", kinds, want)
 	}

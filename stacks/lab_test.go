@@ -285,8 +285,9 @@ func TestChaosObjectsDependOnChaosMesh(t *testing.T) {
 			t.Errorf("%s %s does not depend on the ChaosMesh component (deps %v)", r.Type, r.Name, r.Deps)
 		}
 	}
-	if objects != 1 {
-		t.Fatalf("want exactly one chaos object, got %d", objects)
+	// The Schedule and its kick-off Workflow.
+	if objects != 2 {
+		t.Fatalf("want exactly two chaos objects (the Schedule and its kick-off), got %d", objects)
 	}
 }
 

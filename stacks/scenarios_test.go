@@ -3,6 +3,7 @@ package stacks
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -52,8 +53,14 @@ func TestTogglingAScenarioAddsOrRemovesExactlyItsObject(t *testing.T) {
 			t.Errorf("enabling a scenario removed %s", k)
 		}
 	}
-	if len(added) != 1 || !strings.HasPrefix(added[0], "kubernetes:chaos-mesh.org/v1alpha1:Schedule::") {
-		t.Fatalf("enabling checkout-pod-kill must add exactly its Schedule, added %v", added)
+	wantAdded := []string{"kubernetes:chaos-mesh.org/v1alpha1:Schedule::scenarios-schedule-checkout-pod-kill",
+		"kubernetes:chaos-mesh.org/v1alpha1:Workflow::scenarios-workflow-checkout-pod-kill-first"}
+	if !slices.Equal(added, wantAdded) {
+		t.Fatalf("enabling checkout-pod-kill must add exactly its Schedule and its kick-off Workflow, added %v", added)
+	}
+	waits, _ := runLab(t, testConfig(t, map[string]string{KeyScenarios: `{"checkout-pod-kill":{"enabled":true,"startNow":false}}`}))
+	if got := chaosObjects(waits); len(got) != 1 || got["Schedule/checkout-pod-kill"] == nil {
+		t.Errorf("with startNow false, enabling checkout-pod-kill must add only its Schedule, got %v", got)
 	}
 	objects := chaosObjects(on)
 	meta, ok := objects["Schedule/checkout-pod-kill"]

@@ -13,6 +13,7 @@ import (
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/experiment"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/experiment/cluster"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/report"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
 )
 
@@ -81,6 +82,11 @@ func Parse(lookup func(string) (string, bool)) (*experiment.Plan, error) {
 			plan.Enabled[0].Object = obj.Name
 			if sch, ok := obj.Typed.(*v1alpha1.Schedule); ok {
 				plan.Enabled[0].Schedule = sch.Spec.Schedule
+			}
+		}
+		for _, obj := range cfg.Scenarios.Objects {
+			if s := &plan.Enabled[0]; s.Object != "" && obj.Typed.GetLabels()[scenarios.KickOffLabel] == s.Object {
+				s.KickOff = obj.Name
 			}
 		}
 	}

@@ -29,7 +29,8 @@ func on() map[string]any { return map[string]any{"enabled": true} }
 // Each preset, parsed alone by the program's own parser, maps to the object a run watches.
 func TestParseMapsEachPresetToItsObject(t *testing.T) {
 	cases := map[string]experiment.Scenario{
-		"checkout-pod-kill":        {Name: "checkout-pod-kill", Kind: "Schedule", Fault: "pod-kill", Target: "checkout", Object: "checkout-pod-kill", Schedule: "@every 10m"},
+		"checkout-pod-kill": {Name: "checkout-pod-kill", Kind: "Schedule", Fault: "pod-kill", Target: "checkout", Object: "checkout-pod-kill", Schedule: "@every 10m",
+			KickOff: "checkout-pod-kill-first"},
 		"frontend-catalog-latency": {Name: "frontend-catalog-latency", Kind: "Workflow", Fault: "network-delay", Target: "frontend", Object: "frontend-catalog-latency"},
 		"ad-failure":               {Name: "ad-failure", Kind: "Flag", Fault: "flag", Target: "ad"},
 	}
@@ -44,6 +45,10 @@ func TestParseMapsEachPresetToItsObject(t *testing.T) {
 		if plan.ShopNamespace != "otel-demo" || len(plan.SLOs) == 0 || plan.Halt {
 			t.Errorf("%s: plan %+v", name, plan)
 		}
+	}
+	waits, err := Parse(lookup(map[string]any{"checkout-pod-kill": map[string]any{"enabled": true, "startNow": false}}, nil))
+	if err != nil || len(waits.Enabled) != 1 || waits.Enabled[0].KickOff != "" || waits.Enabled[0].Object != "checkout-pod-kill" {
+		t.Errorf("checkout-pod-kill with startNow false: %+v %v", waits, err)
 	}
 	gameday, err := Parse(lookup(map[string]any{"checkout-gameday": on()}, nil))
 	if err != nil || len(gameday.Enabled) != 1 || gameday.Enabled[0].Object != "checkout-gameday" || gameday.Enabled[0].Kind != "Workflow" {

@@ -130,6 +130,15 @@ func NewExporter(t testing.TB, namespace string, script map[string][]Step) *Expo
 	return e
 }
 
+// Switch makes svc behave as p from now on, for a test that decides when a fault starts instead of scripting
+// it in advance. svc must be in the script.
+func (e *Exporter) Switch(svc string, p Phase) {
+	e.advance(time.Now()) // what happened so far is counted in the phase it happened in
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.script[svc] = append(e.script[svc], Step{At: time.Since(e.Start), Phase: p})
+}
+
 // At is the wall-clock time of an offset into the script.
 func (e *Exporter) At(offset time.Duration) time.Time { return e.Start.Add(offset) }
 
