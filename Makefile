@@ -10,7 +10,7 @@ CHARTS_DIR ?= $(abspath $(CURDIR)/../shared/charts)
 export CHARTS_DIR
 export PULUMI_SKIP_UPDATE_CHECK ?= true
 
-.PHONY: up preview down test fuzz validate render plan dashboards tools-check
+.PHONY: up preview down test test-workflows fuzz validate render plan dashboards chaoslab tools-check
 
 ## up: start Minikube if needed, log in to a local state backend, select or create the stack, pulumi up
 up: tools-check
@@ -35,10 +35,21 @@ tools-check:
 	@for tool in minikube pulumi kubectl go; do command -v $$tool >/dev/null || { echo "missing: $$tool (see README, Prerequisites)"; exit 1; }; done
 
 ## test: every unit and component test, offline. Checks that need a tool that is not installed (promtool, a
-## Prometheus server, the collector config validator) are skipped and listed at the end with how to run them.
+## Prometheus server, the collector config validator, shellcheck) are skipped and listed at the end with how to
+## run them. The workflow lint (ci/workflows, its own module) runs in the same summary.
 test:
 	@set -o pipefail; dir="$$(mktemp -d)" || exit 1; trap 'rm -rf "$$dir"' EXIT; \
-	go build -o "$$dir/testsummary" ./internal/testsummary && go test -json ./... | "$$dir/testsummary"
+	go build -o "$$dir/testsummary" ./internal/testsummary && \
+	{ go test -json ./...; (cd ci/workflows && go test -json ./...); } | "$$dir/testsummary"
+
+## test-workflows: lint .github/workflows with actionlint (its own module, so that its dependencies stay
+## out of the lab's build) and check what the chaos pipeline runs; make test runs it too
+test-workflows:
+	cd ci/workflows && go test ./...
+
+## chaoslab: build the CLI into bin/chaoslab (the chaos pipeline runs it)
+chaoslab:
+	go build -ldflags="-s -w" -o bin/chaoslab ./cmd/chaoslab
 
 fuzz:
 	go test ./scenarios/ -run '^$$' -fuzz FuzzBuild -fuzztime 60s

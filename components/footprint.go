@@ -54,7 +54,7 @@ var DefaultContainerBudget = Budget{MemoryMi: 32, CPUMilli: 5}
 // MemoryBudgetMi is the lab's whole memory limit: it must fit a laptop next to its browser.
 const MemoryBudgetMi = 6 * 1024
 
-// The budgets of the parts that the lab configures. The README's footprint table is made from these.
+// The budgets of the parts that the lab configures. docs/footprint.md's table is made from these.
 var (
 	chaosControllerBudget = Budget{MemoryMi: 256, CPUMilli: 25}
 	chaosDaemonBudget     = Budget{MemoryMi: 128, CPUMilli: 25}

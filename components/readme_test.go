@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// FootprintTable renders the footprint as the README's markdown table.
+// FootprintTable renders the footprint as docs/footprint.md's markdown table.
 func FootprintTable() string {
 	var b strings.Builder
 	b.WriteString("| part | container | memory request = limit | CPU request | CPU limit |\n|---|---|---|---|---|\n")
@@ -26,13 +26,13 @@ func FootprintTable() string {
 	return b.String()
 }
 
-// The README's footprint table is the code's: change a budget and the README must follow.
+// docs/footprint.md's table is the code's: change a budget and the page must follow.
 func TestReadmeFootprintTableMatchesTheCode(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("../docs/footprint.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(readme), FootprintTable()) {
-		t.Errorf("README.md's footprint table is stale; it should read:\n%s", FootprintTable())
+		t.Errorf("docs/footprint.md's footprint table is stale; it should read:\n%s", FootprintTable())
 	}
 }

@@ -174,7 +174,7 @@ func helmInstall(ctx context.Context, t *testing.T, c *Cluster, helm string) (ti
 	}
 	// The same charts with the lab's own values (from the components' pure functions), and the demo
 	// archive packed as `helm package` packs it, so that helm's release record fits its Secret.
-	cfg, err := stacks.ParseConfig(func(key string) (string, bool) {
+	cfg, err := stacks.ParseConfig(stacks.Source{Get: func(key string) (string, bool) {
 		switch key {
 		case "grafanaAdminPassword":
 			return "bench-password", true
@@ -182,7 +182,7 @@ func helmInstall(ctx context.Context, t *testing.T, c *Cluster, helm string) (ti
 			return ChartsDir(), true
 		}
 		return "", false
-	})
+	}})
 	if err != nil {
 		return 0, err
 	}

@@ -160,7 +160,7 @@ func (g *gamedayBuilder) stepRef(ref string, path *field.Path, w *templates, cha
 		}
 		return "", 0
 	}
-	if why := g.meshConflict(cc.s); why != "" && (enabled || strict) {
+	if why := g.meshConflict(cc.s); why != "" && enabled {
 		g.e.add(field.Invalid(path, ref, why))
 		return "", 0
 	}

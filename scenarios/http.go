@@ -20,7 +20,7 @@ func (c *env) http(s *scenario, sel v1alpha1.PodSelector) *v1alpha1.HTTPChaosSpe
 	if svc, ok := c.app.Service(s.Target); ok {
 		spec.Port = c.httpPort(s, svc)
 	}
-	if why := c.meshConflict(s); why != "" && (s.Enabled || s.user != nil) {
+	if why := c.meshConflict(s); why != "" && s.Enabled {
 		c.e.add(field.Invalid(s.path("fault"), string(s.Fault), why))
 	}
 	if s.Path != "" {

@@ -6,6 +6,8 @@ import (
 
 	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 )
 
 // io builds an IOChaos: latency or errors on the file operations under a volume of the target's container.
@@ -43,6 +45,9 @@ func (c *env) io(s *scenario, cs v1alpha1.ContainerSelector) *v1alpha1.IOChaosSp
 
 // volumePath is the mount path of the volume to fault: the scenario's, else the service's writable volume.
 func (c *env) volumePath(s *scenario) string {
+	if svc, ok := c.app.Service(s.Target); ok && c.app.ReadOnlyRoot {
+		return c.readOnlyRootVolume(s, svc)
+	}
 	if s.VolumePath != "" {
 		if !strings.HasPrefix(s.VolumePath, "/") {
 			c.e.add(field.Invalid(s.path("volumePath"), s.VolumePath, "expected an absolute mount path such as /tmp"))
@@ -52,6 +57,27 @@ func (c *env) volumePath(s *scenario) string {
 	svc, ok := c.app.Service(s.Target)
 	if ok && svc.Volume == "" {
 		c.e.add(field.Required(s.path("volumePath"), fmt.Sprintf("%s has no known writable volume; expected the mount path of a volume of its container", svc.Name)))
+	}
+	return svc.Volume
+}
+
+// readOnlyRootVolume is volumePath for an app whose containers have read-only root filesystems: only the
+// writable volumes of the catalog hold files that an application writes, so IOChaos can act on nothing else.
+func (c *env) readOnlyRootVolume(s *scenario, svc apps.Service) string {
+	var withVolume []string
+	for _, d := range c.opts.Deployment.Services() {
+		if d.Volume != "" {
+			withVolume = append(withVolume, fmt.Sprintf("%s (%s)", d.Name, d.Volume))
+		}
+	}
+	switch {
+	case svc.Volume == "":
+		c.e.add(field.Invalid(s.path("target"), s.Target, fmt.Sprintf(
+			"every container of %s has a read-only root filesystem and %s mounts no writable volume, so IOChaos has no file to fault; expected a service with a writable volume: %s",
+			c.app.Name, svc.Name, strings.Join(withVolume, ", "))))
+	case s.VolumePath != "" && s.VolumePath != svc.Volume:
+		c.e.add(field.Invalid(s.path("volumePath"), s.VolumePath, fmt.Sprintf(
+			"every container of %s has a read-only root filesystem; %s's only writable volume is %s", c.app.Name, svc.Name, svc.Volume)))
 	}
 	return svc.Volume
 }

@@ -43,8 +43,9 @@ type meshFault struct {
 	fault  HTTPFaultInjection
 }
 
-// compileMesh checks a mesh fault. Istio is needed only when the scenario is in use (enabled, or named by the
-// user), so that the preset stays quiet in a stack without Istio. It returns nil when the scenario is invalid.
+// compileMesh checks a mesh fault. Istio is needed only once the scenario is enabled, as a service only once a
+// scenario that touches it is: the preset, or a fault kept switched off, stays valid in a stack without
+// Istio. It returns nil when the scenario is invalid.
 func (c *env) compileMesh(s *scenario) *meshFault {
 	before := c.e.count()
 	for _, key := range slices.Sorted(maps.Keys(notForMesh)) {
@@ -52,7 +53,7 @@ func (c *env) compileMesh(s *scenario) *meshFault {
 			c.e.add(field.Forbidden(s.path(key), notForMesh[key]))
 		}
 	}
-	if !c.opts.Istio && (s.Enabled || s.user != nil) {
+	if !c.opts.Istio && s.Enabled {
 		c.e.add(field.Invalid(s.path("fault"), string(MeshFault), "needs chaos-mesh-otel:istio: true: a mesh fault is an Istio VirtualService, which only the sidecars of Istio's mesh apply; set istio: true, or use a Chaos Mesh fault such as network-delay"))
 	}
 	m := &meshFault{s: s}

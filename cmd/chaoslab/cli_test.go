@@ -53,7 +53,7 @@ func TestValidateOK(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
 	}
-	for _, want := range []string{"valid; 4 scenario(s) enabled, 3 Chaos Mesh object(s)", "checkout-pod-kill", "Schedule", "ad-failure", "Flag",
+	for _, want := range []string{"valid for astronomy-shop without Istio; 4 scenario(s) enabled, 3 Chaos Mesh object(s), 0 Istio VirtualService(s)", "checkout-pod-kill", "Schedule", "ad-failure", "Flag",
 		"grafanaAdminPassword is encrypted in this file: counted as set"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)

@@ -3,26 +3,15 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/pulumimock"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
 )
-
-// noEngine stands in for the Pulumi engine: a bad config must stop the program before its first resource.
-type noEngine struct{ registered []string }
-
-func (n *noEngine) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	n.registered = append(n.registered, args.TypeToken)
-	return args.Name + "-id", args.Inputs, nil
-}
-
-func (n *noEngine) Call(pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	return resource.PropertyMap{}, nil
-}
 
 // previewErrors runs the program as pulumi preview runs it under the Go language host (stacks.Lab, with the
 // whole config in PULUMI_CONFIG) and returns the problems of its config error, one per line.
@@ -33,15 +22,16 @@ func previewErrors(t *testing.T, values map[string]string) []string {
 		t.Fatal(err)
 	}
 	t.Setenv(pulumi.EnvConfig, string(raw))
-	engine := &noEngine{}
-	err = pulumi.RunErr(stacks.Lab, pulumi.WithMocks(stacks.ConfigNamespace, "parity", engine))
+	// The project's one mock engine: a bad config must stop the program before its first resource.
+	engine := pulumimock.New(stacks.ConfigNamespace, "parity")
+	err = engine.Run(stacks.Lab)
 	var ce *stacks.ConfigError
 	if !errors.As(err, &ce) {
 		t.Fatalf("the program did not refuse the config with a ConfigError: %v", err)
 	}
-	for _, typ := range engine.registered {
-		if typ != "pulumi:pulumi:Stack" {
-			t.Errorf("the program registered %s before refusing the config", typ)
+	for _, r := range engine.Resources() {
+		if r.Type != "pulumi:pulumi:Stack" {
+			t.Errorf("the program registered %s before refusing the config", r.Type)
 		}
 	}
 	return ce.Lines()
@@ -63,6 +53,16 @@ func validateErrors(t *testing.T, path string) []string {
 	return lines
 }
 
+// mustName are the keys that a parity case's problems must name, so that agreeing on nothing cannot pass.
+var mustName = map[string][]string{
+	"app typo":                 {"chaos-mesh-otel:app"},
+	"mesh fault without Istio": {"chaos-mesh-otel:scenarios.x.fault", "chaos-mesh-otel:scenarios.x.abort"},
+	"mesh faults gone wrong": {"chaos-mesh-otel:scenarios.x.abort", "chaos-mesh-otel:scenarios.x.delay", "chaos-mesh-otel:scenarios.x.delayPercent",
+		"chaos-mesh-otel:scenarios.x.from", "chaos-mesh-otel:scenarios.x.schedule", "chaos-mesh-otel:scenarios.z.target", "chaos-mesh-otel:scenarios.g.steps[0]"},
+	"shop on the Boutique": {"chaos-mesh-otel:loadGeneratorUsers", "chaos-mesh-otel:scenarios.x.target", "chaos-mesh-otel:scenarios.ad-failure",
+		"chaos-mesh-otel:scenarios.shipping-http-faults", "chaos-mesh-otel:scenarios.io.target"},
+}
+
 // The CLI and the program judge a stack file the same way, line for line: chaoslab validate reads the file
 // with stacks.ReadStackFile and parses it with stacks.ParseConfig, as the program does at preview.
 func TestValidateAndPreviewAgree(t *testing.T) {
@@ -80,6 +80,14 @@ func TestValidateAndPreviewAgree(t *testing.T) {
 		"bad gate URL":             password + "  chaos-mesh-otel:sloGateURL: slo-gate:8080\n",
 		"no password":              "  chaos-mesh-otel:halt: true\n",
 		"short password":           "  chaos-mesh-otel:grafanaAdminPassword: short\n",
+		"app typo":                 password + "  chaos-mesh-otel:app: online-botique\n",
+		"mesh fault without Istio": password + "  chaos-mesh-otel:app: online-boutique\n  chaos-mesh-otel:scenarios: {x: {enabled: true, fault: mesh-fault, target: adservice, abort: UNAVALABLE}}\n",
+		"mesh faults gone wrong": password + "  chaos-mesh-otel:app: online-boutique\n  chaos-mesh-otel:istio: true\n" +
+			"  chaos-mesh-otel:scenarios: {x: {enabled: true, fault: mesh-fault, target: frontend, abort: 200, delay: 1.5ms, delayPercent: 101, from: adservice, schedule: '@daily'}," +
+			" z: {enabled: true, fault: mesh-fault, target: redis-cart, abortPercent: ten}, g: {enabled: true, steps: [ad-mesh-faults]}}\n",
+		"shop on the Boutique": password + "  chaos-mesh-otel:app: online-boutique\n  chaos-mesh-otel:istio: true\n  chaos-mesh-otel:loadGeneratorUsers: 20\n" +
+			"  chaos-mesh-otel:scenarios: {x: {enabled: true, fault: pod-kill, target: checkout}, ad-failure: {enabled: true}, shipping-http-faults: {enabled: true}," +
+			" io: {enabled: true, fault: io-latency, target: cartservice, delay: 10ms, duration: 1m}}\n",
 		"everything at once": "  chaos-mesh-otel:chaosRuntime: rkt\n  chaos-mesh-otel:halt: maybe\n  chaos-mesh-otel:hlat: true\n" +
 			"  chaos-mesh-otel:scenarios: {x: {enabled: true, fault: pod-kil, target: chekout}, checkout-gameday: {enabled: true, steps: [ghost]}}\n",
 	} {
@@ -93,6 +101,11 @@ func TestValidateAndPreviewAgree(t *testing.T) {
 			program := previewErrors(t, file.Values)
 			if len(program) == 0 {
 				t.Fatal("the program found no problem")
+			}
+			for _, key := range mustName[name] {
+				if !slices.ContainsFunc(cli, func(l string) bool { return strings.HasPrefix(l, key+": ") }) {
+					t.Errorf("no problem at %s:\n%s", key, strings.Join(cli, "\n"))
+				}
 			}
 			if strings.Join(cli, "\n") != strings.Join(program, "\n") {
 				t.Errorf("validate and preview disagree\n--- validate ---\n%s\n--- preview ---\n%s", strings.Join(cli, "\n"), strings.Join(program, "\n"))

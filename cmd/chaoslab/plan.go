@@ -27,8 +27,9 @@ func planHelp(w io.Writer, defaultCharts string) {
 Previews a stack offline. It checks the stack file as validate does, runs the program under Pulumi's mocks
 and renders every chart with the Helm library, then prints:
   - the blast radius of the enabled scenarios: for each fault, the workloads it selects and how many of
-    their pods it hits (rows of a halted stack are marked paused or aborted: they strike nothing until
-    halt is false again);
+    their pods it hits; for a mesh fault (an Istio VirtualService), the workloads whose requests it delays
+    or aborts, the share of requests, and the callers whose sidecars inject it (rows of a halted stack are
+    marked paused, aborted or fault removed: they strike nothing until halt is false again);
   - the wiring findings: addresses, ports, selectors, metrics and rules that would not resolve.
 With --kubeconfig it checks the objects of a live cluster instead of rendering a file.
 
@@ -154,6 +155,9 @@ func markHalted(objs *wiring.Objects, blast []wiring.Blast) int {
 			halted++
 		case annotations[scenarios.AbortAnnotation] == "true":
 			blast[i].Scenario += " (halted: aborted)"
+			halted++
+		case annotations[scenarios.HaltedAnnotation] == "true":
+			blast[i].Scenario += " (halted: fault removed)"
 			halted++
 		}
 	}

@@ -10,15 +10,17 @@ import (
 )
 
 func init() {
-	register("render", "print the Chaos Mesh Schedules and Workflows of a Pulumi.<stack>.yaml as YAML", runRender)
+	register("render", "print the Chaos Mesh objects and Istio VirtualServices of a Pulumi.<stack>.yaml as YAML", runRender)
 }
 
 func renderHelp(w io.Writer) {
 	fmt.Fprint(w, `usage: chaoslab render Pulumi.<stack>.yaml
 
-Prints the Chaos Mesh Schedules and Workflows that pulumi up would apply for the stack file, as
-multi-document YAML, ready for review or for a GitOps repository. Flag scenarios change flagd's config, not
-Chaos Mesh objects, and are not printed. The config is checked first, exactly as validate and pulumi
+Prints the objects that pulumi up would apply for the stack file's scenarios, as multi-document YAML,
+ready for review or for a GitOps repository: the Chaos Mesh Schedules and Workflows, and beside them
+(sorted together by name) the Istio VirtualServices of mesh faults (fault: mesh-fault, with
+chaos-mesh-otel:istio: true). The app's namespace and service names follow chaos-mesh-otel:app. Flag
+scenarios change flagd's config, not Kubernetes objects, and are not printed. The config is checked first, exactly as validate and pulumi
 preview check it; when it is invalid, nothing is printed on stdout and the problems go to stderr.
 
 Example:

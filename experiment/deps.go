@@ -1,0 +1,150 @@
+// Package experiment is `chaoslab run`: one chaos experiment on a live lab, from the stack's config to a
+// verdict. It checks that the lab is up, switches scenarios on in the stack's config and updates the stack,
+// watches Chaos Mesh act on the cluster, switches the scenarios off again (always, and with the user's config
+// file restored byte for byte), and judges the fault windows it saw with package report.
+//
+// The run is a small state machine (run.go) over four dependencies: the stack (Engine), the cluster
+// (Cluster), the clock and the judge. Packages experiment/labstack and experiment/cluster provide the real
+// ones; the tests drive the machine with fakes.
+package experiment
+
+import (
+	"context"
+	"io"
+	"os"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/clock"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/report"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
+)
+
+// Engine is the stack side of a run: the lab's Pulumi stack.
+type Engine interface {
+	// Inspect says whether the stack exists, how its last operation ended and where its config file is.
+	Inspect(ctx context.Context) (StackInfo, error)
+	// Config returns the stack's config values by key without the project namespace (scenarios, halt, ...),
+	// secrets in plain text, structured values as JSON, as the program reads them.
+	Config(ctx context.Context) (map[string]string, error)
+	// Switch sets chaos-mesh-otel:scenarios.<name>.enabled to on for each scenario in the stack's config file.
+	Switch(ctx context.Context, scenarios []string, on bool) error
+	// Update runs an update with the lab's program. log receives the engine's whole output; changed is called
+	// for each resource that the update changes.
+	Update(ctx context.Context, log io.Writer, changed func(Change)) (UpdateResult, error)
+}
+
+// StackInfo is what Inspect finds.
+type StackInfo struct {
+	Name       string
+	ConfigFile string    // absolute path of Pulumi.<stack>.yaml (it may not exist yet)
+	LastKind   string    // kind of the last operation: update, destroy, refresh, ...; empty if never updated
+	LastResult string    // succeeded, failed, in-progress
+	LastEnd    time.Time // when it ended
+	Resources  int       // resources in the stack's state
+}
+
+// Change is one resource that an update changed.
+type Change struct {
+	Op   string // create, update, delete, replace, ...
+	Type string // resource type token, e.g. kubernetes:chaos-mesh.org/v1alpha1:Schedule
+	Name string // the resource's name in the program
+}
+
+// UpdateResult counts an update's operations by kind (same, create, update, delete, ...).
+type UpdateResult struct {
+	Changes map[string]int
+}
+
+// ParseFunc parses and validates a whole stack config, as the program does, given a lookup of its values.
+type ParseFunc func(lookup func(key string) (string, bool)) (*Plan, error)
+
+// Plan is what a run needs from the stack's parsed config.
+type Plan struct {
+	Halt          bool
+	Kubeconfig    string // path or contents; empty: the ambient kubeconfig
+	Context       string
+	ShopNamespace string // where the chaos objects live
+	SLOs          []slo.SLO
+	Enabled       []Scenario // every scenario that the config switches on, sorted by name
+}
+
+// Scenario is one enabled scenario and what it becomes on the cluster.
+type Scenario struct {
+	Name     string // its key in chaos-mesh-otel:scenarios
+	Kind     string // Schedule, Workflow or Flag
+	Fault    string // the fault, or "gameday"
+	Target   string
+	Object   string // metadata.name of its Schedule or Workflow; empty for a flag
+	Schedule string // a Schedule's cron or @every expression
+}
+
+// Kinds of Scenario.
+const (
+	KindSchedule = "Schedule"
+	KindWorkflow = "Workflow"
+	KindFlag     = "Flag"
+)
+
+// Cluster is the cluster side of a run.
+type Cluster interface {
+	// Unready lists the lab's workloads that are not ready, and how many were checked.
+	Unready(ctx context.Context) (problems []string, checked int, err error)
+	// ChaosObjects lists every Chaos Mesh object in the shop namespace (Schedules, Workflows, their nodes
+	// and the chaos they spawned), as Kind/namespace/name.
+	ChaosObjects(ctx context.Context) ([]string, error)
+	// Watch sends what happens to the chaos objects of the shop namespace, and the events about them, until
+	// ctx ends. It returns once it has listed what exists (later changes arrive as they happen).
+	Watch(ctx context.Context, sink func(Observation)) error
+	// Prometheus makes Prometheus reachable and checks that it answers: at url when given, else through a
+	// port-forward that close ends.
+	Prometheus(ctx context.Context, url string) (base string, close func(), err error)
+}
+
+// Observation is one thing the watch saw.
+type Observation struct {
+	Time    time.Time
+	Type    ObservationType
+	Object  *unstructured.Unstructured // Added, Updated, Deleted: the object (its last state when deleted)
+	Event   *corev1.Event              // Event
+	Problem error                      // Lost: why the watch stopped seeing changes
+}
+
+// ObservationType says what an Observation is.
+type ObservationType string
+
+// Types of Observation.
+const (
+	Added   ObservationType = "added"
+	Updated ObservationType = "updated"
+	Deleted ObservationType = "deleted"
+	Event   ObservationType = "event"
+	Lost    ObservationType = "lost"
+)
+
+// Judge writes the report of the windows and returns its exit code; report.Execute is the real one.
+type Judge func(ctx context.Context, o report.Options, stdout, stderr io.Writer) int
+
+// Wiring is everything a run uses from outside: the real one for `chaoslab run`, fakes in tests.
+type Wiring struct {
+	// OpenStack opens the stack of the Pulumi project in dir.
+	OpenStack func(ctx context.Context, dir, stack string) (Engine, error)
+	// Parse is the program's config parser (stacks.ParseConfig behind an adapter).
+	Parse ParseFunc
+	// Connect opens the cluster that the stack's config points at.
+	Connect func(kubeconfig, kubeContext string) (Cluster, error)
+	Judge   Judge
+	Clock   clock.Clock
+	// Interrupts delivers SIGINT and SIGTERM (see NotifyInterrupts).
+	Interrupts <-chan os.Signal
+}
+
+// Exit codes of `chaoslab run`: the team's one convention, shared with `chaoslab report`.
+const (
+	ExitOK       = report.ExitOK          // every SLO held (or degraded within tolerance)
+	ExitSetup    = report.ExitUsage       // usage or setup error: flags, stack or cluster not ready, update failed
+	ExitViolated = report.ExitViolated    // an SLO was violated
+	ExitUnknown  = report.ExitMissingData // could not judge: no fault window, data missing, interrupted
+)

@@ -1,0 +1,96 @@
+package labstack
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"sigs.k8s.io/yaml"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
+)
+
+// scenariosKey is the full config key of the scenarios.
+var scenariosKey = stacks.ConfigNamespace + ":" + stacks.KeyScenarios
+
+// Switch sets each scenario's enabled switch with `pulumi config set`. The scenarios are usually a map in the
+// stack file: each switch is then one path (scenarios["name"].enabled), so nothing else in the map changes.
+// When they are one JSON string (pulumi config set scenarios '{...}'), the string is rewritten whole.
+func (e *engine) Switch(ctx context.Context, names []string, on bool) error {
+	form, err := scenariosForm(e.file)
+	if err != nil {
+		return err
+	}
+	switch form {
+	case formSecret:
+		return fmt.Errorf("%s is a secret in %s; chaoslab run cannot switch scenarios in it", scenariosKey, e.file)
+	case formString:
+		return e.switchInString(ctx, names, on)
+	}
+	values := auto.ConfigMap{}
+	for _, name := range names {
+		values[fmt.Sprintf("%s[%s].enabled", scenariosKey, strconv.Quote(name))] = auto.ConfigValue{Value: strconv.FormatBool(on)}
+	}
+	return e.stack.SetAllConfigWithOptions(ctx, values, &auto.ConfigOptions{Path: true})
+}
+
+// How the scenarios are written in the stack file.
+const (
+	formMap    = "map" // or absent
+	formString = "string"
+	formSecret = "secret"
+)
+
+func scenariosForm(file string) (string, error) {
+	raw, err := os.ReadFile(file)
+	if os.IsNotExist(err) {
+		return formMap, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	var doc struct {
+		Config map[string]any `json:"config"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return "", fmt.Errorf("%s: %w", file, err)
+	}
+	switch v := doc.Config[scenariosKey].(type) {
+	case string:
+		return formString, nil
+	case map[string]any:
+		if _, ok := v["secure"]; ok && len(v) == 1 {
+			return formSecret, nil
+		}
+	}
+	return formMap, nil
+}
+
+func (e *engine) switchInString(ctx context.Context, names []string, on bool) error {
+	current, err := e.stack.GetConfig(ctx, scenariosKey)
+	if err != nil {
+		return err
+	}
+	entries := map[string]any{}
+	if current.Value != "" {
+		if err := json.Unmarshal([]byte(current.Value), &entries); err != nil {
+			return fmt.Errorf("%s in %s: expected a JSON map of scenarios: %w", scenariosKey, e.file, err)
+		}
+	}
+	for _, name := range names {
+		entry, _ := entries[name].(map[string]any)
+		if entry == nil {
+			entry = map[string]any{}
+		}
+		entry["enabled"] = on
+		entries[name] = entry
+	}
+	raw, err := json.Marshal(entries)
+	if err != nil {
+		return err
+	}
+	return e.stack.SetConfig(ctx, scenariosKey, auto.ConfigValue{Value: string(raw)})
+}
