@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
 )
 
@@ -20,7 +21,9 @@ func boutiqueWithMeshFault(t *testing.T, config string, halt bool) *Objects {
 			t.Fatal(err)
 		}
 	}
-	add(map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns}})
+	// Labelled for injection, as the lab labels the app's namespace with Istio on: the mesh check wants it.
+	add(map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns,
+		"labels": map[string]any{components.IstioInjectionLabel: components.IstioInjectionValue}}})
 	for name, replicas := range map[string]int{"adservice": 2, "frontend": 1, "checkoutservice": 1} {
 		add(map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": map[string]any{"name": name, "namespace": ns},
 			"spec": map[string]any{"replicas": replicas, "template": map[string]any{"metadata": map[string]any{"labels": map[string]any{"app": name}}}}})
