@@ -33,7 +33,7 @@ func istioProtocolOf(sp corev1.ServicePort) string {
 // checkMesh proves that every Istio VirtualService of the lab can take effect: it lives in a namespace whose
 // pods get sidecars, its hosts and route destinations resolve to a Service of that name exposing the port
 // with an HTTP or gRPC protocol, that Service selects a pod template, and its sourceLabels select a pod
-// template too. (addMeshBlast adds their blast radius.)
+// template too. It adds the blast radius of each fault.
 func (r *ScenarioResult) checkMesh(objs *Objects, workloads []*workload) {
 	namespaces := map[string]bool{}
 	for _, n := range objs.OfKind("Namespace") {
@@ -53,10 +53,21 @@ func (r *ScenarioResult) checkMesh(objs *Objects, workloads []*workload) {
 		if len(hosts) == 0 {
 			r.find(CheckScenarios, ref(u), "spec.hosts", "a host", "")
 		}
+		var backing []*workload
 		for i, h := range hosts {
-			vs.service(fmt.Sprintf("spec.hosts[%d]", i), h, 0)
+			backing = append(backing, vs.service(fmt.Sprintf("spec.hosts[%d]", i), h, 0)...)
 		}
 		vs.checkRoutes()
+		b := Blast{Scenario: u.GetLabels()[scenarios.ScenarioLabel], Object: ref(u), Fault: "VirtualService/" + vs.faults(), Mode: "requests"}
+		if b.Scenario == "" {
+			b.Scenario = u.GetName()
+		}
+		for _, w := range backing {
+			b.Workloads = append(b.Workloads, fmt.Sprintf("%s ×%s", w.ref(), replicasText(w.replicas)))
+			b.Pods += max(w.replicas, 1)
+		}
+		b.Touched, b.Targets = meshShareAndCallers(u, workloads)
+		r.Blast = append(r.Blast, b)
 	}
 }
 
@@ -160,4 +171,22 @@ func (m meshCheck) checkRoutes() {
 			}
 		}
 	}
+}
+
+// faults names the faults that the VirtualService injects ("delay+abort"), or "none" when halted.
+func (m meshCheck) faults() string {
+	var kinds []string
+	routes, _, _ := unstructured.NestedSlice(m.u.Object, "spec", "http")
+	for _, raw := range routes {
+		route, _ := raw.(map[string]any)
+		for _, k := range []string{"delay", "abort"} {
+			if _, found, _ := unstructured.NestedMap(route, "fault", k); found {
+				kinds = append(kinds, k)
+			}
+		}
+	}
+	if len(kinds) == 0 {
+		return "none"
+	}
+	return strings.Join(kinds, "+")
 }

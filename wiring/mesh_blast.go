@@ -5,81 +5,41 @@ import (
 	"strconv"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
 )
 
-// MeshFaultKind is the Fault column of a mesh fault's row: Istio's sidecars inject it, not Chaos Mesh.
-const MeshFaultKind = "VirtualService"
-
-// addMeshBlast adds a row for each VirtualService of a mesh fault: the workloads behind its host's Service,
-// whose requests the fault delays or aborts (no pod is touched, so the share of requests stands in the PODS
-// HIT column), and the callers whose requests it hits in their own sidecars (every caller without `from`).
-// A halted VirtualService keeps its routes without a fault; its row says so.
-func (r *ScenarioResult) addMeshBlast(objs *Objects, workloads []*workload) {
-	for _, u := range objs.Items {
-		scenario := u.GetLabels()[scenarios.ScenarioLabel]
-		if u.GetKind() != scenarios.KindVirtualService || !strings.HasPrefix(u.GetAPIVersion(), "networking.istio.io/") || scenario == "" {
-			continue
-		}
-		var vs scenarios.VirtualService
-		if err := fromMap(u.Object, &vs); err != nil || len(vs.Spec.HTTP) == 0 || len(vs.Spec.Hosts) == 0 {
-			r.find(CheckScenarios, ref(u), "spec.http", "an HTTP route on a host", "")
-			continue
-		}
-		route := vs.Spec.HTTP[0]
-		b := Blast{Scenario: scenario, Object: ref(u), Fault: MeshFaultKind + "/" + meshFaultName(route.Fault), Mode: "requests", Touched: requestShare(route.Fault)}
-		for _, w := range hostWorkloads(objs, workloads, vs.Spec.Hosts[0], u.GetNamespace()) {
-			b.Workloads = append(b.Workloads, fmt.Sprintf("%s ×%s", w.ref(), replicasText(w.replicas)))
-			b.Pods += max(w.replicas, 1)
-		}
-		b.Targets = []string{"from every caller"}
-		if len(route.Match) > 0 && len(route.Match[0].SourceLabels) > 0 {
-			b.Targets = nil
-			for _, w := range workloads {
-				if w.obj.GetNamespace() == u.GetNamespace() && selects(route.Match[0].SourceLabels, w.template.Labels) {
-					b.Targets = append(b.Targets, fmt.Sprintf("from %s ×%s", w.ref(), replicasText(w.replicas)))
-				}
-			}
-		}
-		r.Blast = append(r.Blast, b)
+// meshShareAndCallers describes a mesh fault's reach for its blast radius row: what it does to which share of
+// the requests (no pod is touched, so this stands in the PODS HIT column), and the callers whose sidecars
+// inject it: the workloads that the faulted route's sourceLabels select, or every caller without a match.
+// A halted VirtualService keeps its routes without a fault, and says so.
+func meshShareAndCallers(u *unstructured.Unstructured, workloads []*workload) (string, []string) {
+	var vs scenarios.VirtualService
+	if err := fromMap(u.Object, &vs); err != nil || len(vs.Spec.HTTP) == 0 {
+		return "? (unreadable routes)", nil
 	}
-}
-
-// hostWorkloads are the workloads behind the Service that a VirtualService host names.
-func hostWorkloads(objs *Objects, workloads []*workload, host, namespace string) []*workload {
-	name, ns, ok := target(host, namespace, nil)
-	if !ok {
-		return nil
-	}
-	var out []*workload
-	for _, s := range objs.services() {
-		if s.obj.GetName() != name || s.obj.GetNamespace() != ns {
-			continue
+	route := vs.Spec.HTTP[0]
+	for _, r := range vs.Spec.HTTP {
+		if r.Fault != nil {
+			route = r
+			break
 		}
+	}
+	callers := []string{"from every caller"}
+	if len(route.Match) > 0 && len(route.Match[0].SourceLabels) > 0 {
+		callers = nil
 		for _, w := range workloads {
-			if w.obj.GetNamespace() == ns && selects(s.spec.Selector, w.template.Labels) {
-				out = append(out, w)
+			if w.obj.GetNamespace() == u.GetNamespace() && selects(route.Match[0].SourceLabels, w.template.Labels) {
+				callers = append(callers, fmt.Sprintf("from %s ×%s", w.ref(), replicasText(w.replicas)))
 			}
 		}
 	}
-	return out
+	return requestShare(route.Fault), callers
 }
 
-func meshFaultName(f *scenarios.HTTPFaultInjection) string {
-	switch {
-	case f == nil:
-		return "none"
-	case f.Delay != nil && f.Abort != nil:
-		return "delay+abort"
-	case f.Delay != nil:
-		return "delay"
-	case f.Abort != nil:
-		return "abort"
-	}
-	return "none"
-}
-
-// requestShare says what the fault does to which share of the requests, e.g. "+0.5s on 100%, UNAVAILABLE on 10%".
+// requestShare says what a fault does to which share of the requests, e.g. "+0.5s on 100%, UNAVAILABLE on
+// 10% of requests".
 func requestShare(f *scenarios.HTTPFaultInjection) string {
 	if f == nil || f.Delay == nil && f.Abort == nil {
 		return "no request (no fault)"

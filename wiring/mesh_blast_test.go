@@ -21,7 +21,6 @@ func boutiqueWithMeshFault(t *testing.T, config string, halt bool) *Objects {
 			t.Fatal(err)
 		}
 	}
-	// Labelled for injection, as the lab labels the app's namespace with Istio on: the mesh check wants it.
 	add(map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns,
 		"labels": map[string]any{components.IstioInjectionLabel: components.IstioInjectionValue}}})
 	for name, replicas := range map[string]int{"adservice": 2, "frontend": 1, "checkoutservice": 1} {
@@ -76,7 +75,7 @@ func TestMeshFaultBlastRadius(t *testing.T) {
 	}
 }
 
-// A VirtualService whose host names no Service hits no workload; the row shows it rather than hiding it.
+// A VirtualService whose host names no Service hits no workload: the row shows it, and the check finds it.
 func TestMeshFaultBlastRadiusWithoutItsService(t *testing.T) {
 	objs := boutiqueWithMeshFault(t, `{"ad-mesh-faults":{"enabled":true}}`, false)
 	kept := objs.Items[:0]
@@ -89,5 +88,8 @@ func TestMeshFaultBlastRadiusWithoutItsService(t *testing.T) {
 	r := CheckScenariosOf(objs)
 	if len(r.Blast) != 1 || len(r.Blast[0].Workloads) != 0 || r.Blast[0].Pods != 0 {
 		t.Errorf("blast %+v", r.Blast)
+	}
+	if len(r.Findings) == 0 {
+		t.Error("a VirtualService on a missing Service is a finding")
 	}
 }

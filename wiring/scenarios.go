@@ -85,7 +85,6 @@ func CheckScenariosOf(objs *Objects) ScenarioResult {
 	}
 	r.checkFlags(objs, workloads)
 	r.checkMesh(objs, workloads)
-	r.addMeshBlast(objs, workloads)
 	sort.SliceStable(r.Blast, func(i, j int) bool {
 		if r.Blast[i].Scenario != r.Blast[j].Scenario {
 			return r.Blast[i].Scenario < r.Blast[j].Scenario
