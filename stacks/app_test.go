@@ -55,7 +55,9 @@ func TestAppKeyErrors(t *testing.T) {
 		{"app typo", map[string]string{KeyApp: "online-botique"}, `chaos-mesh-otel:app: Unsupported value: "online-botique": did you mean "online-boutique"?`},
 		{"app case", map[string]string{KeyApp: "Astronomy-Shop"}, `chaos-mesh-otel:app: Unsupported value: "Astronomy-Shop": did you mean "astronomy-shop"?`},
 		{"istio not a bool", map[string]string{KeyIstio: "enabled"}, `chaos-mesh-otel:istio: Invalid value: "enabled": expected true or false`},
-		{"boutique users", with(map[string]string{KeyLoadGeneratorUsers: "5"}), "chaos-mesh-otel:loadGeneratorUsers: Forbidden: online-boutique's load generator runs a fixed number of users that its chart hard-codes"},
+		{"boutique users", with(map[string]string{KeyLoadGeneratorUsers: "20"}), "chaos-mesh-otel:loadGeneratorUsers: Forbidden: online-boutique's load generator runs a fixed number of users that its chart hard-codes"},
+		// Pulumi passes Pulumi.yaml's default for every key, so the default must not be refused.
+		{"boutique users at Pulumi.yaml's default", with(map[string]string{KeyLoadGeneratorUsers: "5"}), ""},
 		{"boutique llm", with(map[string]string{KeyLLMComponents: "true"}), "chaos-mesh-otel:llmComponents: Forbidden: the LLM components (agent, chatbot, mcp) are services of the Astronomy Shop; online-boutique has none"},
 		{"boutique browser", with(map[string]string{KeyLoadGeneratorBrowser: "true"}), "chaos-mesh-otel:loadGeneratorBrowser: Forbidden: the headless-browser scenarios belong to the Astronomy Shop's k6 load generator"},
 		{"boutique llm off", with(map[string]string{KeyLLMComponents: "false", KeyLoadGeneratorBrowser: "false"}), ""},

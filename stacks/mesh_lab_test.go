@@ -158,6 +158,9 @@ func checkIstiod(t *testing.T, v map[string]any, app apps.App) {
 	if got := dig(t, v, "global.proxy.resources.limits.cpu"); got != "500m" {
 		t.Errorf("sidecar CPU limit %v (the default 2 CPUs would be deep-merged in unless restated)", got)
 	}
+	if dig(t, v, "meshConfig.enablePrometheusMerge") != true {
+		t.Error("sidecars must carry the prometheus.io annotations of their merged metrics (enablePrometheusMerge)")
+	}
 	if dig(t, v, "autoscaleEnabled") != false {
 		t.Error("istiod must not autoscale")
 	}

@@ -97,7 +97,7 @@ func (p *parser) scalars() *Config {
 		Charts:               components.ChartSource{LocalDir: p.str(KeyChartsDir, ""), CacheDir: chartCacheDir()},
 		ChaosRuntime:         p.str(KeyChaosRuntime, "containerd"),
 		ChaosSocketPath:      p.str(KeyChaosSocketPath, ""),
-		LoadGeneratorUsers:   p.integer(KeyLoadGeneratorUsers, 5, 1, 200),
+		LoadGeneratorUsers:   p.integer(KeyLoadGeneratorUsers, defaultLoadGeneratorUsers, 1, 200),
 		LoadGeneratorBrowser: p.boolean(KeyLoadGeneratorBrowser, false),
 		LLMComponents:        p.boolean(KeyLLMComponents, false),
 		Halt:                 p.boolean(KeyHalt, false),
@@ -136,13 +136,18 @@ func (c *Config) groups() []apps.Group {
 	return nil
 }
 
+// defaultLoadGeneratorUsers is loadGeneratorUsers' default, as Pulumi.yaml declares it.
+const defaultLoadGeneratorUsers = 5
+
 // checkApp refuses the keys that act on the Astronomy Shop only when the lab tests another app.
 func (p *parser) checkApp(c *Config) {
 	app := c.Deployment.App
 	if app.Name == apps.AstronomyShop.Name {
 		return
 	}
-	if v, ok := p.get(KeyLoadGeneratorUsers); ok && strings.TrimSpace(v) != "" {
+	// Pulumi gives every key its Pulumi.yaml default, so the key is always set under `pulumi up`: only a
+	// value other than the default can be the user's.
+	if v, ok := p.get(KeyLoadGeneratorUsers); ok && strings.TrimSpace(v) != "" && strings.TrimSpace(v) != strconv.Itoa(defaultLoadGeneratorUsers) {
 		p.errs = append(p.errs, field.Forbidden(path(KeyLoadGeneratorUsers), fmt.Sprintf(
 			"%s's load generator runs a fixed number of users that its chart hard-codes (USERS=10, RATE=1, no value sets them); remove this key, or set %s: %s",
 			app.Name, KeyApp, apps.AstronomyShop.Name)))
