@@ -53,7 +53,7 @@ func TestValidateOK(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
 	}
-	for _, want := range []string{"valid for astronomy-shop without Istio; 4 scenario(s) enabled, 3 Chaos Mesh object(s), 0 Istio VirtualService(s)", "checkout-pod-kill", "Schedule", "ad-failure", "Flag",
+	for _, want := range []string{"valid for astronomy-shop without Istio; 4 scenario(s) enabled, 4 Chaos Mesh object(s), 0 Istio VirtualService(s)", "checkout-pod-kill", "Schedule", "ad-failure", "Flag",
 		"grafanaAdminPassword is encrypted in this file: counted as set"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
@@ -257,8 +257,8 @@ func TestRenderHalt(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	if strings.Count(out, "experiment.chaos-mesh.org/pause: \"true\"") != 1 || strings.Count(out, "workflow.chaos-mesh.org/abort: \"true\"") != 2 {
-		t.Errorf("halted render must pause the Schedule and abort both Workflows:\n%s", out)
+	if strings.Count(out, "experiment.chaos-mesh.org/pause: \"true\"") != 1 || strings.Count(out, "workflow.chaos-mesh.org/abort: \"true\"") != 3 {
+		t.Errorf("halted render must pause the Schedule and abort both Workflows and the Schedule's kick-off:\n%s", out)
 	}
 }
 

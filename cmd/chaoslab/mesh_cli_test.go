@@ -21,7 +21,7 @@ func TestValidateReadsAppAndIstio(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"valid for online-boutique with Istio; 2 scenario(s) enabled, 1 Chaos Mesh object(s), 1 Istio VirtualService(s)",
+	for _, want := range []string{"valid for online-boutique with Istio; 2 scenario(s) enabled, 2 Chaos Mesh object(s), 1 Istio VirtualService(s)",
 		"ad-mesh-faults", "VirtualService", "mesh-fault", "adservice", "checkoutservice"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -62,8 +62,8 @@ func TestRenderPrintsVirtualServices(t *testing.T) {
 		}
 		kinds = append(kinds, m["apiVersion"].(string)+" "+m["kind"].(string))
 	}
-	if got := strings.Join(kinds, ", "); got != "networking.istio.io/v1 VirtualService, chaos-mesh.org/v1alpha1 Schedule" {
-		t.Errorf("documents %s; want the VirtualService of ad-mesh-faults and the Schedule of checkout-pod-kill", got)
+	if got := strings.Join(kinds, ", "); got != "networking.istio.io/v1 VirtualService, chaos-mesh.org/v1alpha1 Schedule, chaos-mesh.org/v1alpha1 Workflow" {
+		t.Errorf("documents %s; want the VirtualService of ad-mesh-faults, and the Schedule of checkout-pod-kill and its kick-off Workflow", got)
 	}
 	for _, want := range []string{"namespace: online-boutique", "- adservice.online-boutique.svc.cluster.local", "grpcStatus: UNAVAILABLE",
 		"fixedDelay: 0.5s", "app: frontend", "number: 9555", "app: checkoutservice"} {
