@@ -9,8 +9,7 @@ import (
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 )
 
-// CombinationsTable renders the footprint of the four combinations of app and Istio as the table of
-// docs/apps-and-istio-parts.md.
+// CombinationsTable renders the footprint of the four combinations of app and Istio as the README's table.
 func CombinationsTable() string {
 	var b strings.Builder
 	b.WriteString("| app | Istio | memory limits (= requests) | CPU requests | containers | of which sidecars | within 6 GiB | fits 4 CPU / 8 GiB |\n")
@@ -46,15 +45,18 @@ func BoutiqueTable() string {
 	return b.String()
 }
 
-// The docs' tables are the code's: change a budget and the docs must follow.
+// The tables of the README and the docs are the code's: change a budget and they must follow.
 func TestDocsFootprintTablesMatchTheCode(t *testing.T) {
-	doc, err := os.ReadFile("../docs/apps-and-istio-parts.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, table := range map[string]string{"combinations": CombinationsTable(), "budgets": BoutiqueTable()} {
-		if !strings.Contains(string(doc), table) {
-			t.Errorf("docs/apps-and-istio-parts.md's %s table is stale; it should read:\n%s", name, table)
+	for _, c := range []struct{ file, name, table string }{
+		{"../README.md", "combinations", CombinationsTable()},
+		{"../docs/apps-and-istio-parts.md", "budgets", BoutiqueTable()},
+	} {
+		doc, err := os.ReadFile(c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(doc), c.table) {
+			t.Errorf("%s's %s table is stale; it should read:\n%s", c.file, c.name, c.table)
 		}
 	}
 }
