@@ -21,6 +21,7 @@ import (
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/report"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
 )
 
 // oneOfEachFault is a valid scenario for every Chaos Mesh fault of the config (flags are not Chaos Mesh
@@ -48,15 +49,19 @@ var oneOfEachFault = map[string]map[string]any{
 	"container-kill":    {"target": "checkout"},
 }
 
-// everyChaosScenario enables every preset and one scenario per Chaos Mesh fault.
+// everyChaosScenario enables every preset that the shop without Istio accepts and one scenario per Chaos Mesh
+// fault. Flags and mesh faults are no Chaos Mesh objects (a mesh fault is an Istio VirtualService, which
+// TestBoutiqueWithIstio covers), so Chaos Mesh's webhooks never see them.
 func everyChaosScenario(t *testing.T) map[string]any {
 	t.Helper()
 	all := map[string]any{}
-	for _, p := range scenarios.PresetNames() {
+	shop := scenarios.Options{Deployment: apps.AstronomyShop.Deploy(),
+		Gate: scenarios.Gate{URL: "http://gate", SLOs: slo.Names(slo.DefaultsFor(apps.AstronomyShop))}}
+	for _, p := range scenarios.ApplicablePresets(shop) {
 		all[p] = map[string]any{"enabled": true}
 	}
 	for _, f := range scenarios.FaultNames() {
-		if f == "flag" {
+		if f == string(scenarios.FlagFault) || f == string(scenarios.MeshFault) {
 			continue
 		}
 		cfg, ok := oneOfEachFault[f]
