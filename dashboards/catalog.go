@@ -28,6 +28,10 @@ const (
 	PrometheusSelf Producer = "prometheus"
 	// SLORules are the series that the SLO recording rules (package slo) produce.
 	SLORules Producer = "slo recording rules"
+	// IstioSidecars are the Envoy sidecars that istiod injects into the pods of a labelled namespace; with
+	// Prometheus merge on, each pod carries prometheus.io annotations for its merged endpoint (port 15020),
+	// which the prometheus chart's kubernetes-pods job scrapes, adding namespace and pod.
+	IstioSidecars Producer = "Istio sidecars"
 )
 
 // Metric is one series name that the stack produces, with the labels that queries may match on.
@@ -47,14 +51,21 @@ var (
 	receiverLabels   = []string{"receiver", "transport", "service_name", "service_instance_id", "job", "instance"}
 	exporterLabels   = []string{"exporter", "data_type", "service_name", "service_instance_id", "job", "instance"}
 	sloRecordsLabels = []string{slo.LabelSLO, slo.LabelService, slo.LabelKind}
+	// istioLabels are the labels of Istio's standard request metrics, plus those of the pod scrape.
+	istioLabels = []string{"reporter", "source_workload", "source_workload_namespace", "source_app", "source_canonical_service",
+		"destination_workload", "destination_workload_namespace", "destination_app", "destination_canonical_service",
+		"destination_service", "destination_service_name", "destination_service_namespace",
+		"request_protocol", "response_code", "grpc_response_status", "response_flags", "connection_security_policy",
+		"job", "instance", "namespace", "pod"}
 )
 
 func withLabels(base []string, extra ...string) []string {
 	return append(append([]string(nil), base...), extra...)
 }
 
-// Catalog lists the metrics that the deployed stack really produces and that the lab's queries use.
-func Catalog() []Metric {
+// Catalog lists the metrics that the deployed stack really produces and that the lab's queries use; Istio's
+// request metrics are among them only when the lab runs Istio (istio).
+func Catalog(istio bool) []Metric {
 	m := []Metric{
 		{slo.CallsMetric, SpanMetrics, "counter", spanLabels},
 		{slo.DurationBucket, SpanMetrics, "histogram bucket", withLabels(spanLabels, "le")},
@@ -103,6 +114,12 @@ func Catalog() []Metric {
 		Metric{slo.ObjectiveRecord, SLORules, "gauge", sloRecordsLabels},
 		Metric{slo.ErrorBudgetRecord, SLORules, "gauge", sloRecordsLabels},
 	)
+	if istio {
+		m = append(m,
+			Metric{IstioRequests, IstioSidecars, "counter", istioLabels},
+			Metric{IstioDurationBucket, IstioSidecars, "histogram bucket", withLabels(istioLabels, "le")},
+		)
+	}
 	sort.SliceStable(m, func(i, j int) bool {
 		if m[i].Producer != m[j].Producer {
 			return m[i].Producer < m[j].Producer
@@ -112,9 +129,9 @@ func Catalog() []Metric {
 	return m
 }
 
-// LookupMetric finds a metric of the catalog by name.
-func LookupMetric(name string) (Metric, bool) {
-	for _, m := range Catalog() {
+// LookupMetric finds a metric of the catalog (with Istio's when istio) by name.
+func LookupMetric(name string, istio bool) (Metric, bool) {
+	for _, m := range Catalog(istio) {
 		if m.Name == name {
 			return m, true
 		}

@@ -97,7 +97,7 @@ func TestSpanMetricsNamesFollowTheCollectorConfig(t *testing.T) {
 		t.Errorf("slo.DurationBucket = %s, the collector produces %s", got, want)
 	}
 	for _, name := range []string{slo.CallsMetric, slo.DurationBucket} {
-		m, ok := LookupMetric(name)
+		m, ok := LookupMetric(name, false)
 		if !ok || m.Producer != SpanMetrics {
 			t.Errorf("%s is not in the catalog as spanmetrics", name)
 		}

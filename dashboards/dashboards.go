@@ -45,13 +45,16 @@ type ScenarioRef struct {
 }
 
 // Options are the inputs of every dashboard. Zero values take the defaults above; App zero means
-// apps.AstronomyShop, SLOs nil means slo.Defaults().
+// apps.AstronomyShop, SLOs nil means slo.Defaults(), Istio false means no mesh panels.
 type Options struct {
 	PrometheusUID string
 	JaegerUID     string
 	App           apps.App // the app under test: its namespace and entry service
 	SLOs          []slo.SLO
 	Scenarios     []ScenarioRef
+	// Istio says whether the lab runs Istio with sidecars in the app's namespace: the shop overview then has
+	// a row of Istio's request metrics.
+	Istio bool
 }
 
 func (o Options) withDefaults() Options {

@@ -104,8 +104,9 @@ func dashboardQueries(t *testing.T, d Dashboard) []sourcedQuery {
 }
 
 // checkQuery parses the expression with Grafana's variables substituted and checks that every metric it
-// names is in the catalog, and that every label it matches on is one that metric has.
-func checkQuery(expr string) error {
+// names is in the catalog (with Istio's metrics when istio), and that every label it matches on is one that
+// metric has.
+func checkQuery(expr string, istio bool) error {
 	if strings.TrimSpace(expr) == "" {
 		return fmt.Errorf("empty expression")
 	}
@@ -129,7 +130,7 @@ func checkQuery(expr string) error {
 				}
 			}
 		}
-		metric, ok := LookupMetric(name)
+		metric, ok := LookupMetric(name, istio)
 		if !ok {
 			errs = append(errs, fmt.Sprintf("metric %q is not in the catalog", name))
 			return nil
@@ -151,7 +152,7 @@ func checkQuery(expr string) error {
 }
 
 func TestEveryQueryParsesAndUsesCatalogMetrics(t *testing.T) {
-	for _, opts := range []Options{testOptions(), {}} {
+	for _, opts := range []Options{testOptions(), {}, istioOptions()} {
 		boards, err := All(opts)
 		if err != nil {
 			t.Fatal(err)
@@ -160,7 +161,7 @@ func TestEveryQueryParsesAndUsesCatalogMetrics(t *testing.T) {
 		for _, d := range boards {
 			for _, sq := range dashboardQueries(t, d) {
 				n++
-				if err := checkQuery(sq.expr); err != nil {
+				if err := checkQuery(sq.expr, opts.Istio); err != nil {
 					t.Errorf("%s: %v\n  %s", sq.where, err, sq.expr)
 				}
 			}
@@ -175,11 +176,11 @@ func TestRuleQueriesUseCatalogMetrics(t *testing.T) {
 	groups := slo.RuleGroups(slo.Defaults())
 	for _, g := range groups.Groups {
 		for _, r := range g.Rules {
-			if err := checkQuery(r.Expr); err != nil {
+			if err := checkQuery(r.Expr, false); err != nil {
 				t.Errorf("rule %s%s %v: %v", r.Record, r.Alert, r.Labels, err)
 			}
 			if r.Record != "" {
-				if _, ok := LookupMetric(r.Record); !ok {
+				if _, ok := LookupMetric(r.Record, false); !ok {
 					t.Errorf("recorded series %s is not in the catalog", r.Record)
 				}
 			}
@@ -196,7 +197,7 @@ func TestQueryCheckerCanFail(t *testing.T) {
 		`vector(1) + 1 > bool 0`:                                                      "",
 		`sum(rate(container_cpu_usage_seconds_total{pod=~"$pod"}[$__rate_interval]))`: "",
 	} {
-		err := checkQuery(expr)
+		err := checkQuery(expr, false)
 		switch {
 		case want == "" && err != nil:
 			t.Errorf("%s: unexpected error %v", expr, err)
@@ -217,7 +218,7 @@ func TestSubstitute(t *testing.T) {
 func TestCatalogHasNoDuplicatesAndEveryEntryIsComplete(t *testing.T) {
 	seen := map[string]bool{}
 	producers := map[Producer]int{}
-	for _, m := range Catalog() {
+	for _, m := range Catalog(true) {
 		if seen[m.Name] {
 			t.Errorf("duplicate %s", m.Name)
 		}
@@ -230,7 +231,7 @@ func TestCatalogHasNoDuplicatesAndEveryEntryIsComplete(t *testing.T) {
 			t.Errorf("%s: counters, and only counters, end in _total", m.Name)
 		}
 	}
-	for _, p := range []Producer{SpanMetrics, KubeStateMetrics, CAdvisor, ChaosMesh, CollectorSelf, SLORules} {
+	for _, p := range []Producer{SpanMetrics, KubeStateMetrics, CAdvisor, ChaosMesh, CollectorSelf, SLORules, IstioSidecars} {
 		if producers[p] == 0 {
 			t.Errorf("no metric of %s", p)
 		}

@@ -27,11 +27,12 @@ func errorRatioQuery(selector, by string) string {
 }
 
 // ShopOverview is the RED view of the shop from the collector's spanmetrics: request rate, error ratio and
-// latency percentiles per service, with the SLIs of the configured SLOs on top.
+// latency percentiles per service, with the SLIs of the configured SLOs on top, and Istio's view of the
+// requests when the lab runs Istio.
 func ShopOverview(opts Options) (dashboard.Dashboard, error) {
 	opts = opts.withDefaults()
 	b := newDashboard(ShopOverviewUID, "Chaos lab / Shop overview",
-		"Request rate, errors and latency of the OpenTelemetry Demo shop, from the collector's spanmetrics (server spans), with the SLOs' indicators against their objectives.", opts).
+		fmt.Sprintf("Request rate, errors and latency of %s, from the collector's spanmetrics (server spans), with the SLOs' indicators against their objectives.", opts.App.Title), opts).
 		WithVariable(dashboard.NewQueryVariableBuilder("service").
 			Label("Service").
 			Datasource(opts.prometheusRef()).
@@ -94,6 +95,9 @@ func ShopOverview(opts Options) (dashboard.Dashboard, error) {
 			"reqps",
 			q(fmt.Sprintf(`sum by (service_name, span_name) (rate(%s{service_name=~"$service", status_code="%s"}[$__rate_interval])) > 0`, slo.CallsMetric, slo.ErrorStatus), "{{service_name}} {{span_name}}")).
 			DataLinks(jaeger))
+	if opts.Istio {
+		b = meshRow(b, opts)
+	}
 	return b.Build()
 }
 

@@ -305,6 +305,7 @@ func dashboardFiles(cfg *Config) (map[string]string, error) {
 		App:           cfg.Deployment.App,
 		SLOs:          cfg.SLOs,
 		Scenarios:     ScenarioRefs(cfg.Scenarios),
+		Istio:         cfg.Istio,
 	})
 	if err != nil {
 		return nil, err

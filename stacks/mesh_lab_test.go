@@ -8,6 +8,7 @@ import (
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/dashboards"
 )
 
 const (
@@ -193,5 +194,27 @@ func TestComposeWiresTheBoutiqueToTheLabsCollector(t *testing.T) {
 	}
 	if _, ok := rec.named(releaseType, components.OtelDemoRelease); ok {
 		t.Error("the Boutique's stack must not deploy the Astronomy Shop")
+	}
+}
+
+// Grafana gets the mesh panels exactly when the lab runs Istio, for the app under test.
+func TestDashboardsFollowIstio(t *testing.T) {
+	for _, app := range []apps.App{apps.AstronomyShop, apps.OnlineBoutique} {
+		for _, istio := range []bool{false, true} {
+			files, err := dashboardFiles(&Config{Deployment: app.Deploy(), Istio: istio})
+			if err != nil {
+				t.Fatal(err)
+			}
+			shop := files[dashboards.ShopOverviewUID+".json"]
+			if got := strings.Contains(shop, dashboards.IstioRequests); got != istio {
+				t.Errorf("%s istio=%v: shop overview reads %s = %v", app.Name, istio, dashboards.IstioRequests, got)
+			}
+			if istio && !strings.Contains(shop, `destination_service_namespace=\"`+app.Namespace+`\"`) {
+				t.Errorf("%s: the mesh panels are not on the app's namespace", app.Name)
+			}
+			if !strings.Contains(shop, app.Title) {
+				t.Errorf("%s: the shop overview does not name %s", app.Name, app.Title)
+			}
+		}
 	}
 }

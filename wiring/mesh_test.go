@@ -128,12 +128,7 @@ func TestPrometheusScrapesTheSidecars(t *testing.T) {
 			continue
 		}
 		injected++
-		annotations := map[string]any{"prometheus.io/scrape": "true", "prometheus.io/port": "15020", "prometheus.io/path": "/stats/prometheus"}
-		unstructured.SetNestedMap(u.Object, annotations, "spec", "template", "metadata", "annotations")
-		inits, _, _ := unstructured.NestedSlice(u.Object, "spec", "template", "spec", "initContainers")
-		inits = append(inits, map[string]any{"name": "istio-proxy", "restartPolicy": "Always",
-			"ports": []any{map[string]any{"name": "http-envoy-prom", "containerPort": int64(15090)}}})
-		unstructured.SetNestedSlice(u.Object, inits, "spec", "template", "spec", "initContainers")
+		playSidecarInjection(u)
 	}
 	if injected != 11 {
 		t.Fatalf("played the injection on %d Deployments, want the Boutique's 11 meshed ones", injected)

@@ -17,10 +17,12 @@ var collectorWorkload = "Deployment " + components.ObservabilityNamespace + "/" 
 
 // CheckMetricsOf proves that every metric of the dashboards' catalog has a producer among the objects:
 // each producer group is mapped to what must exist and be scraped (prom is the Prometheus check's result).
+// Istio's request metrics are in the catalog when the objects run Istio, as the dashboards then read them.
 func CheckMetricsOf(objs *Objects, prom *PrometheusResult) Partial {
 	var p Partial
-	producers := producersOf(objs, prom)
-	for _, m := range dashboards.Catalog() {
+	istio := istioDeployed(objs)
+	producers := producersOf(objs, prom, istio)
+	for _, m := range dashboards.Catalog(istio) {
 		p.checkMetric(m, producers, prom)
 	}
 	return p
@@ -33,7 +35,7 @@ type producers struct {
 	spanPrefix string
 }
 
-func producersOf(objs *Objects, prom *PrometheusResult) producers {
+func producersOf(objs *Objects, prom *PrometheusResult, istio bool) producers {
 	_, cfg, _ := collectorConfig(objs)
 	collectorMissing := collectorExportMissing(cfg, prom)
 	ps := producers{missing: map[dashboards.Producer]string{
@@ -49,6 +51,9 @@ func producersOf(objs *Objects, prom *PrometheusResult) producers {
 	ps.missing[dashboards.PrometheusSelf] = ""
 	if objs.Get("Deployment", components.ObservabilityNamespace, components.PrometheusService) == nil {
 		ps.missing[dashboards.PrometheusSelf] = "Deployment " + components.ObservabilityNamespace + "/" + components.PrometheusService
+	}
+	if istio {
+		ps.missing[dashboards.IstioSidecars] = istioSidecarsMissing(objs)
 	}
 	ps.missing[dashboards.CAdvisor] = "a scrape job with the node role and metrics path /metrics/cadvisor"
 	for _, path := range prom.NodeJobs {
