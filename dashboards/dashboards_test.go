@@ -44,22 +44,7 @@ func TestGolden(t *testing.T) {
 		}
 		delete(want, d.UID)
 		path := filepath.Join("testdata", d.FileName())
-		if *update {
-			if err := os.MkdirAll("testdata", 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, d.JSON, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		golden, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run go test ./dashboards -update)", err)
-		}
-		if !bytes.Equal(golden, d.JSON) {
-			t.Errorf("%s differs from %s; if the change is meant, run go test ./dashboards -update and review the diff", d.UID, path)
-		}
+		checkGolden(t, path, d)
 	}
 	for uid := range want {
 		t.Errorf("dashboard %s missing", uid)
@@ -366,5 +351,26 @@ func TestExport(t *testing.T) {
 	}
 	if _, err := Export(filepath.Join(file, "sub"), testOptions()); err == nil {
 		t.Error("export into a path under a file succeeded")
+	}
+}
+
+// checkGolden compares a dashboard's JSON with its golden file, or rewrites the file under -update.
+func checkGolden(t *testing.T, path string, d Dashboard) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, d.JSON, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	golden, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./dashboards -update)", err)
+	}
+	if !bytes.Equal(golden, d.JSON) {
+		t.Errorf("%s differs from %s; if the change is meant, run go test ./dashboards -update and review the diff", d.UID, path)
 	}
 }

@@ -3,7 +3,6 @@ package dashboards
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -42,22 +41,7 @@ func TestGoldenIstio(t *testing.T) {
 			t.Errorf("%s does not change with Istio", d.UID)
 		}
 		path := filepath.Join("testdata", "istio", d.FileName())
-		if *update {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, d.JSON, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		golden, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run go test ./dashboards -update)", err)
-		}
-		if !bytes.Equal(golden, d.JSON) {
-			t.Errorf("%s differs from %s; if the change is meant, run go test ./dashboards -update and review the diff", d.UID, path)
-		}
+		checkGolden(t, path, d)
 	}
 }
 
