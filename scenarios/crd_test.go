@@ -139,14 +139,20 @@ func schemaErrors(t *testing.T, manifest map[string]any) []string {
 	if s == nil {
 		return []string{"no CRD for kind " + kind}
 	}
-	// Round-trip through JSON so that numbers are what an API server decodes.
+	out, _ := s.errors(manifest)
+	return out
+}
+
+// errors validates a manifest against the CRD's unknown fields (what the API server would prune) and its
+// OpenAPI schema, and returns the object as the API server decodes it (numbers round-tripped through JSON).
+func (s *crdSchema) errors(manifest map[string]any) ([]string, map[string]any) {
 	b, err := json.Marshal(manifest)
 	if err != nil {
-		return []string{err.Error()}
+		return []string{err.Error()}, nil
 	}
 	var obj map[string]any
 	if err := json.Unmarshal(b, &obj); err != nil {
-		return []string{err.Error()}
+		return []string{err.Error()}, nil
 	}
 	var out []string
 	pruned := runtime.DeepCopyJSON(obj)
@@ -156,7 +162,7 @@ func schemaErrors(t *testing.T, manifest map[string]any) []string {
 	for _, e := range apivalidation.ValidateCustomResource(field.NewPath(""), obj, s.validator) {
 		out = append(out, e.Error())
 	}
-	return out
+	return out, obj
 }
 
 // webhookErrors runs Chaos Mesh's own admission checks (defaulting, then validation) on the typed object.

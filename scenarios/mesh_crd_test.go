@@ -5,7 +5,6 @@ import (
 	"bufio"
 	"compress/gzip"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -18,7 +17,6 @@ import (
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel"
-	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/pruning"
 	apivalidation "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -128,21 +126,9 @@ func archiveFile(archive, name string) ([]byte, error) {
 func virtualServiceErrors(t *testing.T, manifest map[string]any) []string {
 	t.Helper()
 	s := virtualServiceSchema(t)
-	b, err := json.Marshal(manifest)
-	if err != nil {
-		return []string{err.Error()}
-	}
-	var obj map[string]any
-	if err := json.Unmarshal(b, &obj); err != nil {
-		return []string{err.Error()}
-	}
-	var out []string
-	pruned := runtime.DeepCopyJSON(obj)
-	for _, p := range pruning.PruneWithOptions(pruned, s.structural, true, structuralschema.UnknownFieldPathOptions{TrackUnknownFieldPaths: true}) {
-		out = append(out, "unknown field "+p)
-	}
-	for _, e := range apivalidation.ValidateCustomResource(field.NewPath(""), obj, s.validator) {
-		out = append(out, e.Error())
+	out, obj := s.errors(manifest)
+	if obj == nil {
+		return out
 	}
 	celErrs, _ := cel.NewValidator(s.structural, true, celconfig.PerCallLimit).
 		Validate(context.Background(), field.NewPath(""), s.structural, obj, nil, celconfig.RuntimeCELCostBudget)
