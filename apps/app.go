@@ -9,6 +9,7 @@ package apps
 import (
 	"slices"
 	"sort"
+	"strings"
 )
 
 // The label that every object the lab creates carries, so that one selector finds all of them.
@@ -52,9 +53,34 @@ func (p Port) OnService() int32 {
 	return p.Number
 }
 
-// Mesh says whether Istio can inject HTTP faults into the port's requests: it speaks HTTP or gRPC, and is
-// not a metrics endpoint.
-func (p Port) Mesh() bool { return p.Protocol == HTTP || p.Protocol == GRPC }
+// Mesh says whether Istio can inject HTTP faults into the port's requests: it speaks HTTP or gRPC (not a
+// metrics endpoint), and its name tells Istio so. flagd's rpc and ofrep ports speak gRPC and HTTP, but Istio
+// reads those names as plain TCP and routes no HTTP there.
+func (p Port) Mesh() bool { return p.SpeaksHTTP() && IstioRoutesHTTP(IstioProtocol(p.Name, "")) }
+
+// SpeaksHTTP says whether the port carries the app's HTTP or gRPC requests, whatever Istio makes of its name.
+func (p Port) SpeaksHTTP() bool { return p.Protocol == HTTP || p.Protocol == GRPC }
+
+// IstioProtocol is the protocol that Istio reads from a Service port: its appProtocol when one is set, else
+// its name up to the first "-" (a grpc-web name is grpc-web), in lower case.
+func IstioProtocol(name, appProtocol string) string {
+	if appProtocol != "" {
+		return strings.ToLower(appProtocol)
+	}
+	name = strings.ToLower(name)
+	if strings.HasPrefix(name, "grpc-web") {
+		return "grpc-web"
+	}
+	protocol, _, _ := strings.Cut(name, "-")
+	return protocol
+}
+
+// IstioHTTPProtocols are the protocols on which Istio's sidecars route HTTP, and so apply a VirtualService's
+// HTTP fault. Istio treats any other port as plain TCP.
+var IstioHTTPProtocols = []string{"http", "http2", "grpc", "grpc-web", "h2c"}
+
+// IstioRoutesHTTP says whether Istio routes a port of that protocol (see IstioProtocol) as HTTP.
+func IstioRoutesHTTP(protocol string) bool { return slices.Contains(IstioHTTPProtocols, protocol) }
 
 // Group names a set of optional services that a stack deploys only when asked to.
 type Group string

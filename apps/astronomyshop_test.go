@@ -287,6 +287,20 @@ func TestMeshFacts(t *testing.T) {
 	if p := ad.MeshPorts(); len(p) != 1 || p[0].Number != 8080 {
 		t.Errorf("shop ad: mesh ports %+v, want gRPC 8080 only (not its metrics port)", p)
 	}
+	if flagd, _ := AstronomyShop.Service("flagd"); len(flagd.MeshPorts()) != 0 || !flagd.Meshed() {
+		t.Errorf("shop flagd: mesh ports %+v; want none (Istio reads rpc and ofrep as TCP), but a sidecar", flagd.MeshPorts())
+	}
+	for _, tc := range []struct{ name, appProtocol, want string }{
+		{"grpc", "", "grpc"}, {"http-metrics", "", "http"}, {"GRPC-Web-ui", "", "grpc-web"}, {"tcp-service", "", "tcp"},
+		{"rpc", "", "rpc"}, {"tcp-service", "HTTP2", "http2"},
+	} {
+		if got := IstioProtocol(tc.name, tc.appProtocol); got != tc.want {
+			t.Errorf("IstioProtocol(%q, %q) = %q, want %q", tc.name, tc.appProtocol, got, tc.want)
+		}
+	}
+	if !IstioRoutesHTTP("h2c") || IstioRoutesHTTP("rpc") || IstioRoutesHTTP("tcp") {
+		t.Error("IstioRoutesHTTP: h2c is HTTP to Istio; rpc and tcp are not")
+	}
 	if lg, _ := OnlineBoutique.Service("loadgenerator"); lg.HasService() || lg.ContainerName() != "main" {
 		t.Errorf("boutique loadgenerator: %+v", lg)
 	}

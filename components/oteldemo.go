@@ -113,11 +113,11 @@ func OtelDemoValues(args *OtelDemoArgs) map[string]any {
 // names every component's main port tcp-service, which Istio reads as plain TCP, so that no mesh fault
 // (VirtualService) would ever apply to it. A component's ports list replaces the chart's, and service.port 0
 // drops the tcp-service port, so the list restates every catalog port of the service (ad keeps its
-// prometheus port). flagd is left as the chart names it: its list is the chart's own (rpc, ofrep) plus its
-// UI sidecar's port, which the chart adds itself.
+// prometheus port). flagd is left as the chart names it (rpc, ofrep, and its UI sidecar's port, which the
+// chart adds itself): the catalog keeps those names, so flagd has no mesh port and takes no mesh fault.
 func nameServicePorts(shop apps.Deployment, components map[string]any) {
 	for _, svc := range shop.Services() {
-		if len(svc.MeshPorts()) == 0 || svc.Name == "flagd" {
+		if len(svc.MeshPorts()) == 0 {
 			continue
 		}
 		var ports []any

@@ -82,6 +82,9 @@ func (c *env) meshTarget(s *scenario, svc apps.Service) bool {
 	switch {
 	case !svc.HasService():
 		detail = fmt.Sprintf("%s has no Kubernetes Service: a VirtualService faults the requests sent to a Service's host", svc.Name)
+	case len(svc.MeshPorts()) == 0 && len(httpPortNames(svc)) > 0:
+		detail = fmt.Sprintf("%s's Service names its HTTP and gRPC ports %s, which Istio reads as plain TCP (it routes HTTP only on ports named %s): a fault there would never apply",
+			svc.Name, strings.Join(httpPortNames(svc), ", "), strings.Join(apps.IstioHTTPProtocols, ", "))
 	case len(svc.MeshPorts()) == 0:
 		detail = fmt.Sprintf("%s %s: Istio injects faults into HTTP and gRPC requests only", svc.Name, protocolsOf(svc))
 	default:
@@ -89,6 +92,17 @@ func (c *env) meshTarget(s *scenario, svc apps.Service) bool {
 	}
 	c.e.add(field.Invalid(s.path("target"), s.Target, fmt.Sprintf("%s; expected one of: %s", detail, strings.Join(c.meshServiceNames(), ", "))))
 	return false
+}
+
+// httpPortNames are the names of the service's HTTP and gRPC ports.
+func httpPortNames(svc apps.Service) []string {
+	var out []string
+	for _, p := range svc.Ports {
+		if p.SpeaksHTTP() {
+			out = append(out, p.Name)
+		}
+	}
+	return out
 }
 
 // meshServiceNames lists the deployed services that a mesh fault can target.

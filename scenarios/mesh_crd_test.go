@@ -139,13 +139,13 @@ func virtualServiceErrors(t *testing.T, manifest map[string]any) []string {
 }
 
 // meshConfigs are mesh faults that together reach every shape of VirtualService: gRPC and HTTP aborts,
-// delay only, abort only, a caller, a multi-port Service, a Service port in front of another container port.
+// delay only, abort only, a caller, a Service with a metrics port beside its gRPC port, a Service port in front of another container port.
 func meshConfigs(app apps.App) string {
 	if app.Name == apps.AstronomyShop.Name {
 		return `{"ad-mesh-faults":{"enabled":true},
 		 "from-frontend":{"enabled":true,"fault":"mesh-fault","target":"ad","from":"frontend","delay":"1500ms"},
 		 "email-abort":{"enabled":true,"fault":"mesh-fault","target":"email","abort":503,"abortPercent":"12.5"},
-		 "flagd-ofrep":{"enabled":true,"fault":"mesh-fault","target":"flagd","port":8016,"abort":"500","delay":"1ms","delayPercent":0},
+		 "proxy-abort":{"enabled":true,"fault":"mesh-fault","target":"frontend-proxy","port":8080,"abort":"500","delay":"1ms","delayPercent":0},
 		 "cart-from-checkout":{"enabled":true,"fault":"mesh-fault","target":"cart","from":"checkout","abort":"RESOURCE_EXHAUSTED"}}`
 	}
 	return `{"ad-mesh-faults":{"enabled":true},

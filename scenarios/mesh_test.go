@@ -84,18 +84,21 @@ func TestMeshFaultObjects(t *testing.T) {
 	}
 	wantEq(t, "summary", p.Enabled[2], Summary{Name: "email-from-checkout", Fault: "mesh-fault", Target: "emailservice", Kind: KindVirtualService})
 
-	// On the shop, a caller matches by the shop's selector label; a multi-port Service gets a port match.
+	// On the shop, a caller matches by the shop's selector label; a Service with a metrics port beside its gRPC port gets a port match.
 	shop, errs := Build([]byte(meshConfigs(apps.AstronomyShop)), meshOpts(apps.AstronomyShop, true))
 	if errs != nil {
 		t.Fatal(errs)
 	}
 	fromFE := object(t, shop, "from-frontend").Typed.(*VirtualService)
 	wantEq(t, "shop sourceLabels", fmt.Sprint(fromFE.Spec.HTTP[0].Match[0].SourceLabels), "map[app.kubernetes.io/component:frontend]")
-	flagd := object(t, shop, "flagd-ofrep").Typed.(*VirtualService)
-	wantEq(t, "flagd match port", flagd.Spec.HTTP[0].Match[0].Port, uint32(8016))
-	wantEq(t, "flagd routes", len(flagd.Spec.HTTP), 2)
-	wantEq(t, "flagd delay percent 0", flagd.Spec.HTTP[0].Fault.Delay.Percentage.Value, 0.0)
-	wantEq(t, "flagd delay", flagd.Spec.HTTP[0].Fault.Delay.FixedDelay, "0.001s")
+	wantEq(t, "shop port match", fromFE.Spec.HTTP[0].Match[0].Port, uint32(8080))
+	shopAd := object(t, shop, "ad-mesh-faults").Typed.(*VirtualService)
+	wantEq(t, "ad routes (the gRPC port faulted, the metrics port not)", len(shopAd.Spec.HTTP), 2)
+	wantEq(t, "ad match port", shopAd.Spec.HTTP[0].Match[0].Port, uint32(8080))
+	proxy := object(t, shop, "proxy-abort").Typed.(*VirtualService)
+	wantEq(t, "single-port Service: one route", len(proxy.Spec.HTTP), 1)
+	wantEq(t, "proxy delay percent 0", proxy.Spec.HTTP[0].Fault.Delay.Percentage.Value, 0.0)
+	wantEq(t, "proxy delay", proxy.Spec.HTTP[0].Fault.Delay.FixedDelay, "0.001s")
 	email := object(t, shop, "email-abort").Typed.(*VirtualService)
 	wantEq(t, "email abort percent", email.Spec.HTTP[0].Fault.Abort.Percentage.Value, 12.5)
 	if email.Spec.HTTP[0].Fault.Delay != nil {

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,6 +20,23 @@ func meshBase(target string, extra m) m {
 		}
 	}
 	return out
+}
+
+// flagdNamedForIstio is the shop with flagd's ports named as Istio routes HTTP (as the lab does not name
+// them): the one way to reach a service that serves HTTP or gRPC on several Service ports.
+func flagdNamedForIstio() apps.App {
+	app := apps.AstronomyShop
+	app.Services = slices.Clone(app.Services)
+	for i, svc := range app.Services {
+		if svc.Name == "flagd" {
+			svc.Ports = slices.Clone(svc.Ports)
+			for j := range svc.Ports {
+				svc.Ports[j].Name = map[apps.Protocol]string{apps.GRPC: "grpc", apps.HTTP: "http"}[svc.Ports[j].Protocol] + "-" + svc.Ports[j].Name
+			}
+			app.Services[i] = svc
+		}
+	}
+	return app
 }
 
 // TestMeshAndAppValidation: the bad inputs of mesh faults and of the app under test, each refused at its full
@@ -67,7 +85,8 @@ func TestMeshAndAppValidation(t *testing.T) {
 		{"container port", boutique, true, m{"x": meshBase("frontend", m{"port": 8080})}, "scenarios.x.port", "8080 is frontend's container port; a VirtualService names the Service's port: 80"},
 		{"port not served", boutique, true, bo(m{"port": 1234}), "scenarios.x.port", "not an HTTP or gRPC port of adservice's Service; expected one of: 9555"},
 		{"metrics port", shop, true, m{"x": meshBase("ad", m{"port": 9465})}, "scenarios.x.port", "expected one of: 8080"},
-		{"several ports", shop, true, m{"x": meshBase("flagd", nil)}, "scenarios.x.port", "Required value: flagd serves HTTP or gRPC on several Service ports; expected one of: 8013, 8016, 4000"},
+		{"several ports", flagdNamedForIstio(), true, m{"x": meshBase("flagd", nil)}, "scenarios.x.port", "Required value: flagd serves HTTP or gRPC on several Service ports; expected one of: 8013, 8016, 4000"},
+		{"ports named as TCP", shop, true, m{"x": meshBase("flagd", m{"port": 8016})}, "scenarios.x.target", `Invalid value: "flagd": flagd's Service names its HTTP and gRPC ports rpc, ofrep, ui, which Istio reads as plain TCP (it routes HTTP only on ports named http, http2, grpc, grpc-web, h2c): a fault there would never apply; expected one of: ad, cart,`},
 		// From.
 		{"from unknown", boutique, true, bo(m{"from": "billing"}), "scenarios.x.from", "not a service of online-boutique"},
 		{"from a shop name", boutique, true, bo(m{"from": "frontend-proxy"}), "scenarios.x.from", `did you mean "frontend"?`},

@@ -8,26 +8,18 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
 )
 
-// istioHTTPProtocols are the protocols, read from a Service port's name (the part before the first "-") or
-// its appProtocol, for which Istio's sidecars route HTTP and so apply a VirtualService's HTTP fault. Any
-// other port is plain TCP to Istio, and a fault on it would never apply.
-var istioHTTPProtocols = map[string]bool{"http": true, "http2": true, "grpc": true, "grpc-web": true, "h2c": true}
-
 // istioProtocolOf is what Istio makes of a Service port.
 func istioProtocolOf(sp corev1.ServicePort) string {
-	if sp.AppProtocol != nil && *sp.AppProtocol != "" {
-		return strings.ToLower(*sp.AppProtocol)
+	appProtocol := ""
+	if sp.AppProtocol != nil {
+		appProtocol = *sp.AppProtocol
 	}
-	name := strings.ToLower(sp.Name)
-	if strings.HasPrefix(name, "grpc-web") {
-		return "grpc-web"
-	}
-	proto, _, _ := strings.Cut(name, "-")
-	return proto
+	return apps.IstioProtocol(sp.Name, appProtocol)
 }
 
 // checkMesh proves that every Istio VirtualService of the lab can take effect: it lives in a namespace whose
@@ -119,7 +111,7 @@ func (m meshCheck) service(field, host string, port int) []*workload {
 		switch {
 		case sp == nil:
 			m.r.find(CheckScenarios, ref(m.u), field, fmt.Sprintf("%s exposing port %d", peer, port), "the Service exposes "+joinSorted(have))
-		case !istioHTTPProtocols[istioProtocolOf(*sp)]:
+		case !apps.IstioRoutesHTTP(istioProtocolOf(*sp)):
 			m.r.find(CheckScenarios, ref(m.u), field, fmt.Sprintf("an HTTP or gRPC port %d on %s", port, peer),
 				fmt.Sprintf("port %q is TCP to Istio: name it http, http2 or grpc (or set appProtocol), or no HTTP fault applies", sp.Name))
 		}
