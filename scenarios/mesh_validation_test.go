@@ -3,7 +3,6 @@ package scenarios
 import (
 	"encoding/json"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
@@ -138,16 +137,7 @@ func TestMeshAndAppValidation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, errs := Build(raw, meshOpts(tc.app, tc.istio))
-			if errs == nil {
-				t.Fatalf("want an error at %s, got a valid plan with %d objects", tc.path, len(p.Objects))
-			}
-			for _, fe := range errs {
-				if fe.Field == tc.path && strings.Contains(fe.Error(), tc.msg) {
-					return
-				}
-			}
-			t.Errorf("no error at %s containing %q; got:\n%s", tc.path, tc.msg, lines(errs))
+			wantFieldError(t, raw, meshOpts(tc.app, tc.istio), tc.path, tc.msg)
 		})
 	}
 }

@@ -301,18 +301,24 @@ func TestValidation(t *testing.T) {
 			if tc.opts != nil {
 				tc.opts(&opts)
 			}
-			p, errs := Build(raw, opts)
-			if errs == nil {
-				t.Fatalf("want an error at %s, got a valid plan with %d objects", tc.path, len(p.Objects))
-			}
-			for _, fe := range errs {
-				if fe.Field == tc.path && strings.Contains(fe.Error(), tc.msg) {
-					return
-				}
-			}
-			t.Errorf("no error at %s containing %q; got:\n%s", tc.path, tc.msg, lines(errs))
+			wantFieldError(t, raw, opts, tc.path, tc.msg)
 		})
 	}
+}
+
+// wantFieldError asserts that Build refuses the config with an error at path whose text contains msg.
+func wantFieldError(t *testing.T, raw []byte, opts Options, path, msg string) {
+	t.Helper()
+	p, errs := Build(raw, opts)
+	if errs == nil {
+		t.Fatalf("want an error at %s, got a valid plan with %d objects", path, len(p.Objects))
+	}
+	for _, fe := range errs {
+		if fe.Field == path && strings.Contains(fe.Error(), msg) {
+			return
+		}
+	}
+	t.Errorf("no error at %s containing %q; got:\n%s", path, msg, lines(errs))
 }
 
 // TestAllErrorsAtOnce checks that problems in several scenarios and keys come back together.
