@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -14,24 +13,55 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"k8s.io/apimachinery/pkg/api/resource"
-	"sigs.k8s.io/yaml"
 
-	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
-	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
-	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
 )
 
-// TestBench prints the lab's figures from one run on the simulated cluster (make bench): wall times of the
-// full up, the no-op preview, the scenario flip and the destroy; the floor (an empty program's up on the
-// same engine) and flip/floor; with Chaos Mesh's controller running, the time from a switch-on's up to the
-// first injection; the footprint read from the live pods and whether all of them got scheduled on the
-// 4 CPU / 8 GiB node. With helm in the toolchain bin it also times a helm CLI install of the charts.
+// labBench is one lab that make bench measures.
+type labBench struct {
+	title string
+	// config is set on top of LabConfig; namespaces are the lab's, where its pods run.
+	config     map[string]string
+	namespaces []string
+	// flip is the scenario switched on and off; flipKind names what it is in the table.
+	flip, flipKind string
+	// strikes times the first injection after a switch-on, with Chaos Mesh's controller running.
+	strikes bool
+	// footprint prints the footprint rows from the live pods.
+	footprint func(row func(k, v string), fp Footprint)
+	// outSuffix is added to E2E_BENCH_OUT's file name, so that each lab writes its own table.
+	outSuffix string
+}
+
+// TestBench prints the Astronomy Shop lab's figures from one run on the simulated cluster (make bench).
 func TestBench(t *testing.T) {
-	bin, err := ToolsBin(append(append(append([]string{}, ClusterTools...), EngineTools...), ChaosControllerBinary)...)
+	runBench(t, labBench{
+		title: "chaos-mesh-otel bench", namespaces: LabNamespaces,
+		flip: flipScenario(), flipKind: "scenario", strikes: true,
+		footprint: func(row func(k, v string), fp Footprint) {
+			limit := resource.MustParse("6Gi")
+			row("sum CPU requests", fp.CPURequests.String())
+			row("sum memory requests", MiB(fp.MemRequests))
+			row("sum memory limits (target <= 6 GiB)", fmt.Sprintf("%s (%v; %d of %d containers without a limit)",
+				MiB(fp.MemLimits), fp.MemLimits.Cmp(limit) <= 0, fp.ContainersWithoutMemLimit, fp.Containers))
+		},
+	})
+}
+
+// runBench measures one lab: the full up, the no-op preview, the flip interleaved with the floor (an empty
+// program's up on the same engine), the first injection when asked, the destroy, the footprint read from
+// the live pods and whether all of them got scheduled on the 4 CPU / 8 GiB node; and, with helm in the
+// toolchain bin, a helm CLI script that installs the same lab (helmScript) and full up ÷ that.
+func runBench(t *testing.T, b labBench) {
+	tools := append(append([]string{}, ClusterTools...), EngineTools...)
+	if b.strikes {
+		tools = append(tools, ChaosControllerBinary)
+	}
+	bin, err := ToolsBin(tools...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,15 +72,15 @@ func TestBench(t *testing.T) {
 	row := func(k, v string) { rows = append(rows, [2]string{k, v}) }
 	secs := func(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
 	defer func() {
-		var b strings.Builder
+		var out strings.Builder
 		host, _ := os.Hostname()
-		fmt.Fprintf(&b, "\nchaos-mesh-otel bench (%s, %d CPU, %s/%s, kube %s)\n", host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, KubeVersion())
+		fmt.Fprintf(&out, "\n%s (%s, %d CPU, %s/%s, kube %s)\n", b.title, host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, KubeVersion())
 		for _, r := range rows {
-			fmt.Fprintf(&b, "  %-48s %s\n", r[0], r[1])
+			fmt.Fprintf(&out, "  %-60s %s\n", r[0], r[1])
 		}
-		fmt.Print(b.String())
+		fmt.Print(out.String())
 		if f := os.Getenv("E2E_BENCH_OUT"); f != "" {
-			_ = os.WriteFile(f, []byte(b.String()), 0o644)
+			_ = os.WriteFile(f+b.outSuffix, []byte(out.String()), 0o644)
 		}
 	}()
 
@@ -69,15 +99,18 @@ func TestBench(t *testing.T) {
 	row("floor on an idle cluster (first up, creates the stack)", secs(floorUp()))
 
 	s := e.RepoStack(ctx, t, stacks.Lab)
-	if err := s.SetAllConfig(ctx, LabConfig(c)); err != nil {
+	config := LabConfig(c)
+	for k, v := range b.config {
+		config[Key(k)] = auto.ConfigValue{Value: v}
+	}
+	if err := s.SetAllConfig(ctx, config); err != nil {
 		t.Fatal(err)
 	}
 	res, full, err := Up(ctx, t, s)
 	if err != nil {
 		row("full up", "FAILED after "+secs(full))
-		if fp, ferr := c.Footprint(ctx, LabNamespaces); ferr == nil {
+		if fp, ferr := c.Footprint(ctx, b.namespaces); ferr == nil {
 			row("partial footprint: pods / unscheduled", fmt.Sprintf("%d / %d", fp.Pods, fp.Unscheduled))
-			row("partial footprint: CPU req, mem req, mem lim", fmt.Sprintf("%s, %s, %s", fp.CPURequests.String(), MiB(fp.MemRequests), MiB(fp.MemLimits)))
 		}
 		t.Fatalf("full up: %v", err)
 	}
@@ -86,8 +119,7 @@ func TestBench(t *testing.T) {
 		created = (*res.Summary.ResourceChanges)["create"]
 	}
 	row("full up", fmt.Sprintf("%s (%d resources created)", secs(full), created))
-
-	fp, err := c.Footprint(ctx, LabNamespaces)
+	fp, err := c.Footprint(ctx, b.namespaces)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +144,7 @@ func TestBench(t *testing.T) {
 			offs = append(offs, off)
 		}
 		floors = append(floors, floorUp())
-		setScenarios(ctx, t, s, `{"`+flipScenario()+`":{"enabled":true}}`)
+		setScenarios(ctx, t, s, `{"`+b.flip+`":{"enabled":true}}`)
 		_, on, err := Up(ctx, t, s)
 		if err != nil {
 			t.Fatalf("flip up: %v", err)
@@ -121,17 +153,19 @@ func TestBench(t *testing.T) {
 	}
 	floor, flip := median(floors), median(ons)
 	row("floor: empty program up (median of 3)", fmt.Sprintf("%s (runs: %s)", secs(floor), joinSecs(floors)))
-	row("scenario flip up, switch on ("+flipScenario()+"; median of 3)", fmt.Sprintf("%s (runs: %s)", secs(flip), joinSecs(ons)))
-	row("scenario flip up, switch off (2 runs)", joinSecs(offs))
+	row(b.flipKind+" flip up, switch on ("+b.flip+"; median of 3)", fmt.Sprintf("%s (runs: %s)", secs(flip), joinSecs(ons)))
+	row(b.flipKind+" flip up, switch off (2 runs)", joinSecs(offs))
 	row("flip / floor (target <= 1.5)", fmt.Sprintf("%.2f", flip.Seconds()/floor.Seconds()))
 
-	strikes, missed := firstStrikes(ctx, t, c, s)
-	if len(strikes) > 0 {
-		row("first injection after the flip's up returned ("+flipScenario()+", median of 3)",
-			fmt.Sprintf("%s (runs: %s; target <= 15 s)", secs(median(strikes)), joinSecs(strikes)))
-	}
-	if missed > 0 {
-		row("switch-ons without an injection within "+strikeDeadline.String(), fmt.Sprint(missed))
+	if b.strikes {
+		strikes, missed := firstStrikes(ctx, t, c, s)
+		if len(strikes) > 0 {
+			row("first injection after the flip's up returned ("+b.flip+", median of 3)",
+				fmt.Sprintf("%s (runs: %s; target <= 15 s)", secs(median(strikes)), joinSecs(strikes)))
+		}
+		if missed > 0 {
+			row("switch-ons without an injection within "+strikeDeadline.String(), fmt.Sprint(missed))
+		}
 	}
 
 	destroy, err := Destroy(ctx, t, s)
@@ -140,121 +174,22 @@ func TestBench(t *testing.T) {
 	}
 	row("destroy", secs(destroy))
 
-	limit := resource.MustParse("6Gi")
-	row("pods (running, lab namespaces)", fmt.Sprint(fp.Pods))
+	row("pods (running, the lab's namespaces)", fmt.Sprint(fp.Pods))
 	for _, p := range fp.UnscheduledPods {
 		row("unscheduled", p)
 	}
 	row("all scheduled on 4 CPU / 8 GiB node", fmt.Sprintf("%v (%d unscheduled)", fp.Unscheduled == 0, fp.Unscheduled))
-	row("sum CPU requests", fp.CPURequests.String())
-	row("sum memory requests", MiB(fp.MemRequests))
-	row("sum memory limits (target <= 6 GiB)", fmt.Sprintf("%s (%v; %d of %d containers without a limit)",
-		MiB(fp.MemLimits), fp.MemLimits.Cmp(limit) <= 0, fp.ContainersWithoutMemLimit, fp.Containers))
+	b.footprint(row, fp)
 
 	if helm := filepath.Join(bin, "helm"); fileExists(helm) {
-		d, err := helmInstall(ctx, t, c, helm)
+		d, releases, err := helmScript(ctx, t, c, helm, config, b.namespaces)
 		if err != nil {
-			row("helm CLI install of the charts", "failed: "+err.Error())
+			row("helm CLI script of the same lab", "failed: "+err.Error())
 		} else {
-			row("helm CLI install of the same charts and values (--wait)", secs(d))
-			row("full up / helm", fmt.Sprintf("%.2f", full.Seconds()/d.Seconds()))
+			row(fmt.Sprintf("helm CLI script of the same lab (%d releases, --wait)", releases), secs(d))
+			row("full up / helm (target <= 1.2)", fmt.Sprintf("%.2f", full.Seconds()/d.Seconds()))
 		}
 	}
-}
-
-func helmInstall(ctx context.Context, t *testing.T, c *Cluster, helm string) (time.Duration, error) {
-	// archive name prefix -> release, namespace
-	charts := [][3]string{
-		{"chaos-mesh-", "chaos-mesh", components.ChaosNamespace},
-		{"prometheus-", "prometheus", components.ObservabilityNamespace},
-		{"grafana-", "grafana", components.ObservabilityNamespace},
-		{"jaeger-", "jaeger", components.ObservabilityNamespace},
-		{"opentelemetry-collector-", "otel-collector", components.ObservabilityNamespace},
-		{"opentelemetry-demo-", "otel-demo", apps.AstronomyShop.Namespace},
-	}
-	run := func(args ...string) error {
-		cmd := exec.CommandContext(ctx, helm, append(args, "--kubeconfig", c.Kubeconfig)...)
-		cmd.Env = append(os.Environ(), "HELM_CACHE_HOME="+filepath.Join(c.Dir, "helm-cache"),
-			"HELM_CONFIG_HOME="+filepath.Join(c.Dir, "helm-config"), "HELM_DATA_HOME="+filepath.Join(c.Dir, "helm-data"))
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("helm %s: %v\n%s", strings.Join(args[:2], " "), err, tail(string(out), 2000))
-		}
-		return nil
-	}
-	// The same charts with the lab's own values (from the components' pure functions), and the demo
-	// archive packed as `helm package` packs it, so that helm's release record fits its Secret.
-	cfg, err := stacks.ParseConfig(stacks.FromValues(map[string]string{
-		Key("grafanaAdminPassword"): "bench-password",
-		Key("chartsDir"):            ChartsDir(),
-	}))
-	if err != nil {
-		return 0, err
-	}
-	ruleFiles, err := slo.ServerFiles(cfg.SLOs)
-	if err != nil {
-		return 0, err
-	}
-	labValues := map[string]map[string]any{
-		"chaos-mesh":     components.ChaosMeshValues(&components.ChaosMeshArgs{Runtime: cfg.ChaosRuntime, SocketPath: cfg.ChaosSocketPath}),
-		"prometheus":     components.PrometheusValues(&components.PrometheusArgs{RuleFiles: ruleFiles}),
-		"grafana":        components.GrafanaValues(),
-		"jaeger":         components.JaegerValues(),
-		"otel-collector": components.CollectorValues(),
-		"otel-demo": components.OtelDemoValues(&components.OtelDemoArgs{
-			CollectorHost: "otel-collector.observability.svc", LoadGeneratorUsers: cfg.LoadGeneratorUsers,
-		}),
-	}
-	kubectl := func(args ...string) error {
-		out, err := exec.CommandContext(ctx, filepath.Join(c.Bin, "kubectl"), append(args, "--kubeconfig", c.Kubeconfig)...).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return nil
-	}
-	start := time.Now()
-	// What a helm script needs besides the charts, as the lab declares it: the namespaces, Grafana's admin
-	// Secret and dashboards ConfigMap, and flagd's overrides.
-	for _, step := range [][]string{
-		{"create", "namespace", components.ChaosNamespace}, {"create", "namespace", components.ObservabilityNamespace}, {"create", "namespace", apps.AstronomyShop.Namespace},
-		{"-n", components.ObservabilityNamespace, "create", "secret", "generic", "grafana-admin", "--from-literal=admin-user=admin", "--from-literal=admin-password=bench-password"},
-		{"-n", components.ObservabilityNamespace, "create", "configmap", components.GrafanaDashboardsConfigMap},
-		{"-n", apps.AstronomyShop.Namespace, "create", "configmap", components.FlagOverridesConfigMap, "--from-literal=" + components.FlagOverridesKey + "=" + components.EmptyFlagOverrides},
-	} {
-		if err := kubectl(step...); err != nil {
-			return 0, err
-		}
-	}
-	var installed []string
-	for _, ch := range charts {
-		archives, _ := filepath.Glob(filepath.Join(ChartsDir(), ch[0]+"[0-9]*.tgz"))
-		if len(archives) != 1 {
-			return 0, fmt.Errorf("chart %s*: found %v", ch[0], archives)
-		}
-		archive, err := components.PackedArchive(archives[0], filepath.Join(c.Dir, "packed"))
-		if err != nil {
-			return 0, err
-		}
-		valuesYAML, err := yaml.Marshal(labValues[ch[1]])
-		if err != nil {
-			return 0, err
-		}
-		valuesFile := filepath.Join(c.Dir, ch[1]+"-values.yaml")
-		if err := os.WriteFile(valuesFile, valuesYAML, 0o644); err != nil {
-			return 0, err
-		}
-		if err := run("install", "bench-"+ch[1], archive, "-n", ch[2], "--wait", "--timeout", "5m", "-f", valuesFile); err != nil {
-			return 0, err
-		}
-		installed = append(installed, ch[1]+"/"+ch[2])
-	}
-	d := time.Since(start)
-	for _, rn := range installed {
-		rel, ns, _ := strings.Cut(rn, "/")
-		_ = run("uninstall", "bench-"+rel, "-n", ns, "--wait")
-	}
-	t.Logf("helm installed %v in %s", installed, d)
-	return d, nil
 }
 
 func median(ds []time.Duration) time.Duration { return slices.Sorted(slices.Values(ds))[len(ds)/2] }

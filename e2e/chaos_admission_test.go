@@ -51,7 +51,7 @@ var oneOfEachFault = map[string]map[string]any{
 
 // everyChaosScenario enables every preset that the shop without Istio accepts and one scenario per Chaos Mesh
 // fault. Flags and mesh faults are no Chaos Mesh objects (a mesh fault is an Istio VirtualService, which
-// TestBoutiqueWithIstio covers), so Chaos Mesh's webhooks never see them.
+// TestAppsWithIstio covers), so Chaos Mesh's webhooks never see them.
 func everyChaosScenario(t *testing.T) map[string]any {
 	t.Helper()
 	all := map[string]any{}

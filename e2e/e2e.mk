@@ -3,7 +3,8 @@
 #                   into $(CHAOSLAB_TOOLS_CACHE) (default ~/.cache/chaos-mesh-otel/tools), cached by version
 #   make e2e        the end-to-end tests (harness, engine, whole lab) on a simulated cluster, after the
 #                   collector config check (wiring tests with the real collector libraries, otelcol-validate)
-#   make bench      the figures (wall times, floor, footprint); helm CLI comparison when helm is built
+#   make bench      the figures of the shop and of the Boutique with Istio (wall times, floor, footprint,
+#                   and a helm CLI script of the same lab; builds helm into the tool cache)
 E2E_GO_TEST_FLAGS ?= -count=1 -timeout 75m -v
 E2E_RUN ?= .
 
@@ -23,5 +24,5 @@ e2e-otelcol-validate:
 e2e: e2e-tools e2e-otelcol-validate
 	E2E_TOOLS_BIN="$$(bash e2e/tools/build.sh --print-bin)" go test -tags e2e -run '$(E2E_RUN)' $(E2E_GO_TEST_FLAGS) ./e2e/
 
-bench: e2e-tools
-	E2E_TOOLS_BIN="$$(bash e2e/tools/build.sh --print-bin)" go test -tags 'e2e bench' -run '^TestBench$$' $(E2E_GO_TEST_FLAGS) ./e2e/
+bench: e2e-tools e2e-tools-helm
+	E2E_TOOLS_BIN="$$(bash e2e/tools/build.sh --print-bin)" go test -tags 'e2e bench' -run '^TestBench(BoutiqueIstio)?$$' $(E2E_GO_TEST_FLAGS) ./e2e/

@@ -57,12 +57,13 @@ func (c *Cluster) IstioCRDs(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// TestBoutiqueWithIstio runs the Online Boutique with Istio through the real engine on the simulated
-// cluster: up, the mesh fault ad-mesh-faults switched on (exactly one VirtualService, accepted by the API
-// server against Istio's CRD schema and CEL rules) and off, halt, destroy with nothing left, Istio's CRDs
-// included. istiod's admission webhooks are never called: the harness's API server runs with admission
-// webhooks off (kwok pods serve nothing), so no sidecar is injected here.
-func TestBoutiqueWithIstio(t *testing.T) {
+// TestAppsWithIstio runs each app with Istio through the real engine on one simulated cluster, the Online
+// Boutique first, then the Astronomy Shop on the cluster that the Boutique's destroy left: up, the mesh fault
+// ad-mesh-faults switched on (exactly one VirtualService, accepted by the API server against Istio's CRD
+// schema and CEL rules) and off, halt, destroy with nothing left, Istio's CRDs included. istiod's admission
+// webhooks are never called: the harness's API server runs with admission webhooks off (kwok pods serve
+// nothing), so no sidecar is injected here.
+func TestAppsWithIstio(t *testing.T) {
 	bin, err := ToolsBin()
 	if err != nil {
 		t.Fatal(err)
@@ -77,14 +78,23 @@ func TestBoutiqueWithIstio(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := e.RepoStack(ctx, t, stacks.Lab)
+	for _, app := range []apps.App{apps.OnlineBoutique, apps.AstronomyShop} {
+		if !t.Run(app.Name, func(t *testing.T) { runWithIstio(ctx, t, c, e.RepoStack(ctx, t, stacks.Lab), app, before) }) {
+			return
+		}
+	}
+}
+
+// runWithIstio is TestAppsWithIstio's steps for one app, on its own stack.
+func runWithIstio(ctx context.Context, t *testing.T, c *Cluster, s auto.Stack, app apps.App, before map[string]bool) {
 	cfg := LabConfig(c)
-	cfg[Key("app")] = auto.ConfigValue{Value: apps.OnlineBoutique.Name}
+	cfg[Key("app")] = auto.ConfigValue{Value: app.Name}
 	cfg[Key("istio")] = auto.ConfigValue{Value: "true"}
 	if err := s.SetAllConfig(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
-	ns := apps.OnlineBoutique.Namespace
+	ns := app.Namespace
+	namespaces := components.LabNamespaces(ns, true)
 	step := func(name string, f func(t *testing.T)) {
 		if !t.Run(name, f) {
 			t.FailNow()
@@ -96,8 +106,8 @@ func TestBoutiqueWithIstio(t *testing.T) {
 		if err != nil {
 			t.Fatalf("up: %v", err)
 		}
-		t.Logf("full up (Boutique + Istio): %s", d.Round(time.Millisecond))
-		assertLabUpIn(ctx, t, c, BoutiqueNamespaces)
+		t.Logf("full up (%s + Istio): %s", app.Name, d.Round(time.Millisecond))
+		assertLabUpIn(ctx, t, c, namespaces)
 		crds, err := c.IstioCRDs(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -188,7 +198,7 @@ func TestBoutiqueWithIstio(t *testing.T) {
 			t.Fatalf("destroy: %v", err)
 		}
 		t.Logf("destroy: %s", d.Round(time.Millisecond))
-		assertLabGoneIn(ctx, t, c, before, BoutiqueNamespaces)
+		assertLabGoneIn(ctx, t, c, before, namespaces)
 		if crds, err := c.IstioCRDs(ctx); err != nil || len(crds) != 0 {
 			t.Errorf("Istio CRDs left after destroy: %v (%v)", crds, err)
 		}

@@ -106,7 +106,7 @@ func FromDeclared(ctx context.Context, declared []Declared) (*Objects, error) {
 		case d.Type == ReleaseType:
 			releases = append(releases, d)
 		case strings.HasPrefix(d.Type, "kubernetes:"):
-			m := kubeObject(d)
+			m := d.Manifest()
 			if m == nil {
 				continue
 			}
@@ -147,9 +147,9 @@ func FromDeclared(ctx context.Context, declared []Declared) (*Objects, error) {
 	return objs, nil
 }
 
-// kubeObject turns a plain Kubernetes resource's inputs into its manifest; nil for what is not an object
+// Manifest turns a plain Kubernetes resource's inputs into its manifest; nil for what is not an object
 // (providers, helm/yaml helpers).
-func kubeObject(d Declared) map[string]any {
+func (d Declared) Manifest() map[string]any {
 	// kubernetes:<group>/<version>:<Kind>; core is the empty group.
 	parts := strings.Split(d.Type, ":")
 	if len(parts) != 3 {
