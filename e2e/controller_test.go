@@ -5,7 +5,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"testing"
 	"time"
 
@@ -44,23 +43,12 @@ type chaosRun struct {
 // dashboards' chaos queries on its real metrics, the report's windows from the live cluster, and a destroy
 // with an experiment running.
 func TestChaosController(t *testing.T) {
-	bin, err := ToolsBin(append(append(append([]string{}, ClusterTools...), EngineTools...), ChaosControllerBinary)...)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if _, err := PrometheusBinary(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(ChartsDir()); err != nil {
-		t.Fatalf("charts dir: %v (set CHARTS_DIR)", err)
-	}
 	r := &chaosRun{ctx: context.Background()}
-	r.c = StartCluster(t, bin, WithAdmissionWebhooks())
-	e := NewEngine(t, bin)
-	before, err := r.c.ClusterScoped(r.ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, e, before := labCluster(t, []string{ChaosControllerBinary}, WithAdmissionWebhooks())
+	r.c = c
 	r.s = e.RepoStack(r.ctx, t, stacks.Lab)
 	if err := r.s.SetAllConfig(r.ctx, LabConfig(r.c)); err != nil {
 		t.Fatal(err)

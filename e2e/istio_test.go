@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -64,20 +63,8 @@ func (c *Cluster) IstioCRDs(ctx context.Context) ([]string, error) {
 // webhooks are never called: the harness's API server runs with admission webhooks off (kwok pods serve
 // nothing), so no sidecar is injected here.
 func TestAppsWithIstio(t *testing.T) {
-	bin, err := ToolsBin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(ChartsDir()); err != nil {
-		t.Fatalf("charts dir: %v (set CHARTS_DIR)", err)
-	}
-	c := StartCluster(t, bin)
-	e := NewEngine(t, bin)
 	ctx := context.Background()
-	before, err := c.ClusterScoped(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, e, before := labCluster(t, nil)
 	for _, app := range []apps.App{apps.OnlineBoutique, apps.AstronomyShop} {
 		if !t.Run(app.Name, func(t *testing.T) { runWithIstio(ctx, t, c, e.RepoStack(ctx, t, stacks.Lab), app, before) }) {
 			return
@@ -95,11 +82,7 @@ func runWithIstio(ctx context.Context, t *testing.T, c *Cluster, s auto.Stack, a
 	}
 	ns := app.Namespace
 	namespaces := components.LabNamespaces(ns, true)
-	step := func(name string, f func(t *testing.T)) {
-		if !t.Run(name, f) {
-			t.FailNow()
-		}
-	}
+	step := steps(t)
 
 	step("up", func(t *testing.T) {
 		_, d, err := Up(ctx, t, s)
@@ -132,14 +115,7 @@ func runWithIstio(ctx context.Context, t *testing.T, c *Cluster, s auto.Stack, a
 		}
 	})
 
-	step("idempotent", func(t *testing.T) {
-		res, d, out, err := Preview(ctx, s, optpreview.ExpectNoChanges(), optpreview.Diff())
-		n, what := Changes(ChangeSummaryOf(res.ChangeSummary))
-		if err != nil || n != 0 {
-			t.Fatalf("preview right after up is not a no-op (%d changes: %s): %v\n%s", n, what, err, tail(out, 8000))
-		}
-		t.Logf("no-op preview: %s", d.Round(time.Millisecond))
-	})
+	step("idempotent", func(t *testing.T) { assertNoOpPreview(ctx, t, s) })
 
 	step("mesh-fault-on", func(t *testing.T) {
 		if vss, err := c.VirtualServices(ctx, ""); err != nil || len(vss) != 0 {

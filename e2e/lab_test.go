@@ -37,33 +37,14 @@ func flipScenario() string {
 // TestLab runs the whole lab through the real engine against the simulated cluster: up from nothing,
 // idempotent preview, scenario flip, halt, a broken config refused at preview, destroy.
 func TestLab(t *testing.T) {
-	bin, err := ToolsBin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(ChartsDir()); err != nil {
-		t.Fatalf("charts dir: %v (set CHARTS_DIR)", err)
-	}
-	c := StartCluster(t, bin)
-	e := NewEngine(t, bin)
 	ctx := context.Background()
-
-	before, err := c.ClusterScoped(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-
+	c, e, before := labCluster(t, nil)
 	s := e.RepoStack(ctx, t, stacks.Lab)
 	if err := s.SetAllConfig(ctx, LabConfig(c)); err != nil {
 		t.Fatal(err)
 	}
 	scenario := flipScenario()
-
-	step := func(name string, f func(t *testing.T)) {
-		if !t.Run(name, f) {
-			t.FailNow() // later steps build on this one
-		}
-	}
+	step := steps(t)
 
 	step("up", func(t *testing.T) {
 		_, d, err := Up(ctx, t, s)
@@ -74,14 +55,7 @@ func TestLab(t *testing.T) {
 		assertLabUp(ctx, t, c)
 	})
 
-	step("idempotent", func(t *testing.T) {
-		res, d, out, err := Preview(ctx, s, optpreview.ExpectNoChanges(), optpreview.Diff())
-		n, what := Changes(ChangeSummaryOf(res.ChangeSummary))
-		if err != nil || n != 0 {
-			t.Fatalf("preview right after up is not a no-op (%d changes: %s): %v\n%s", n, what, err, tail(out, 8000))
-		}
-		t.Logf("no-op preview: %s", d.Round(time.Millisecond))
-	})
+	step("idempotent", func(t *testing.T) { assertNoOpPreview(ctx, t, s) })
 
 	step("flip", func(t *testing.T) {
 		objs0, err := c.ChaosObjects(ctx, "")
@@ -323,6 +297,46 @@ func assertLabUpIn(ctx context.Context, t *testing.T, c *Cluster, namespaces []s
 			t.Errorf("the lab declares PVC %s/%s; it must keep its data in emptyDir (no provisioner by default)", ns, p.Name)
 		}
 	}
+}
+
+// labCluster starts a simulated cluster and a Pulumi engine for a lab test, from the cluster and engine tools
+// plus extra, and returns them with the cluster-scoped objects that exist before any lab.
+func labCluster(t *testing.T, extra []string, opts ...ClusterOption) (*Cluster, *Engine, map[string]bool) {
+	t.Helper()
+	bin, err := ToolsBin(append(append(append([]string{}, ClusterTools...), EngineTools...), extra...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(ChartsDir()); err != nil {
+		t.Fatalf("charts dir: %v (set CHARTS_DIR)", err)
+	}
+	c := StartCluster(t, bin, opts...)
+	e := NewEngine(t, bin)
+	before, err := c.ClusterScoped(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, e, before
+}
+
+// steps runs a test's steps as subtests; a failed step ends the test, since later steps build on it.
+func steps(t *testing.T) func(name string, f func(t *testing.T)) {
+	return func(name string, f func(t *testing.T)) {
+		if !t.Run(name, f) {
+			t.FailNow()
+		}
+	}
+}
+
+// assertNoOpPreview asserts that a preview right after an up changes nothing.
+func assertNoOpPreview(ctx context.Context, t *testing.T, s auto.Stack) {
+	t.Helper()
+	res, d, out, err := Preview(ctx, s, optpreview.ExpectNoChanges(), optpreview.Diff())
+	n, what := Changes(ChangeSummaryOf(res.ChangeSummary))
+	if err != nil || n != 0 {
+		t.Fatalf("preview right after up is not a no-op (%d changes: %s): %v\n%s", n, what, err, tail(out, 8000))
+	}
+	t.Logf("no-op preview: %s", d.Round(time.Millisecond))
 }
 
 // assertLabGone checks that destroy left nothing of the lab behind.

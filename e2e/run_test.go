@@ -37,15 +37,10 @@ import (
 //   - a SIGTERM halfway leaves no fault and the config restored, also when the scenarios are a JSON string
 //     (there startNow is false, so nothing strikes before the signal: no window, exit 3).
 func TestRun(t *testing.T) {
-	bin, err := ToolsBin(append(append(append([]string{}, ClusterTools...), EngineTools...), ChaosControllerBinary)...)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if _, err := PrometheusBinary(); err != nil {
 		t.Fatal(err)
 	}
-	c := StartCluster(t, bin, WithAdmissionWebhooks())
-	e := NewEngine(t, bin)
+	c, e, _ := labCluster(t, []string{ChaosControllerBinary}, WithAdmissionWebhooks())
 	ctx := context.Background()
 	s := e.RepoStack(ctx, t, stacks.Lab)
 	if err := s.SetAllConfig(ctx, LabConfig(c)); err != nil {
