@@ -100,22 +100,9 @@ func TestLab(t *testing.T) {
 
 		// The wiring proof on the live cluster, with the scenario on: every address, scrape job, selector
 		// and metric producer resolves among the objects that the API server really holds.
-		live, err := wiring.FromCluster(ctx, c.Kubeconfig)
-		if err != nil {
-			t.Fatalf("reading the lab's objects: %v", err)
-		}
-		report := wiring.Check(live, wiring.Options{RequirePromtool: os.Getenv("CI") == "true"})
-		var findings strings.Builder
-		report.WriteFindings(&findings)
-		if len(report.Findings) != 0 {
-			t.Errorf("wiring findings on the live cluster:\n%s", findings.String())
-		}
-		if len(report.Blast) == 0 {
+		if report := assertLiveWiring(ctx, t, c); len(report.Blast) == 0 {
 			t.Errorf("the enabled scenario %s has no blast radius on the live cluster", scenario)
 		}
-		var blast strings.Builder
-		wiring.WriteBlastRadius(&blast, report.Blast)
-		t.Logf("live wiring: %d objects, 0 findings; blast radius:\n%s", len(live.Items), blast.String())
 
 		setScenarios(ctx, t, s, `{"`+scenario+`":{"enabled":false}}`)
 		if _, _, err := Up(ctx, t, s); err != nil {
@@ -337,6 +324,26 @@ func assertNoOpPreview(ctx context.Context, t *testing.T, s auto.Stack) {
 		t.Fatalf("preview right after up is not a no-op (%d changes: %s): %v\n%s", n, what, err, tail(out, 8000))
 	}
 	t.Logf("no-op preview: %s", d.Round(time.Millisecond))
+}
+
+// assertLiveWiring runs the wiring proof on the live cluster, which must find nothing, logs the blast radius
+// of the enabled scenarios, and returns the report.
+func assertLiveWiring(ctx context.Context, t *testing.T, c *Cluster) *wiring.Report {
+	t.Helper()
+	live, err := wiring.FromCluster(ctx, c.Kubeconfig)
+	if err != nil {
+		t.Fatalf("reading the lab's objects: %v", err)
+	}
+	report := wiring.Check(live, wiring.Options{RequirePromtool: os.Getenv("CI") == "true"})
+	var findings strings.Builder
+	report.WriteFindings(&findings)
+	if len(report.Findings) != 0 {
+		t.Errorf("wiring findings on the live cluster:\n%s", findings.String())
+	}
+	var blast strings.Builder
+	wiring.WriteBlastRadius(&blast, report.Blast)
+	t.Logf("live wiring: %d objects, %d findings; blast radius:\n%s", len(live.Items), len(report.Findings), blast.String())
+	return report
 }
 
 // assertLabGone checks that destroy left nothing of the lab behind.
