@@ -68,7 +68,7 @@ var meshConfigCases = []meshCase{
 	{"target TCP", boutique, true, meshOn("redis-cart", `,"delay":"1s"`), nil, "chaos-mesh-otel:scenarios.x.target", "redis-cart speaks TCP only"},
 	{"target without Service", boutique, true, meshOn("loadgenerator", `,"delay":"1s"`), nil, "chaos-mesh-otel:scenarios.x.target", "loadgenerator has no Kubernetes Service"},
 	{"container port", boutique, true, meshOn("frontend", `,"delay":"1s","port":8080`), nil, "chaos-mesh-otel:scenarios.x.port", "8080 is frontend's container port; a VirtualService names the Service's port: 80"},
-	{"multi-port target", "", true, meshOn("flagd", `,"delay":"1s"`), nil, "chaos-mesh-otel:scenarios.x.port", "Required value: flagd serves HTTP or gRPC on several Service ports"},
+	{"ports Istio reads as TCP", "", true, meshOn("flagd", `,"delay":"1s"`), nil, "chaos-mesh-otel:scenarios.x.target", "flagd's Service names its HTTP and gRPC ports rpc, ofrep, ui, which Istio reads as plain TCP"},
 	// The other app's names.
 	{"shop target on the Boutique", boutique, false, `{"x":{"enabled":true,"fault":"pod-kill","target":"checkout"}}`, nil, "chaos-mesh-otel:scenarios.x.target", `did you mean "checkoutservice"?`},
 	{"shop mesh target on the Boutique", boutique, true, meshOn("ad", `,"delay":"1s"`), nil, "chaos-mesh-otel:scenarios.x.target", `did you mean "adservice"?`},
