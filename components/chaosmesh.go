@@ -102,7 +102,7 @@ func NewChaosMesh(ctx *pulumi.Context, name string, args *ChaosMeshArgs, opts ..
 func newChaosOperator(ctx *pulumi.Context, component string, namespace pulumi.StringInput, parent pulumi.Resource) (pulumi.StringOutput, error) {
 	named := func(part, former string) (string, pulumi.ResourceOption, pulumi.ResourceOption) {
 		n := childName(component, part)
-		return n, pulumi.Parent(parent), formerName(component, usualChaosMeshName, n, former)
+		return n, pulumi.Parent(parent), formerName(component, ChaosMeshName, n, former)
 	}
 	accountName, inParent, alias := named("operator", chaosOperatorAccount)
 	account, err := corev1.NewServiceAccount(ctx, accountName, &corev1.ServiceAccountArgs{

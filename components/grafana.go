@@ -101,7 +101,7 @@ func NewGrafana(ctx *pulumi.Context, name string, args *GrafanaArgs, opts ...pul
 			"admin-user":     pulumi.String("admin"),
 			"admin-password": pulumi.ToSecret(args.AdminPassword).(pulumi.StringOutput),
 		},
-	}, pulumi.Parent(g), formerName(name, usualGrafanaName, childName(name, "admin"), grafanaAdminSecret))
+	}, pulumi.Parent(g), formerName(name, GrafanaName, childName(name, "admin"), grafanaAdminSecret))
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func NewGrafana(ctx *pulumi.Context, name string, args *GrafanaArgs, opts ...pul
 	dashboards, err := corev1.NewConfigMap(ctx, dashboardsName, &corev1.ConfigMapArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(GrafanaDashboardsConfigMap), Namespace: args.Namespace},
 		Data:     pulumi.ToStringMap(args.Dashboards),
-	}, pulumi.Parent(g), formerName(name, usualGrafanaName, dashboardsName, GrafanaDashboardsConfigMap))
+	}, pulumi.Parent(g), formerName(name, GrafanaName, dashboardsName, GrafanaDashboardsConfigMap))
 	if err != nil {
 		return nil, err
 	}

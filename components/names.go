@@ -9,14 +9,15 @@ func childName(component, part string) string {
 	return component + "-" + part
 }
 
-// The names under which the lab declares its components. Before children were named after their component,
-// they had one fixed name each; formerName keeps those children's state under these names.
+// The names under which stacks.Compose declares these components. Before children were named after their
+// component, they had one fixed name each; formerName keeps those children's state only for a component
+// declared under these names, so Compose uses them rather than its own literals.
 const (
-	usualNamespacesName = "namespaces"
-	usualChaosMeshName  = "chaos-mesh"
-	usualOtelDemoName   = "shop"
-	usualCollectorName  = "collector"
-	usualGrafanaName    = "grafana"
+	NamespacesName = "namespaces"
+	ChaosMeshName  = "chaos-mesh"
+	OtelDemoName   = "shop"
+	CollectorName  = "collector"
+	GrafanaName    = "grafana"
 )
 
 // formerName aliases a child to the fixed name it had before, so that `pulumi up` on an existing lab renames it

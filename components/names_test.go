@@ -16,14 +16,14 @@ import (
 func declareAll(ctx *pulumi.Context, prefix string, charts ChartSource) error {
 	ns := pulumi.String(ObservabilityNamespace)
 	shop := apps.AstronomyShop.Namespace
-	if _, err := NewNamespaces(ctx, prefix+usualNamespacesName, &NamespacesArgs{AppNamespace: shop}); err != nil {
+	if _, err := NewNamespaces(ctx, prefix+NamespacesName, &NamespacesArgs{AppNamespace: shop}); err != nil {
 		return err
 	}
-	if _, err := NewChaosMesh(ctx, prefix+usualChaosMeshName, &ChaosMeshArgs{Charts: charts, Namespace: pulumi.String(ChaosNamespace),
+	if _, err := NewChaosMesh(ctx, prefix+ChaosMeshName, &ChaosMeshArgs{Charts: charts, Namespace: pulumi.String(ChaosNamespace),
 		TargetNamespace: pulumi.String(shop), Runtime: "containerd", SocketPath: "/run/containerd/containerd.sock"}); err != nil {
 		return err
 	}
-	if _, err := NewOtelDemo(ctx, prefix+usualOtelDemoName, &OtelDemoArgs{Charts: charts, Namespace: pulumi.String(shop),
+	if _, err := NewOtelDemo(ctx, prefix+OtelDemoName, &OtelDemoArgs{Charts: charts, Namespace: pulumi.String(shop),
 		CollectorHost: CollectorService, LoadGeneratorUsers: 1}); err != nil {
 		return err
 	}
@@ -39,13 +39,13 @@ func declareAll(ctx *pulumi.Context, prefix string, charts ChartSource) error {
 	if _, err := NewJaeger(ctx, prefix+"jaeger", &JaegerArgs{Charts: charts, Namespace: ns}); err != nil {
 		return err
 	}
-	if _, err := NewCollector(ctx, prefix+usualCollectorName, &CollectorArgs{Charts: charts, Namespace: ns}); err != nil {
+	if _, err := NewCollector(ctx, prefix+CollectorName, &CollectorArgs{Charts: charts, Namespace: ns}); err != nil {
 		return err
 	}
 	if _, err := NewPrometheus(ctx, prefix+"prometheus", &PrometheusArgs{Charts: charts, Namespace: ns}); err != nil {
 		return err
 	}
-	_, err := NewGrafana(ctx, prefix+usualGrafanaName, &GrafanaArgs{Charts: charts, Namespace: ns, AdminPassword: pulumi.String("pw"),
+	_, err := NewGrafana(ctx, prefix+GrafanaName, &GrafanaArgs{Charts: charts, Namespace: ns, AdminPassword: pulumi.String("pw"),
 		Dashboards: map[string]string{"a.json": "{}"}})
 	return err
 }
@@ -93,8 +93,8 @@ func TestEveryComponentCanBeDeclaredTwice(t *testing.T) {
 			t.Errorf("%s %s of %s is not named after its component", r.Type, r.Name, parent)
 		}
 	}
-	first, _ := m.Named("kubernetes:helm.sh/v3:Release", usualOtelDemoName)
-	second, _ := m.Named("kubernetes:helm.sh/v3:Release", "second-"+usualOtelDemoName)
+	first, _ := m.Named("kubernetes:helm.sh/v3:Release", OtelDemoName)
+	second, _ := m.Named("kubernetes:helm.sh/v3:Release", "second-"+OtelDemoName)
 	if first.Inputs["name"].StringValue() != OtelDemoRelease || second.Inputs["name"].StringValue() != OtelDemoRelease {
 		t.Errorf("release names %v and %v, want %s for both", first.Inputs["name"], second.Inputs["name"], OtelDemoRelease)
 	}

@@ -64,7 +64,7 @@ func NewNamespaces(ctx *pulumi.Context, name string, args *NamespacesArgs, opts 
 				Labels:      pulumi.ToStringMap(all),
 				Annotations: pulumi.ToStringMap(annotations),
 			},
-		}, pulumi.Parent(n), formerName(name, usualNamespacesName, nsName, ns))
+		}, pulumi.Parent(n), formerName(name, NamespacesName, nsName, ns))
 		if err != nil {
 			return pulumi.StringOutput{}, err
 		}
@@ -82,7 +82,7 @@ func NewNamespaces(ctx *pulumi.Context, name string, args *NamespacesArgs, opts 
 					"cpu":    pulumi.String(fmt.Sprintf("%dm", DefaultContainerBudget.CPUMilli)),
 				},
 			}}},
-		}, pulumi.Parent(n), formerName(name, usualNamespacesName, limitsName, ns+"-defaults"))
+		}, pulumi.Parent(n), formerName(name, NamespacesName, limitsName, ns+"-defaults"))
 		return created, err
 	}
 	var err error

@@ -144,7 +144,7 @@ func NewOtelDemo(ctx *pulumi.Context, name string, args *OtelDemoArgs, opts ...p
 	flags, err := corev1.NewConfigMap(ctx, flagsName, &corev1.ConfigMapArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(FlagOverridesConfigMap), Namespace: args.Namespace},
 		Data:     pulumi.StringMap{FlagOverridesKey: pulumi.String(overrides)},
-	}, pulumi.Parent(d), formerName(name, usualOtelDemoName, flagsName, FlagOverridesConfigMap))
+	}, pulumi.Parent(d), formerName(name, OtelDemoName, flagsName, FlagOverridesConfigMap))
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +152,7 @@ func NewOtelDemo(ctx *pulumi.Context, name string, args *OtelDemoArgs, opts ...p
 		name: name, releaseName: OtelDemoRelease, src: args.Charts, chart: OtelDemoChart,
 		namespace: args.Namespace, values: OtelDemoValues(args),
 	}, args.Istio, append(inheritedDependencies(opts), pulumi.Parent(d), pulumi.DependsOn([]pulumi.Resource{flags}),
-		formerName(name, usualOtelDemoName, name, OtelDemoRelease))...)
+		formerName(name, OtelDemoName, name, OtelDemoRelease))...)
 	if err != nil {
 		return nil, err
 	}

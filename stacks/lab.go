@@ -65,7 +65,7 @@ func Compose(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	ns, err := components.NewNamespaces(ctx, "namespaces", &components.NamespacesArgs{
+	ns, err := components.NewNamespaces(ctx, components.NamespacesName, &components.NamespacesArgs{
 		AppNamespace: cfg.Deployment.App.Namespace,
 		Labels:       apps.PartOf(),
 		Istio:        cfg.Istio,
@@ -138,7 +138,7 @@ func (l *lab) chaosAndApp() (*declared, error) {
 	if err != nil {
 		return nil, err
 	}
-	chaosMesh, err := components.NewChaosMesh(l.ctx, "chaos-mesh", &components.ChaosMeshArgs{
+	chaosMesh, err := components.NewChaosMesh(l.ctx, components.ChaosMeshName, &components.ChaosMeshArgs{
 		Charts:          cfg.Charts,
 		Namespace:       l.ns.Chaos,
 		TargetNamespace: l.ns.Shop,
@@ -219,7 +219,7 @@ func (l *lab) app(mesh *components.Istio) (pulumi.Resource, pulumi.StringOutput,
 		}
 		return b, b.ShopURL, nil
 	case apps.AstronomyShop.Name:
-		shop, err := components.NewOtelDemo(l.ctx, "shop", &components.OtelDemoArgs{
+		shop, err := components.NewOtelDemo(l.ctx, components.OtelDemoName, &components.OtelDemoArgs{
 			Charts:               cfg.Charts,
 			Namespace:            l.ns.Shop,
 			CollectorHost:        collectorHost,
@@ -262,7 +262,7 @@ func (l *lab) observability() (pulumi.StringMap, error) {
 	if err != nil {
 		return nil, err
 	}
-	collector, err := components.NewCollector(l.ctx, "collector", &components.CollectorArgs{Charts: cfg.Charts, Namespace: ns}, l.opts...)
+	collector, err := components.NewCollector(l.ctx, components.CollectorName, &components.CollectorArgs{Charts: cfg.Charts, Namespace: ns}, l.opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +280,7 @@ func (l *lab) observability() (pulumi.StringMap, error) {
 	if err != nil {
 		return nil, err
 	}
-	grafana, err := components.NewGrafana(l.ctx, "grafana", &components.GrafanaArgs{
+	grafana, err := components.NewGrafana(l.ctx, components.GrafanaName, &components.GrafanaArgs{
 		Charts:        cfg.Charts,
 		Namespace:     ns,
 		AdminPassword: pulumi.ToSecret(pulumi.String(cfg.GrafanaAdminPassword)).(pulumi.StringOutput),
