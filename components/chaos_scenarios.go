@@ -25,7 +25,7 @@ type ChaosScenariosArgs struct {
 }
 
 // ChaosScenarios applies each Chaos Mesh Schedule or Workflow of the enabled scenarios as one custom
-// resource. Pass pulumi.DependsOn(chaosMesh) and the Kubernetes provider in the component's options: the
+// resource. Pass After(chaosMesh) and the Kubernetes provider in the component's options: the
 // children inherit the provider from their parent and get the same explicit dependencies, so that they are
 // created after Chaos Mesh and deleted before it (a chaos object whose controller is gone never loses its
 // finalizer).
@@ -48,7 +48,7 @@ func NewChaosScenarios(ctx *pulumi.Context, name string, args *ChaosScenariosArg
 		return nil, err
 	}
 	// Explicit dependencies of the component (Chaos Mesh) apply to every child as well.
-	childOpts := append([]pulumi.ResourceOption{pulumi.Parent(c)}, inheritedDependencies(opts)...)
+	childOpts := []pulumi.ResourceOption{childOf(c, opts)}
 
 	var names []string
 	for _, obj := range args.Objects {

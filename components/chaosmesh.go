@@ -25,6 +25,7 @@ type ChaosMeshArgs struct {
 // signs in to the dashboard with rights over the shop's namespace only.
 type ChaosMesh struct {
 	pulumi.ResourceState
+	Parts
 
 	Namespace      pulumi.StringOutput `pulumi:"namespace"`
 	ReleaseStatus  pulumi.StringOutput `pulumi:"releaseStatus"`
@@ -78,11 +79,12 @@ func NewChaosMesh(ctx *pulumi.Context, name string, args *ChaosMeshArgs, opts ..
 	}
 	// The release owns the chart's CRDs (ChaosMeshChart.OwnsCRDs): one resource to diff instead of 23.
 	release, err := newRelease(ctx, name, ChaosMeshRelease, args.Charts, ChaosMeshChart, args.Namespace, ChaosMeshValues(args),
-		pulumi.Parent(c))
+		childOf(c, opts))
 	if err != nil {
 		return nil, err
 	}
-	token, err := newChaosOperator(ctx, name, args.TargetNamespace, c)
+	c.own(release)
+	token, err := newChaosOperator(ctx, name, args.TargetNamespace, c, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -99,10 +101,10 @@ func NewChaosMesh(ctx *pulumi.Context, name string, args *ChaosMeshArgs, opts ..
 // newChaosOperator declares the dashboard operator: a ServiceAccount in the target namespace whose Role covers
 // chaos objects and the pods they target there, and nothing else. Its long-lived token, which it returns, is
 // what users paste into the dashboard.
-func newChaosOperator(ctx *pulumi.Context, component string, namespace pulumi.StringInput, parent pulumi.Resource) (pulumi.StringOutput, error) {
+func newChaosOperator(ctx *pulumi.Context, component string, namespace pulumi.StringInput, parent *ChaosMesh, opts []pulumi.ResourceOption) (pulumi.StringOutput, error) {
 	named := func(part, former string) (string, pulumi.ResourceOption, pulumi.ResourceOption) {
 		n := childName(component, part)
-		return n, pulumi.Parent(parent), formerName(component, ChaosMeshName, n, former)
+		return n, childOf(parent, opts), formerName(component, ChaosMeshName, n, former)
 	}
 	accountName, inParent, alias := named("operator", chaosOperatorAccount)
 	account, err := corev1.NewServiceAccount(ctx, accountName, &corev1.ServiceAccountArgs{
@@ -129,7 +131,7 @@ func newChaosOperator(ctx *pulumi.Context, component string, namespace pulumi.St
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}
-	if _, err = rbacv1.NewRoleBinding(ctx, accountName, &rbacv1.RoleBindingArgs{
+	binding, err := rbacv1.NewRoleBinding(ctx, accountName, &rbacv1.RoleBindingArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(chaosOperatorAccount), Namespace: namespace},
 		RoleRef: rbacv1.RoleRefArgs{
 			ApiGroup: pulumi.String("rbac.authorization.k8s.io"),
@@ -141,7 +143,8 @@ func newChaosOperator(ctx *pulumi.Context, component string, namespace pulumi.St
 			Name:      account.Metadata.Name().Elem(),
 			Namespace: namespace,
 		}},
-	}, inParent, alias); err != nil {
+	}, inParent, alias)
+	if err != nil {
 		return pulumi.StringOutput{}, err
 	}
 	secretName, inParent, alias := named("operator-token", chaosOperatorAccount+"-token")
@@ -156,6 +159,7 @@ func newChaosOperator(ctx *pulumi.Context, component string, namespace pulumi.St
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}
+	parent.own(account, role, binding, tokenSecret)
 	// The token controller fills the Secret's data after it is created; the provider waits for it.
 	return pulumi.ToSecret(tokenSecret.Data.ApplyT(func(data map[string]string) string {
 		raw, err := base64.StdEncoding.DecodeString(data["token"])

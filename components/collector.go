@@ -169,7 +169,7 @@ func NewCollector(ctx *pulumi.Context, name string, args *CollectorArgs, opts ..
 		return nil, err
 	}
 	release, err := newRelease(ctx, name, CollectorService, args.Charts, CollectorChart, args.Namespace, CollectorValues(),
-		pulumi.Parent(c), formerName(name, CollectorName, name, CollectorService))
+		childOf(c, opts), formerName(name, CollectorName, name, CollectorService))
 	if err != nil {
 		return nil, err
 	}

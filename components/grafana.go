@@ -101,7 +101,7 @@ func NewGrafana(ctx *pulumi.Context, name string, args *GrafanaArgs, opts ...pul
 			"admin-user":     pulumi.String("admin"),
 			"admin-password": pulumi.ToSecret(args.AdminPassword).(pulumi.StringOutput),
 		},
-	}, pulumi.Parent(g), formerName(name, GrafanaName, childName(name, "admin"), grafanaAdminSecret))
+	}, childOf(g, opts), formerName(name, GrafanaName, childName(name, "admin"), grafanaAdminSecret))
 	if err != nil {
 		return nil, err
 	}
@@ -109,12 +109,12 @@ func NewGrafana(ctx *pulumi.Context, name string, args *GrafanaArgs, opts ...pul
 	dashboards, err := corev1.NewConfigMap(ctx, dashboardsName, &corev1.ConfigMapArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(GrafanaDashboardsConfigMap), Namespace: args.Namespace},
 		Data:     pulumi.ToStringMap(args.Dashboards),
-	}, pulumi.Parent(g), formerName(name, GrafanaName, dashboardsName, GrafanaDashboardsConfigMap))
+	}, childOf(g, opts), formerName(name, GrafanaName, dashboardsName, GrafanaDashboardsConfigMap))
 	if err != nil {
 		return nil, err
 	}
 	release, err := newRelease(ctx, name, GrafanaService, args.Charts, GrafanaChart, args.Namespace, GrafanaValues(),
-		pulumi.Parent(g), pulumi.DependsOn([]pulumi.Resource{admin, dashboards}))
+		childOf(g, opts), pulumi.DependsOn([]pulumi.Resource{admin, dashboards}))
 	if err != nil {
 		return nil, err
 	}

@@ -44,6 +44,7 @@ type IstioArgs struct {
 // Istio is Istio's base chart (its CRDs, made removable by destroy) and istiod, tuned for a small lab.
 type Istio struct {
 	pulumi.ResourceState
+	Parts
 
 	// Base holds the CRDs; Istiod is the control plane and sidecar injector. Mesh objects depend on Base,
 	// the app on Istiod.
@@ -102,16 +103,17 @@ func NewIstio(ctx *pulumi.Context, name string, args *IstioArgs, opts ...pulumi.
 	base, err := newEditedRelease(ctx, releaseSpec{
 		name: childName(name, "base"), releaseName: IstioBaseRelease, src: args.Charts, chart: IstioBaseChart,
 		edit: CRDReleasingArchive, namespace: args.Namespace, values: IstioBaseValues(),
-	}, append(inheritedDependencies(opts), pulumi.Parent(i))...)
+	}, childOf(i, opts))
 	if err != nil {
 		return nil, err
 	}
 	istiod, err := newRelease(ctx, childName(name, "istiod"), IstiodRelease, args.Charts, IstiodChart, args.Namespace,
-		IstiodValues(args), append(inheritedDependencies(opts), pulumi.Parent(i), pulumi.DependsOn([]pulumi.Resource{base}))...)
+		IstiodValues(args), childOf(i, opts), pulumi.DependsOn([]pulumi.Resource{base}))
 	if err != nil {
 		return nil, err
 	}
 	i.Base, i.Istiod = base, istiod
+	i.own(base, istiod)
 	i.Namespace = istiod.Namespace.Elem()
 	i.ReleaseStatus = istiod.Status.Status()
 	return i, ctx.RegisterResourceOutputs(i, pulumi.Map{"namespace": i.Namespace, "releaseStatus": i.ReleaseStatus})

@@ -80,7 +80,7 @@ func NewJaeger(ctx *pulumi.Context, name string, args *JaegerArgs, opts ...pulum
 	if err := ctx.RegisterComponentResource("chaos-mesh-otel:observability:Jaeger", name, j, opts...); err != nil {
 		return nil, err
 	}
-	release, err := newRelease(ctx, name, JaegerService, args.Charts, JaegerChart, args.Namespace, JaegerValues(), pulumi.Parent(j))
+	release, err := newRelease(ctx, name, JaegerService, args.Charts, JaegerChart, args.Namespace, JaegerValues(), childOf(j, opts))
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ type MeshFaultsArgs struct {
 	Objects []scenarios.Object
 }
 
-// MeshFaults applies each mesh fault as one VirtualService. Pass pulumi.DependsOn(istio, app) in the
+// MeshFaults applies each mesh fault as one VirtualService. Pass After(istio, app) in the
 // component's options: the VirtualService CRD comes with Istio's base chart, and the host it routes must be a
 // Service of the app. The children get the same dependencies, so that destroy removes them before Istio's CRDs.
 type MeshFaults struct {
@@ -39,7 +39,7 @@ func NewMeshFaults(ctx *pulumi.Context, name string, args *MeshFaultsArgs, opts 
 	if err := ctx.RegisterComponentResource(MeshFaultsType, name, m, opts...); err != nil {
 		return nil, err
 	}
-	childOpts := append([]pulumi.ResourceOption{pulumi.Parent(m)}, inheritedDependencies(opts)...)
+	childOpts := []pulumi.ResourceOption{childOf(m, opts)}
 	var names []string
 	for _, obj := range args.Objects {
 		if !obj.IsMesh() {
@@ -59,19 +59,4 @@ func NewMeshFaults(ctx *pulumi.Context, name string, args *MeshFaultsArgs, opts 
 	sort.Strings(names)
 	m.Names = pulumi.ToStringArray(names).ToStringArrayOutput()
 	return m, ctx.RegisterResourceOutputs(m, pulumi.Map{"names": m.Names})
-}
-
-// inheritedDependencies are a component's explicit dependencies as options for its children, which do not
-// inherit them from their parent.
-func inheritedDependencies(opts []pulumi.ResourceOption) []pulumi.ResourceOption {
-	var out []pulumi.ResourceOption
-	if ro, err := pulumi.NewResourceOptions(opts...); err == nil {
-		if len(ro.DependsOn) > 0 {
-			out = append(out, pulumi.DependsOn(ro.DependsOn))
-		}
-		for _, in := range ro.DependsOnInputs {
-			out = append(out, pulumi.DependsOnInputs(in))
-		}
-	}
-	return out
 }

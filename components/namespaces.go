@@ -27,6 +27,7 @@ type NamespacesArgs struct {
 // that bounds any container its chart left without resources.
 type Namespaces struct {
 	pulumi.ResourceState
+	Parts
 
 	Shop          pulumi.StringOutput `pulumi:"shop"`
 	Chaos         pulumi.StringOutput `pulumi:"chaos"`
@@ -64,13 +65,13 @@ func NewNamespaces(ctx *pulumi.Context, name string, args *NamespacesArgs, opts 
 				Labels:      pulumi.ToStringMap(all),
 				Annotations: pulumi.ToStringMap(annotations),
 			},
-		}, pulumi.Parent(n), formerName(name, NamespacesName, nsName, ns))
+		}, childOf(n, opts), formerName(name, NamespacesName, nsName, ns))
 		if err != nil {
 			return pulumi.StringOutput{}, err
 		}
 		created := res.Metadata.Name().Elem()
 		limitsName := childName(nsName, "defaults")
-		_, err = corev1.NewLimitRange(ctx, limitsName, &corev1.LimitRangeArgs{
+		limits, err := corev1.NewLimitRange(ctx, limitsName, &corev1.LimitRangeArgs{
 			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("container-defaults"), Namespace: created},
 			Spec: &corev1.LimitRangeSpecArgs{Limits: corev1.LimitRangeItemArray{corev1.LimitRangeItemArgs{
 				Type: pulumi.String("Container"),
@@ -82,8 +83,12 @@ func NewNamespaces(ctx *pulumi.Context, name string, args *NamespacesArgs, opts 
 					"cpu":    pulumi.String(fmt.Sprintf("%dm", DefaultContainerBudget.CPUMilli)),
 				},
 			}}},
-		}, pulumi.Parent(n), formerName(name, NamespacesName, limitsName, ns+"-defaults"))
-		return created, err
+		}, childOf(n, opts), formerName(name, NamespacesName, limitsName, ns+"-defaults"))
+		if err != nil {
+			return pulumi.StringOutput{}, err
+		}
+		n.own(res, limits)
+		return created, nil
 	}
 	var err error
 	var injection map[string]string

@@ -26,6 +26,7 @@ type OnlineBoutiqueArgs struct {
 // collector instead of its own.
 type OnlineBoutique struct {
 	pulumi.ResourceState
+	Parts
 
 	// ShopURL is the in-cluster URL of the app's entry service.
 	ShopURL pulumi.StringOutput `pulumi:"shopURL"`
@@ -101,10 +102,11 @@ func NewOnlineBoutique(ctx *pulumi.Context, name string, args *OnlineBoutiqueArg
 	release, err := newAppRelease(ctx, releaseSpec{
 		name: name, releaseName: OnlineBoutiqueRelease, src: args.Charts, chart: OnlineBoutiqueChart,
 		edit: CollectorlessArchive, namespace: args.Namespace, values: OnlineBoutiqueValues(args),
-	}, args.Istio, append(inheritedDependencies(opts), pulumi.Parent(b))...)
+	}, args.Istio, childOf(b, opts))
 	if err != nil {
 		return nil, err
 	}
+	b.own(release)
 	app := apps.OnlineBoutique
 	b.ShopURL = pulumi.Sprintf("http://%s.%s.svc:%d", app.Entry, release.Namespace.Elem(), app.EntryPort)
 	b.ReleaseStatus = release.Status.Status()

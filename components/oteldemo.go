@@ -46,6 +46,7 @@ type OtelDemoArgs struct {
 // collector instead of the demo's bundled backends.
 type OtelDemo struct {
 	pulumi.ResourceState
+	Parts
 
 	ShopURL pulumi.StringOutput `pulumi:"shopURL"`
 }
@@ -144,18 +145,19 @@ func NewOtelDemo(ctx *pulumi.Context, name string, args *OtelDemoArgs, opts ...p
 	flags, err := corev1.NewConfigMap(ctx, flagsName, &corev1.ConfigMapArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(FlagOverridesConfigMap), Namespace: args.Namespace},
 		Data:     pulumi.StringMap{FlagOverridesKey: pulumi.String(overrides)},
-	}, pulumi.Parent(d), formerName(name, OtelDemoName, flagsName, FlagOverridesConfigMap))
+	}, childOf(d, opts), formerName(name, OtelDemoName, flagsName, FlagOverridesConfigMap))
 	if err != nil {
 		return nil, err
 	}
 	release, err := newAppRelease(ctx, releaseSpec{
 		name: name, releaseName: OtelDemoRelease, src: args.Charts, chart: OtelDemoChart,
 		namespace: args.Namespace, values: OtelDemoValues(args),
-	}, args.Istio, append(inheritedDependencies(opts), pulumi.Parent(d), pulumi.DependsOn([]pulumi.Resource{flags}),
-		formerName(name, OtelDemoName, name, OtelDemoRelease))...)
+	}, args.Istio, childOf(d, opts), pulumi.DependsOn([]pulumi.Resource{flags}),
+		formerName(name, OtelDemoName, name, OtelDemoRelease))
 	if err != nil {
 		return nil, err
 	}
+	d.own(flags, release)
 	d.ShopURL = pulumi.Sprintf("http://%s.%s.svc:%d", apps.AstronomyShop.Entry, release.Namespace.Elem(), apps.AstronomyShop.EntryPort)
 	return d, ctx.RegisterResourceOutputs(d, pulumi.Map{"shopURL": d.ShopURL})
 }

@@ -81,7 +81,7 @@ func NewPrometheus(ctx *pulumi.Context, name string, args *PrometheusArgs, opts 
 	if err := ctx.RegisterComponentResource("chaos-mesh-otel:observability:Prometheus", name, p, opts...); err != nil {
 		return nil, err
 	}
-	release, err := newRelease(ctx, name, PrometheusRelease, args.Charts, PrometheusChart, args.Namespace, PrometheusValues(args), pulumi.Parent(p))
+	release, err := newRelease(ctx, name, PrometheusRelease, args.Charts, PrometheusChart, args.Namespace, PrometheusValues(args), childOf(p, opts))
 	if err != nil {
 		return nil, err
 	}

@@ -48,6 +48,7 @@ type SLOGateArgs struct {
 // against Prometheus. Chaos Mesh StatusChecks call it, so that a game day aborts when an SLO breaks.
 type SLOGate struct {
 	pulumi.ResourceState
+	Parts
 
 	URL   pulumi.StringOutput `pulumi:"url"`
 	Image pulumi.StringOutput `pulumi:"image"`
@@ -59,7 +60,7 @@ func NewSLOGate(ctx *pulumi.Context, name string, args *SLOGateArgs, opts ...pul
 	if err := ctx.RegisterComponentResource("chaos-mesh-otel:observability:SLOGate", name, g, opts...); err != nil {
 		return nil, err
 	}
-	image, pullPolicy, err := gateImage(ctx, name, args, g)
+	image, pullPolicy, err := gateImage(ctx, name, args, g, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +81,7 @@ func NewSLOGate(ctx *pulumi.Context, name string, args *SLOGateArgs, opts ...pul
 				Spec: &corev1.PodSpecArgs{Containers: corev1.ContainerArray{gateContainer(image, pullPolicy, args.SLOConfig)}},
 			},
 		},
-	}, pulumi.Parent(g))
+	}, childOf(g, opts))
 	if err != nil {
 		return nil, err
 	}
@@ -92,10 +93,11 @@ func NewSLOGate(ctx *pulumi.Context, name string, args *SLOGateArgs, opts ...pul
 				Name: pulumi.String("http"), Port: pulumi.Int(SLOGatePort), TargetPort: pulumi.String("http"),
 			}},
 		},
-	}, pulumi.Parent(g), pulumi.DependsOn([]pulumi.Resource{deployment}))
+	}, childOf(g, opts), pulumi.DependsOn([]pulumi.Resource{deployment}))
 	if err != nil {
 		return nil, err
 	}
+	g.own(deployment, service)
 	g.URL = service.Metadata.Namespace().Elem().ApplyT(SLOGateInClusterURL).(pulumi.StringOutput)
 	g.Image = image
 	return g, ctx.RegisterResourceOutputs(g, pulumi.Map{"url": g.URL, "image": g.Image})
@@ -104,7 +106,7 @@ func NewSLOGate(ctx *pulumi.Context, name string, args *SLOGateArgs, opts ...pul
 // gateImage is the image that the gate runs and its pull policy: the given image, or, with Build, the image
 // that pulumi-docker builds from this repository. An image built without a registry exists only on the node's
 // daemon, so it must never be pulled.
-func gateImage(ctx *pulumi.Context, name string, args *SLOGateArgs, parent pulumi.Resource) (pulumi.StringOutput, string, error) {
+func gateImage(ctx *pulumi.Context, name string, args *SLOGateArgs, parent *SLOGate, componentOpts []pulumi.ResourceOption) (pulumi.StringOutput, string, error) {
 	if !args.Build {
 		return pulumi.String(args.Image).ToStringOutput(), "IfNotPresent", nil
 	}
@@ -112,11 +114,11 @@ func gateImage(ctx *pulumi.Context, name string, args *SLOGateArgs, parent pulum
 	if args.Registry != "" {
 		imageName = args.Registry + "/" + args.Image
 	}
-	opts := []pulumi.ResourceOption{pulumi.Parent(parent)}
+	opts := []pulumi.ResourceOption{childOf(parent, componentOpts)}
 	if args.DockerHost != "" {
 		provider, err := docker.NewProvider(ctx, childName(name, "docker"), &docker.ProviderArgs{
 			Host: pulumi.String(args.DockerHost),
-		}, pulumi.Parent(parent))
+		}, childOf(parent, componentOpts))
 		if err != nil {
 			return pulumi.StringOutput{}, "", err
 		}
@@ -134,6 +136,7 @@ func gateImage(ctx *pulumi.Context, name string, args *SLOGateArgs, parent pulum
 	if err != nil {
 		return pulumi.StringOutput{}, "", err
 	}
+	parent.own(built)
 	if args.Registry == "" {
 		return built.ImageName, "Never", nil
 	}

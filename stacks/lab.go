@@ -74,7 +74,7 @@ func Compose(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 		return nil, err
 	}
 	// Every part waits for the namespaces and their LimitRanges, which must exist before the first pod.
-	l := &lab{ctx: ctx, cfg: cfg, ns: ns, opts: []pulumi.ResourceOption{onCluster, pulumi.DependsOn([]pulumi.Resource{ns})}}
+	l := &lab{ctx: ctx, cfg: cfg, ns: ns, opts: []pulumi.ResourceOption{onCluster, components.After(ns)}}
 	chaos, err := l.chaosAndApp()
 	if err != nil {
 		return nil, err
@@ -152,7 +152,7 @@ func (l *lab) chaosAndApp() (*declared, error) {
 	if err != nil {
 		return nil, err
 	}
-	chaosDeps := []pulumi.Resource{chaosMesh, app}
+	chaosDeps := []components.Composite{chaosMesh, app}
 	if cfg.SLOGate != SLOGateOff {
 		gate, err := l.sloGate()
 		if err != nil {
@@ -165,7 +165,7 @@ func (l *lab) chaosAndApp() (*declared, error) {
 	// finalizers.
 	chaos, err := components.NewChaosScenarios(l.ctx, "scenarios", &components.ChaosScenariosArgs{
 		Objects: cfg.Scenarios.ChaosObjects(),
-	}, append(l.opts, pulumi.DependsOn(chaosDeps))...)
+	}, append(l.opts, components.After(chaosDeps...))...)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +174,7 @@ func (l *lab) chaosAndApp() (*declared, error) {
 		// VirtualServices need Istio's CRDs and route to the app's Services.
 		d.meshFaults, err = components.NewMeshFaults(l.ctx, "mesh-faults", &components.MeshFaultsArgs{
 			Objects: cfg.Scenarios.MeshObjects(),
-		}, append(l.opts, pulumi.DependsOn([]pulumi.Resource{mesh, app}))...)
+		}, append(l.opts, components.After(mesh, app))...)
 		if err != nil {
 			return nil, err
 		}
@@ -198,7 +198,7 @@ func (l *lab) istio() (*components.Istio, error) {
 
 // app declares the app under test that the config names, after istiod when the lab runs Istio, and returns
 // it with its entry service's in-cluster URL.
-func (l *lab) app(mesh *components.Istio) (pulumi.Resource, pulumi.StringOutput, error) {
+func (l *lab) app(mesh *components.Istio) (components.Composite, pulumi.StringOutput, error) {
 	cfg := l.cfg
 	opts := l.opts
 	if mesh != nil {

@@ -270,6 +270,41 @@ func TestEveryResourceUsesTheExplicitProvider(t *testing.T) {
 	}
 }
 
+// Every part of the lab waits on every namespace and its LimitRange (which must exist before the first pod),
+// on every combination of app and Istio: through components.After, not a dependency on the Namespaces
+// component, which the Go SDK may lose (pulumi/pulumi#7833), and passed on to each component's children.
+func TestEveryPartWaitsOnTheNamespaces(t *testing.T) {
+	for _, c := range allCombinations() {
+		t.Run(c.String(), func(t *testing.T) {
+			rec, _ := runLab(t, c.config(t, true))
+			var namespaced []string
+			for _, r := range rec.Resources() {
+				if r.Type == "kubernetes:core/v1:Namespace" || r.Type == "kubernetes:core/v1:LimitRange" {
+					namespaced = append(namespaced, r.URN)
+				}
+			}
+			if want := 2 * len(components.LabNamespaces(c.app.Namespace, c.istio)); len(namespaced) != want {
+				t.Fatalf("%d namespaces and LimitRanges, want %d", len(namespaced), want)
+			}
+			parts := 0
+			for _, r := range rec.Resources() {
+				if !r.Custom || strings.HasPrefix(r.Type, "pulumi:providers:") || slices.Contains(namespaced, r.URN) {
+					continue
+				}
+				parts++
+				for _, ns := range namespaced {
+					if !slices.Contains(r.Deps, ns) {
+						t.Errorf("%s %s does not wait on %s", r.Type, r.Name, ns)
+					}
+				}
+			}
+			if parts < 10 {
+				t.Errorf("only %d parts checked", parts)
+			}
+		})
+	}
+}
+
 func TestChaosObjectsDependOnChaosMesh(t *testing.T) {
 	rec, _ := runLab(t, testConfig(t, map[string]string{KeyScenarios: `{"checkout-pod-kill":{"enabled":true}}`}))
 	objects := 0
@@ -278,7 +313,7 @@ func TestChaosObjectsDependOnChaosMesh(t *testing.T) {
 			continue
 		}
 		objects++
-		// The SDK expands a dependency on a component into its children: the Chaos Mesh release must be one.
+		// components.After(chaosMesh) names the Chaos Mesh release itself.
 		if !slices.ContainsFunc(r.Deps, func(d string) bool {
 			return strings.HasSuffix(d, "chaos-mesh-otel:chaos:ChaosMesh$kubernetes:helm.sh/v3:Release::chaos-mesh")
 		}) {
