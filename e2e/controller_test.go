@@ -141,7 +141,7 @@ func (r *chaosRun) switchOffAll(t *testing.T) {
 			left = append(left, o.String())
 		}
 		for _, e := range exps {
-			left = append(left, e.String())
+			left = append(left, e.State())
 		}
 		return len(left) == 0, nil
 	})

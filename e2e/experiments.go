@@ -41,6 +41,15 @@ type Experiment struct {
 	Injected bool
 	// Targets are its records' ids (namespace/pod for pod faults).
 	Targets []string
+	// Deleting is true once its deletion has started; Finalizers and Owners ("Kind/name") are its metadata's.
+	Deleting   bool
+	Finalizers []string
+	Owners     []string
+}
+
+// State is the experiment with what holds it: whether it is being deleted, its finalizers and its owners.
+func (e Experiment) State() string {
+	return fmt.Sprintf("%s (deleting=%v, finalizers %v, owners %v, annotations %v)", e, e.Deleting, e.Finalizers, e.Owners, e.Annotations)
 }
 
 func (e Experiment) String() string { return e.Kind + "/" + e.Name }
@@ -73,7 +82,10 @@ func (c *Cluster) Experiments(ctx context.Context, ns, selector string) ([]Exper
 
 func experimentOf(u *unstructured.Unstructured) (Experiment, error) {
 	e := Experiment{Kind: u.GetKind(), Name: u.GetName(), Labels: u.GetLabels(), Annotations: u.GetAnnotations(),
-		Created: u.GetCreationTimestamp().Time}
+		Created: u.GetCreationTimestamp().Time, Deleting: u.GetDeletionTimestamp() != nil, Finalizers: u.GetFinalizers()}
+	for _, o := range u.GetOwnerReferences() {
+		e.Owners = append(e.Owners, o.Kind+"/"+o.Name)
+	}
 	raw, found, _ := unstructured.NestedMap(u.Object, "status")
 	if !found {
 		return e, nil
