@@ -1,12 +1,10 @@
 package scenarios
 
 import (
-	"archive/tar"
-	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
+	"helm.sh/helm/v3/pkg/chart/loader"
 	"k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
@@ -22,7 +21,7 @@ import (
 	apivalidation "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	"sigs.k8s.io/yaml"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 )
 
 const chaosMeshChart = "chaos-mesh-2.8.3.tgz"
@@ -74,59 +73,71 @@ func loadCRDs(t *testing.T) map[string]*crdSchema {
 }
 
 func readCRDs(path string) (map[string]*crdSchema, error) {
-	f, err := os.Open(path)
+	out, err := chartCRDs(path, "chaos-mesh.org/v1alpha1")
+	if err == nil && (out["Schedule"] == nil || out["Workflow"] == nil) {
+		err = errors.New("no Schedule or Workflow CRD of version v1alpha1")
+	}
+	return out, err
+}
+
+// chartCRDs reads, with Helm's chart loader, the CRDs that a chart archive carries, in its crds/ directories
+// (subcharts' included) or among its other files (Istio's base keeps them in files/), and returns the schema
+// of each kind at apiVersion (group/version).
+func chartCRDs(archive, apiVersion string) (map[string]*crdSchema, error) {
+	chrt, err := loader.Load(archive)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	gz, err := gzip.NewReader(bufio.NewReader(f))
-	if err != nil {
-		return nil, err
+	var files [][]byte
+	for _, crd := range chrt.CRDObjects() {
+		files = append(files, crd.File.Data)
 	}
-	tr := tar.NewReader(gz)
+	for _, f := range chrt.Files {
+		if strings.HasSuffix(f.Name, ".yaml") {
+			files = append(files, f.Data)
+		}
+	}
 	out := map[string]*crdSchema{}
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if !strings.Contains(h.Name, "/crds/") || !strings.HasSuffix(h.Name, ".yaml") {
-			continue
-		}
-		data, err := io.ReadAll(tr)
-		if err != nil {
-			return nil, err
-		}
-		var crd apiextv1.CustomResourceDefinition
-		if err := yaml.Unmarshal(data, &crd); err != nil {
-			return nil, err
-		}
-		for _, v := range crd.Spec.Versions {
-			if v.Name != "v1alpha1" || v.Schema == nil || v.Schema.OpenAPIV3Schema == nil {
+	for _, data := range files {
+		dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+		for {
+			var crd apiextv1.CustomResourceDefinition
+			if err := dec.Decode(&crd); errors.Is(err, io.EOF) {
+				break
+			} else if err != nil {
+				return nil, err
+			}
+			if crd.Kind != "CustomResourceDefinition" {
 				continue
 			}
-			internal := &apiextensions.JSONSchemaProps{}
-			if err := apiextv1.Convert_v1_JSONSchemaProps_To_apiextensions_JSONSchemaProps(v.Schema.OpenAPIV3Schema, internal, nil); err != nil {
-				return nil, err
+			for _, v := range crd.Spec.Versions {
+				if crd.Spec.Group+"/"+v.Name != apiVersion || v.Schema == nil || v.Schema.OpenAPIV3Schema == nil {
+					continue
+				}
+				if out[crd.Spec.Names.Kind], err = schemaOf(v.Schema.OpenAPIV3Schema); err != nil {
+					return nil, err
+				}
 			}
-			st, err := structuralschema.NewStructural(internal)
-			if err != nil {
-				return nil, err
-			}
-			val, _, err := apivalidation.NewSchemaValidator(internal)
-			if err != nil {
-				return nil, err
-			}
-			out[crd.Spec.Names.Kind] = &crdSchema{structural: st, validator: val}
 		}
 	}
-	if out["Schedule"] == nil || out["Workflow"] == nil {
-		return nil, io.ErrUnexpectedEOF
-	}
 	return out, nil
+}
+
+// schemaOf is a CRD version's structural schema and validator, as the API server builds them.
+func schemaOf(props *apiextv1.JSONSchemaProps) (*crdSchema, error) {
+	internal := &apiextensions.JSONSchemaProps{}
+	if err := apiextv1.Convert_v1_JSONSchemaProps_To_apiextensions_JSONSchemaProps(props, internal, nil); err != nil {
+		return nil, err
+	}
+	st, err := structuralschema.NewStructural(internal)
+	if err != nil {
+		return nil, err
+	}
+	val, _, err := apivalidation.NewSchemaValidator(internal)
+	if err != nil {
+		return nil, err
+	}
+	return &crdSchema{structural: st, validator: val}, nil
 }
 
 // schemaErrors validates a manifest against its CRD: unknown fields (what the API server would prune) and

@@ -1,35 +1,24 @@
 package scenarios
 
 import (
-	"archive/tar"
-	"bufio"
-	"compress/gzip"
 	"context"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
-	"k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
-	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel"
-	apivalidation "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
-	"sigs.k8s.io/yaml"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 )
 
 const (
 	istioBaseChart = "base-1.30.3.tgz"
-	istioCRDFile   = "base/files/crd-all.gen.yaml"
 )
 
 var (
@@ -53,72 +42,11 @@ func virtualServiceSchema(t *testing.T) *crdSchema {
 }
 
 func readVirtualServiceCRD(path string) (*crdSchema, error) {
-	data, err := archiveFile(path, istioCRDFile)
-	if err != nil {
-		return nil, err
+	crds, err := chartCRDs(path, IstioAPIVersion)
+	if err == nil && crds[KindVirtualService] == nil {
+		err = errors.New("no VirtualService CRD of version " + IstioAPIVersion)
 	}
-	dec := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(string(data)), 4096)
-	for {
-		var raw map[string]any
-		if err := dec.Decode(&raw); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil, errors.New("no VirtualService CRD of version v1")
-			}
-			return nil, err
-		}
-		b, _ := yaml.Marshal(raw)
-		var crd apiextv1.CustomResourceDefinition
-		if err := yaml.Unmarshal(b, &crd); err != nil {
-			return nil, err
-		}
-		if crd.Spec.Names.Kind != KindVirtualService {
-			continue
-		}
-		for _, v := range crd.Spec.Versions {
-			if crd.Spec.Group+"/"+v.Name == IstioAPIVersion && v.Schema != nil {
-				return schemaOf(v.Schema.OpenAPIV3Schema)
-			}
-		}
-	}
-}
-
-func schemaOf(props *apiextv1.JSONSchemaProps) (*crdSchema, error) {
-	internal := &apiextensions.JSONSchemaProps{}
-	if err := apiextv1.Convert_v1_JSONSchemaProps_To_apiextensions_JSONSchemaProps(props, internal, nil); err != nil {
-		return nil, err
-	}
-	st, err := structuralschema.NewStructural(internal)
-	if err != nil {
-		return nil, err
-	}
-	val, _, err := apivalidation.NewSchemaValidator(internal)
-	if err != nil {
-		return nil, err
-	}
-	return &crdSchema{structural: st, validator: val}, nil
-}
-
-// archiveFile reads one file out of a chart archive.
-func archiveFile(archive, name string) ([]byte, error) {
-	f, err := os.Open(archive)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(bufio.NewReader(f))
-	if err != nil {
-		return nil, err
-	}
-	tr := tar.NewReader(gz)
-	for {
-		h, err := tr.Next()
-		if err != nil {
-			return nil, err
-		}
-		if h.Name == name {
-			return io.ReadAll(tr)
-		}
-	}
+	return crds[KindVirtualService], err
 }
 
 // virtualServiceErrors validates a VirtualService manifest as the API server would: unknown fields (which it
