@@ -9,29 +9,16 @@ import (
 	"strings"
 	"testing"
 
-	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart/loader"
-	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/release"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 )
 
-// renderInstall renders a chart as the provider installs a Release with skipCrds: templates only.
+// renderInstall renders Chaos Mesh's chart, with the lab's values, as the provider installs its Release.
 func renderInstall(t *testing.T, archive string) *release.Release {
 	t.Helper()
-	chrt, err := loader.Load(archive)
-	if err != nil {
-		t.Fatal(err)
-	}
-	install := action.NewInstall(&action.Configuration{Log: func(string, ...any) {}})
-	install.DryRun, install.ClientOnly, install.SkipCRDs = true, true, true
-	install.ReleaseName, install.Namespace = "chaos-mesh", "chaos-mesh"
-	install.KubeVersion = &chartutil.KubeVersion{Version: "v1.33.0", Major: "1", Minor: "33"}
-	rel, err := install.Run(chrt, ChaosMeshValues(&ChaosMeshArgs{Runtime: "containerd", SocketPath: "/run/containerd/containerd.sock"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rel
+	return installDryRun(t, archive, ChaosMeshRelease, ChaosNamespace,
+		ChaosMeshValues(&ChaosMeshArgs{Runtime: "containerd", SocketPath: "/run/containerd/containerd.sock"}))
 }
 
 // chartCRDs returns the chart's crds/ manifests as one multi-document YAML stream, and how many CRDs it holds.

@@ -9,6 +9,7 @@ import (
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/release"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 )
 
@@ -16,18 +17,7 @@ import (
 // returns its objects.
 func renderChart(t *testing.T, archive, releaseName, namespace string, values map[string]any) []map[string]any {
 	t.Helper()
-	chrt, err := loader.Load(archive)
-	if err != nil {
-		t.Fatal(err)
-	}
-	install := action.NewInstall(&action.Configuration{Log: func(string, ...any) {}})
-	install.DryRun, install.ClientOnly, install.SkipCRDs = true, true, true
-	install.ReleaseName, install.Namespace = releaseName, namespace
-	install.KubeVersion = &chartutil.KubeVersion{Version: "v1.33.0", Major: "1", Minor: "33"}
-	rel, err := install.Run(chrt, values)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rel := installDryRun(t, archive, releaseName, namespace, values)
 	var objs []map[string]any
 	dec := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(rel.Manifest), 4096)
 	for {
@@ -42,6 +32,24 @@ func renderChart(t *testing.T, archive, releaseName, namespace string, values ma
 			objs = append(objs, obj)
 		}
 	}
+}
+
+// installDryRun renders a chart as the provider installs a Release with skipCrds: templates only.
+func installDryRun(t *testing.T, archive, releaseName, namespace string, values map[string]any) *release.Release {
+	t.Helper()
+	chrt, err := loader.Load(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	install := action.NewInstall(&action.Configuration{Log: func(string, ...any) {}})
+	install.DryRun, install.ClientOnly, install.SkipCRDs = true, true, true
+	install.ReleaseName, install.Namespace = releaseName, namespace
+	install.KubeVersion = &chartutil.KubeVersion{Version: "v1.33.0", Major: "1", Minor: "33"}
+	rel, err := install.Run(chrt, values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rel
 }
 
 // podContainers returns the containers of a workload's pod template, by name.
