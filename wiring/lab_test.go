@@ -120,6 +120,13 @@ func TestRenderDump(t *testing.T) {
 func TestLabWiring(t *testing.T) {
 	objs := lab(t)
 	promtool, _ := testtool.Want(t, testtool.Promtool, "promtool check config of the rendered Prometheus config")
+	checkClean(t, objs, promtool)
+}
+
+// checkClean runs every check on the objects, logs the blast radius and the findings, fails on any finding,
+// and returns the report.
+func checkClean(t *testing.T, objs *Objects, promtool string) *Report {
+	t.Helper()
 	r := Check(objs, Options{Promtool: promtool, RequirePromtool: os.Getenv("CI") == "true"})
 	var b strings.Builder
 	WriteBlastRadius(&b, r.Blast)
@@ -128,6 +135,7 @@ func TestLabWiring(t *testing.T) {
 	for _, f := range r.Findings {
 		t.Error(f)
 	}
+	return r
 }
 
 // TestLabAddressesCovered guards against a vacuous pass: the addresses that the issue names are found and
