@@ -79,7 +79,7 @@ func (c *env) httpPort(s *scenario, svc apps.Service) int32 {
 	switch {
 	case len(ports) == 0:
 		c.e.add(field.Invalid(s.path("target"), s.Target, fmt.Sprintf("%s needs a plain-HTTP service, but %s %s (HTTPChaos cannot inject into gRPC or raw TCP); expected one of: %s",
-			s.Fault, svc.Name, protocolsOf(svc), strings.Join(c.httpServiceNames(), ", "))))
+			s.Fault, svc.Name, protocolsOf(svc), strings.Join(c.serviceNames(hasHTTPPort), ", "))))
 		return 0
 	case s.Port == nil:
 		return ports[0].Number
@@ -117,13 +117,16 @@ func protocolsOf(svc apps.Service) string {
 	return "speaks " + strings.Join(out, " and ") + " only"
 }
 
-// httpServiceNames lists the deployed services that have a plain-HTTP port.
-func (c *env) httpServiceNames() []string {
+// serviceNames lists the deployed services that keep accepts, for "expected one of" messages.
+func (c *env) serviceNames(keep func(apps.Service) bool) []string {
 	var out []string
 	for _, svc := range c.opts.Deployment.Services() {
-		if len(svc.HTTPPorts()) > 0 {
+		if keep(svc) {
 			out = append(out, svc.Name)
 		}
 	}
 	return out
 }
+
+// hasHTTPPort says whether a service has a plain-HTTP port, which HTTPChaos needs.
+func hasHTTPPort(svc apps.Service) bool { return len(svc.HTTPPorts()) > 0 }

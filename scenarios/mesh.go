@@ -82,15 +82,15 @@ func (c *env) meshTarget(s *scenario, svc apps.Service) bool {
 	switch {
 	case !svc.HasService():
 		detail = fmt.Sprintf("%s has no Kubernetes Service: a VirtualService faults the requests sent to a Service's host", svc.Name)
-	case len(svc.MeshPorts()) == 0 && len(httpPortNames(svc)) > 0:
+	case !hasMeshPort(svc) && len(httpPortNames(svc)) > 0:
 		detail = fmt.Sprintf("%s's Service names its HTTP and gRPC ports %s, which Istio reads as plain TCP (it routes HTTP only on ports named %s): a fault there would never apply",
 			svc.Name, strings.Join(httpPortNames(svc), ", "), strings.Join(apps.IstioHTTPProtocols, ", "))
-	case len(svc.MeshPorts()) == 0:
+	case !hasMeshPort(svc):
 		detail = fmt.Sprintf("%s %s: Istio injects faults into HTTP and gRPC requests only", svc.Name, protocolsOf(svc))
 	default:
 		return true
 	}
-	c.e.add(field.Invalid(s.path("target"), s.Target, fmt.Sprintf("%s; expected one of: %s", detail, strings.Join(c.meshServiceNames(), ", "))))
+	c.e.add(field.Invalid(s.path("target"), s.Target, fmt.Sprintf("%s; expected one of: %s", detail, strings.Join(c.serviceNames(hasMeshPort), ", "))))
 	return false
 }
 
@@ -105,16 +105,8 @@ func httpPortNames(svc apps.Service) []string {
 	return out
 }
 
-// meshServiceNames lists the deployed services that a mesh fault can target.
-func (c *env) meshServiceNames() []string {
-	var out []string
-	for _, svc := range c.opts.Deployment.Services() {
-		if len(svc.MeshPorts()) > 0 {
-			out = append(out, svc.Name)
-		}
-	}
-	return out
-}
+// hasMeshPort says whether a mesh fault can target the service: Istio routes HTTP on one of its ports.
+func hasMeshPort(svc apps.Service) bool { return len(svc.MeshPorts()) > 0 }
 
 // meshPort picks the Service port to fault: the given one, else the service's only HTTP or gRPC port.
 func (c *env) meshPort(s *scenario, svc apps.Service) (apps.Port, bool) {
