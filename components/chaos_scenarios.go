@@ -43,29 +43,38 @@ func NewChaosScenarios(ctx *pulumi.Context, name string, args *ChaosScenariosArg
 	if args == nil {
 		args = &ChaosScenariosArgs{}
 	}
-	c := &ChaosScenarios{Resources: map[string]*apiextensions.CustomResource{}}
+	c := &ChaosScenarios{}
 	if err := ctx.RegisterComponentResource(ChaosScenariosType, name, c, opts...); err != nil {
 		return nil, err
 	}
 	// Explicit dependencies of the component (Chaos Mesh) apply to every child as well.
-	childOpts := []pulumi.ResourceOption{childOf(c, opts)}
+	var err error
+	if c.Resources, c.Names, err = declareObjects(ctx, name, args.Objects, childOf(c, opts)); err != nil {
+		return nil, err
+	}
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"names": c.Names})
+}
 
+// declareObjects declares one custom resource per object, under the component name, and returns them by
+// "Kind/name" with those keys sorted; an object given twice is refused.
+func declareObjects(ctx *pulumi.Context, component string, objects []scenarios.Object, opts ...pulumi.ResourceOption) (
+	map[string]*apiextensions.CustomResource, pulumi.StringArrayOutput, error) {
+	resources := map[string]*apiextensions.CustomResource{}
 	var names []string
-	for _, obj := range args.Objects {
+	for _, obj := range objects {
 		key := obj.Kind + "/" + obj.Name
-		if _, dup := c.Resources[key]; dup {
-			return nil, fmt.Errorf("chaos scenarios: %s given twice", key)
+		if _, dup := resources[key]; dup {
+			return nil, pulumi.StringArrayOutput{}, fmt.Errorf("%s: %s given twice", component, key)
 		}
-		cr, err := newChaosObject(ctx, name, obj, childOpts)
+		cr, err := newChaosObject(ctx, component, obj, opts)
 		if err != nil {
-			return nil, err
+			return nil, pulumi.StringArrayOutput{}, err
 		}
-		c.Resources[key] = cr
+		resources[key] = cr
 		names = append(names, key)
 	}
 	sort.Strings(names)
-	c.Names = pulumi.ToStringArray(names).ToStringArrayOutput()
-	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"names": c.Names})
+	return resources, pulumi.ToStringArray(names).ToStringArrayOutput(), nil
 }
 
 // deletionPropagationAnnotation tells the kubernetes provider how to delete a resource (default foreground).

@@ -2,7 +2,6 @@ package components
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -35,28 +34,18 @@ func NewMeshFaults(ctx *pulumi.Context, name string, args *MeshFaultsArgs, opts 
 	if args == nil {
 		args = &MeshFaultsArgs{}
 	}
-	m := &MeshFaults{Resources: map[string]*apiextensions.CustomResource{}}
-	if err := ctx.RegisterComponentResource(MeshFaultsType, name, m, opts...); err != nil {
-		return nil, err
-	}
-	childOpts := []pulumi.ResourceOption{childOf(m, opts)}
-	var names []string
 	for _, obj := range args.Objects {
 		if !obj.IsMesh() {
 			return nil, fmt.Errorf("mesh faults: %s/%s is not an Istio object; Chaos Mesh's objects go to ChaosScenarios", obj.Kind, obj.Name)
 		}
-		key := obj.Kind + "/" + obj.Name
-		if _, dup := m.Resources[key]; dup {
-			return nil, fmt.Errorf("mesh faults: %s given twice", key)
-		}
-		cr, err := newChaosObject(ctx, name, obj, childOpts)
-		if err != nil {
-			return nil, err
-		}
-		m.Resources[key] = cr
-		names = append(names, key)
 	}
-	sort.Strings(names)
-	m.Names = pulumi.ToStringArray(names).ToStringArrayOutput()
+	m := &MeshFaults{}
+	if err := ctx.RegisterComponentResource(MeshFaultsType, name, m, opts...); err != nil {
+		return nil, err
+	}
+	var err error
+	if m.Resources, m.Names, err = declareObjects(ctx, name, args.Objects, childOf(m, opts)); err != nil {
+		return nil, err
+	}
 	return m, ctx.RegisterResourceOutputs(m, pulumi.Map{"names": m.Names})
 }
