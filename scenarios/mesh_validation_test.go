@@ -10,15 +10,7 @@ import (
 
 // meshBase is a valid mesh fault on a service of the app; bad cases change a key or two (nil deletes one).
 func meshBase(target string, extra m) m {
-	out := m{"enabled": true, "fault": "mesh-fault", "target": target, "delay": "500ms"}
-	for k, v := range extra {
-		if v == nil {
-			delete(out, k)
-		} else {
-			out[k] = v
-		}
-	}
-	return out
+	return withKeys(m{"enabled": true, "fault": "mesh-fault", "target": target, "delay": "500ms"}, extra)
 }
 
 // flagdNamedForIstio is the shop with flagd's ports named as Istio routes HTTP (as the lab does not name

@@ -43,6 +43,11 @@ func base(fault string, extra m) m {
 	case "time-skew":
 		out["offset"] = "1h"
 	}
+	return withKeys(out, extra)
+}
+
+// withKeys sets extra's keys on a scenario, where a nil value deletes the key, and returns it.
+func withKeys(out, extra m) m {
 	for k, v := range extra {
 		if v == nil {
 			delete(out, k)
