@@ -113,6 +113,10 @@ func StartCluster(tb testing.TB, bin string, opts ...ClusterOption) *Cluster {
 		c.dumpLogs(tb)
 		tb.Fatalf("register node: %v", err)
 	}
+	if err := c.waitDefaultServiceAccount(context.Background()); err != nil {
+		c.dumpLogs(tb)
+		tb.Fatalf("default ServiceAccount: %v", err)
+	}
 	tb.Logf("cluster %s ready in %s (kubeconfig %s)", c.Name, time.Since(start).Round(time.Millisecond), c.Kubeconfig)
 	return c
 }
@@ -191,6 +195,15 @@ func (c *Cluster) connect() error {
 	}
 	c.Dynamic, err = dynamic.NewForConfig(cfg)
 	return err
+}
+
+// waitDefaultServiceAccount waits until the controller-manager has made the default namespace's ServiceAccount:
+// until then the API server refuses every pod created there directly ("serviceaccount \"default\" not found").
+func (c *Cluster) waitDefaultServiceAccount(ctx context.Context) error {
+	return wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		_, err := c.Client.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
+		return err == nil, nil
+	})
 }
 
 // addNode registers the one kwok node (4 CPU, 8 GiB) and waits until kwok reports it Ready.
