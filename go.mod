@@ -4,6 +4,8 @@ go 1.26.8
 
 require github.com/pulumi/pulumi/sdk/v3 v3.274.1
 
+require github.com/distribution/reference v0.6.0 // indirect
+
 require (
 	cel.dev/expr v0.25.2 // indirect
 	codeberg.org/go-fonts/liberation v0.5.0 // indirect

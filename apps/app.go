@@ -75,6 +75,9 @@ func IstioProtocol(name, appProtocol string) string {
 	return protocol
 }
 
+// IstioSidecar is the name of the container that Istio's injector adds to a meshed pod.
+const IstioSidecar = "istio-proxy"
+
 // IstioHTTPProtocols are the protocols on which Istio's sidecars route HTTP, and so apply a VirtualService's
 // HTTP fault. Istio treats any other port as plain TCP.
 var IstioHTTPProtocols = []string{"http", "http2", "grpc", "grpc-web", "h2c"}

@@ -25,7 +25,7 @@ func Build(raw []byte, opts Options) (*Plan, field.ErrorList) {
 		return nil, e.sorted()
 	}
 	merged, names, refused := mergePresets(user, opts.Deployment.App, e)
-	objectNames := objectNames(merged, names, e)
+	objectNames, renamed := objectNames(merged, names, e)
 	for _, name := range names {
 		checkStartNow(merged[name], e)
 	}
@@ -52,6 +52,7 @@ func Build(raw []byte, opts Options) (*Plan, field.ErrorList) {
 		flagsOn = nil
 	}
 	plan.FlagOverrides = flagDocument(opts.Deployment.App, flagsOn)
+	plan.Renamed = renamed
 	return plan, nil
 }
 
@@ -129,8 +130,9 @@ func mergePresets(user map[string]map[string]any, app apps.App, e *errs) (map[st
 }
 
 // objectNames derives each scenario's object name from its key; two enabled scenarios must not share one.
-func objectNames(merged map[string]*scenario, names []string, e *errs) map[string]string {
-	out := map[string]string{}
+// renamed lists the enabled scenarios whose objects are not named as their key.
+func objectNames(merged map[string]*scenario, names []string, e *errs) (out map[string]string, renamed []Rename) {
+	out = map[string]string{}
 	owner := map[string]string{}
 	for _, name := range names {
 		on := dnsName(name)
@@ -142,6 +144,9 @@ func objectNames(merged map[string]*scenario, names []string, e *errs) map[strin
 		if s := merged[name]; !s.Enabled || s.Fault == FlagFault {
 			continue // only enabled chaos scenarios become objects
 		}
+		if on != name {
+			renamed = append(renamed, Rename{Key: name, Object: on, Shortened: shortened(name)})
+		}
 		if prev, dup := owner[on]; dup {
 			dup := field.Duplicate(root.Child(name), on)
 			dup.Detail = "its object name is the same as that of scenario " + prev + "; rename one of them"
@@ -150,7 +155,7 @@ func objectNames(merged map[string]*scenario, names []string, e *errs) map[strin
 		}
 		owner[on] = name
 	}
-	return out
+	return out, renamed
 }
 
 // compiledAll is every scenario of a config, checked: chaos scenarios and mesh faults by name, the enabled

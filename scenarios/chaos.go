@@ -2,10 +2,13 @@ package scenarios
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 )
 
 // compiled is a checked chaos scenario, ready to become a Schedule, a Workflow or a workflow template.
@@ -27,6 +30,7 @@ func (c *env) compileChaos(s *scenario) *compiled {
 	c.checkDuration(s, out)
 
 	sel := c.podSelector(s)
+	c.checkContainer(s)
 	ec := &v1alpha1.EmbedChaos{}
 	switch def.kind {
 	case v1alpha1.TypeNetworkChaos:
@@ -49,6 +53,28 @@ func (c *env) compileChaos(s *scenario) *compiled {
 		return nil
 	}
 	return out
+}
+
+// checkContainer refuses a container that the target's pods do not have: Chaos Mesh would select none and
+// the fault would never strike. The catalog knows each service's main container; with Istio, a meshed
+// service's pods also run the istio-proxy sidecar.
+func (c *env) checkContainer(s *scenario) {
+	if s.Container == "" {
+		return
+	}
+	svc, ok := c.app.Service(s.Target)
+	if !ok {
+		return // the target's own error says why
+	}
+	valid := []string{svc.ContainerName()}
+	if c.opts.Istio && svc.Meshed() {
+		valid = append(valid, apps.IstioSidecar)
+	}
+	if !slices.Contains(valid, s.Container) {
+		err := notSupported(s.path("container"), s.Container, valid)
+		err.Detail = fmt.Sprintf("not a container of %s's pods, so the fault would select nothing; %s", svc.Name, err.Detail)
+		c.e.add(err)
+	}
 }
 
 // checkDuration sets how long the fault lasts: the scenario's duration or the fault's default, at most

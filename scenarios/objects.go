@@ -34,16 +34,25 @@ var notDNS = regexp.MustCompile(`[^a-z0-9-]+`)
 // dnsName derives a DNS-1123 label from a config key: lower case, runs of other characters become '-',
 // no leading or trailing '-', at most maxNameLen characters.
 func dnsName(key string) string {
-	s := notDNS.ReplaceAllString(strings.ToLower(key), "-")
-	s = strings.Trim(s, "-")
-	for strings.Contains(s, "--") {
-		s = strings.ReplaceAll(s, "--", "-")
-	}
+	s := dnsForm(key)
 	if len(s) > maxNameLen {
 		s = strings.TrimRight(s[:maxNameLen], "-")
 	}
 	return s
 }
+
+// dnsForm is the key as a DNS-1123 label, before it is shortened to maxNameLen.
+func dnsForm(key string) string {
+	s := notDNS.ReplaceAllString(strings.ToLower(key), "-")
+	s = strings.Trim(s, "-")
+	for strings.Contains(s, "--") {
+		s = strings.ReplaceAll(s, "--", "-")
+	}
+	return s
+}
+
+// shortened says whether a key's object name had to be cut to maxNameLen characters.
+func shortened(key string) bool { return len(dnsForm(key)) > maxNameLen }
 
 func objectMeta(name string, opts Options) metav1.ObjectMeta {
 	return metav1.ObjectMeta{

@@ -9,6 +9,8 @@
 package scenarios
 
 import (
+	"fmt"
+
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
@@ -45,6 +47,24 @@ type Plan struct {
 	Objects       []Object
 	FlagOverrides []byte    // flagd JSON document, always valid: {"flags":{}} when none or halted
 	Enabled       []Summary // one per enabled scenario, sorted by name
+	// Renamed are the enabled scenarios whose objects are not named as their key: the key's DNS-1123 form,
+	// shortened to 48 characters when longer. Sorted by key.
+	Renamed []Rename
+}
+
+// Rename is a scenario whose object name differs from its key.
+type Rename struct {
+	Key, Object string
+	Shortened   bool // cut to 48 characters, to leave room for what Chaos Mesh appends to spawned objects
+}
+
+// Reason says how the key became the object's name.
+func (r Rename) Reason() string {
+	why := "its DNS-1123 form (lower case letters, digits and '-'; any other character, non-ASCII letters included, becomes '-')"
+	if r.Shortened {
+		why += fmt.Sprintf(", shortened to %d characters to leave room for the suffixes Chaos Mesh appends", maxNameLen)
+	}
+	return fmt.Sprintf("its objects are named %q, %s", r.Object, why)
 }
 
 // ChaosObjects are the plan's Chaos Mesh objects (Schedules and Workflows), in order.

@@ -89,6 +89,9 @@ type Config struct {
 	// else the in-cluster gate's when the lab runs one; empty when there is no gate to call.
 	SLOGateURL string
 	DockerHost string
+	// Notices are what a user should know about this valid config (names changed to their DNS-1123 form,
+	// for example): chaoslab prints them and the program logs them at preview.
+	Notices []Notice
 }
 
 // ConfigError is every problem found in the config, each a field.Error whose path is the full key.

@@ -49,6 +49,9 @@ func program(ctx *pulumi.Context, keys func() ([]string, bool, error)) error {
 	if err != nil {
 		return err
 	}
+	for _, n := range cfg.Notices {
+		_ = ctx.Log.Info("notice: "+n.String(), nil) // preview shows it; the lab does not depend on it
+	}
 	outputs, err := Compose(ctx, cfg)
 	if err != nil {
 		return err

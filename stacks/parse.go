@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/distribution/reference"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
@@ -30,6 +31,9 @@ func path(key string) *field.Path { return field.NewPath(ConfigNamespace + ":" +
 
 // encrypted says whether a key is set to a value that cannot be decrypted here.
 func (p *parser) encrypted(key string) bool { return slices.Contains(p.src.Encrypted, key) }
+
+// pending says whether a key is left for `make up` to generate (see Source.Pending).
+func (p *parser) pending(key string) bool { return slices.Contains(p.src.Pending, key) }
 
 func (p *parser) get(key string) (string, bool) {
 	if p.encrypted(key) {
@@ -201,7 +205,7 @@ func (p *parser) checkRuntime(c *Config) {
 func (p *parser) checkPassword(c *Config) {
 	password, ok := p.get(KeyGrafanaAdminPassword)
 	switch {
-	case p.encrypted(KeyGrafanaAdminPassword):
+	case p.encrypted(KeyGrafanaAdminPassword), p.pending(KeyGrafanaAdminPassword):
 	case !ok || password == "":
 		p.errs = append(p.errs, field.Required(path(KeyGrafanaAdminPassword), fmt.Sprintf(
 			"not set: `make up` generates one and stores it encrypted in the stack file; or set your own with `pulumi config set --secret %s:%s <password>` (at least 8 characters)",
@@ -224,6 +228,12 @@ func (p *parser) checkGate(c *Config) {
 		p.errs = append(p.errs, field.Required(path(KeySLOGateImage), fmt.Sprintf(
 			"when %s is %s: an image reference such as chaos-mesh-otel/slo-gate:latest", KeySLOGate, c.SLOGate)))
 	}
+	p.checkImage(c)
+	if c.DockerHost != "" {
+		if problem := checkDockerHost(c.DockerHost); problem != "" {
+			p.errs = append(p.errs, field.Invalid(path(KeyDockerHost), c.DockerHost, problem))
+		}
+	}
 	switch {
 	case c.SLOGateURL != "":
 		if problem := checkGateURL(c.SLOGateURL); problem != "" {
@@ -233,6 +243,60 @@ func (p *parser) checkGate(c *Config) {
 	case c.SLOGate != SLOGateOff:
 		c.SLOGateURL = components.SLOGateInClusterURL(components.ObservabilityNamespace)
 	}
+}
+
+// checkImage checks the gate's image reference and registry by the distribution reference grammar that
+// Docker and every registry use, so that a typo fails here and not in the middle of an image build.
+func (p *parser) checkImage(c *Config) {
+	if c.SLOGateImage != "" {
+		if _, err := reference.ParseNormalizedNamed(c.SLOGateImage); err != nil {
+			p.errs = append(p.errs, field.Invalid(path(KeySLOGateImage), c.SLOGateImage,
+				fmt.Sprintf("not an image reference (%v): expected [registry/]name[:tag], lower case, such as chaos-mesh-otel/slo-gate:latest", err)))
+			return
+		}
+	}
+	if c.SLOGateRegistry == "" {
+		return
+	}
+	if strings.Contains(c.SLOGateRegistry, "://") {
+		p.errs = append(p.errs, field.Invalid(path(KeySLOGateRegistry), c.SLOGateRegistry,
+			"expected a registry host and optional path, without a scheme, such as localhost:5000 or ghcr.io/my-org: the image is pushed as <registry>/<sloGateImage>"))
+		return
+	}
+	named, err := reference.ParseNamed(c.SLOGateRegistry + "/" + reference.Path(mustNamed(c.SLOGateImage)))
+	if err != nil || reference.Domain(named) != strings.SplitN(c.SLOGateRegistry, "/", 2)[0] {
+		p.errs = append(p.errs, field.Invalid(path(KeySLOGateRegistry), c.SLOGateRegistry,
+			"expected a registry host (with a dot or a port, or localhost) and optional path, such as localhost:5000 or ghcr.io/my-org: the image is pushed as <registry>/<sloGateImage>"))
+	}
+}
+
+// mustNamed parses an image reference that checkImage has accepted; a bad one stands in as the default.
+func mustNamed(image string) reference.Named {
+	named, err := reference.ParseNormalizedNamed(image)
+	if err != nil {
+		named, _ = reference.ParseNormalizedNamed("chaos-mesh-otel/slo-gate")
+	}
+	return named
+}
+
+// dockerHostSchemes are the address forms of a Docker daemon that the docker provider accepts.
+var dockerHostSchemes = []string{"unix", "tcp", "ssh", "npipe", "http", "https"}
+
+// checkDockerHost says what is wrong with a Docker daemon address, or "" when it is usable.
+func checkDockerHost(raw string) string {
+	const expected = "expected a Docker daemon address such as unix:///var/run/docker.sock, tcp://192.168.49.2:2376 or ssh://user@host"
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || !slices.Contains(dockerHostSchemes, u.Scheme):
+		return expected
+	case u.Scheme == "unix" && (u.Path == "" || u.Host != ""):
+		return expected + " (a unix socket needs three slashes and an absolute path)"
+	case u.Scheme != "unix" && u.Scheme != "npipe" && u.Hostname() == "":
+		return expected + " (a host is missing)"
+	case strings.ContainsAny(raw, " \t"):
+		return expected + " (no spaces)"
+	}
+	return ""
 }
 
 // checkGateURL says what is wrong with a gate's base URL, or "" when it is usable: StatusChecks append
@@ -286,6 +350,11 @@ func (p *parser) scenarios(c *Config) *scenarios.Plan {
 	})
 	for _, fe := range errs {
 		p.errs = append(p.errs, inNamespace(fe))
+	}
+	if plan != nil {
+		for _, r := range plan.Renamed {
+			c.Notices = append(c.Notices, Notice{Key: path(KeyScenarios).Child(r.Key).String(), Message: r.Reason()})
+		}
 	}
 	return plan
 }

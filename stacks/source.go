@@ -30,6 +30,10 @@ type Source struct {
 	// Encrypted are keys of the project's namespace (named without it) that the stack sets to a secure value
 	// that cannot be decrypted here, as when chaoslab reads a stack file. They count as set.
 	Encrypted []string
+	// Pending are required keys of the project's namespace (named without it) that are not set yet because
+	// `make up` generates them before its first preview (grafanaAdminPassword): chaoslab counts them as
+	// set and says so, pulumi preview requires them.
+	Pending []string
 }
 
 // FromValues is the Source of a whole config given as raw values by full key, the way Pulumi hands them to

@@ -3,10 +3,14 @@ package stacks
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks/stackfile"
 )
 
 // Unknown keys of the project are refused, with a suggestion, when the key list is known; keys of other
@@ -81,8 +85,22 @@ func TestLabRefusesUnknownKeys(t *testing.T) {
 	}
 }
 
-func TestParseStackFile(t *testing.T) {
-	f, err := ParseStackFile([]byte(`config:
+// stackFile parses a stack file's content with the project's own Pulumi.yaml, as Pulumi reads it.
+func stackFile(t *testing.T, body string) *stackfile.File {
+	t.Helper()
+	project, err := workspace.LoadProject("../Pulumi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := stackfile.Parse(project, []byte(body), "Pulumi.dev.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestFileSource(t *testing.T) {
+	f := stackFile(t, `config:
   aws:region: us-east-1
   chaos-mesh-otel:halt: true
   chaos-mesh-otel:loadGeneratorUsers: 7
@@ -94,56 +112,85 @@ func TestParseStackFile(t *testing.T) {
     ad-failure:
       enabled: true
   chaos-mesh-otel:slos: '[{"name":"x"}]'
+`)
+	for key, want := range map[string]string{
+		"aws:region": "us-east-1", "chaos-mesh-otel:halt": "true", "chaos-mesh-otel:loadGeneratorUsers": "7",
+		"chaos-mesh-otel:context": "minikube", "chaos-mesh-otel:kubeconfig": "",
+		"chaos-mesh-otel:scenarios": `{"ad-failure":{"enabled":true}}`, "chaos-mesh-otel:slos": `[{"name":"x"}]`,
+		"chaos-mesh-otel:sloGate": "build", // Pulumi.yaml's default, as the CLI applies it
+	} {
+		if got := f.Values[key]; got != want {
+			t.Errorf("%s = %q, want %q", key, got, want)
+		}
+	}
+	src := FileSource(f)
+	if !src.KeysListed || !slices.Contains(src.Keys, "chaos-mesh-otel:grafanaAdminPassword") || !slices.Contains(src.Keys, "aws:region") ||
+		!reflect.DeepEqual(src.Encrypted, []string{KeyGrafanaAdminPassword}) || len(src.Pending) != 0 {
+		t.Errorf("source: listed %v, keys %v, encrypted %v, pending %v", src.KeysListed, src.Keys, src.Encrypted, src.Pending)
+	}
+	if v, ok := src.Get(KeyLoadGeneratorUsers); !ok || v != "7" {
+		t.Errorf("get: %q %v", v, ok)
+	}
+}
+
+// An encrypted password counts as set; any other encrypted key cannot be read, and says so. A missing
+// password is a notice: make up generates it.
+func TestEncryptedAndPendingValues(t *testing.T) {
+	cfg, notices, err := CheckStackFile(stackFile(t, "config:\n  chaos-mesh-otel:grafanaAdminPassword:\n    secure: AAAB\n"))
+	if err != nil || cfg.GrafanaAdminPassword != "" || len(notices) != 0 {
+		t.Fatalf("an encrypted password is set but unread: %v, %q, %v", err, cfg.GrafanaAdminPassword, notices)
+	}
+	_, _, err = CheckStackFile(stackFile(t, "config:\n  chaos-mesh-otel:grafanaAdminPassword:\n    secure: AAAB\n  chaos-mesh-otel:halt:\n    secure: AAAB\n"))
+	if err == nil || !strings.Contains(err.Error(), "chaos-mesh-otel:halt: Forbidden: set to an encrypted") {
+		t.Errorf("an encrypted halt: %v", err)
+	}
+	cfg, notices, err = CheckStackFile(stackFile(t, "config:\n  chaos-mesh-otel:halt: true\n"))
+	if err != nil || !cfg.Halt || len(notices) != 1 || notices[0].Key != "chaos-mesh-otel:grafanaAdminPassword" ||
+		!strings.Contains(notices[0].Message, "`make up` generates it") {
+		t.Errorf("a missing password: %v %v", err, notices)
+	}
+	_, _, err = CheckStackFile(stackFile(t, "config:\n  chaos-mesh-otel:grafanaAdminPassword: in-plain-text\n"))
+	if err == nil || !strings.Contains(err.Error(), "chaos-mesh-otel:grafanaAdminPassword: Forbidden: declared secret in Pulumi.yaml") {
+		t.Errorf("a plaintext password: %v", err)
+	}
+}
+
+// The CLI's type check names a key once: the program's own message for the same key is not repeated.
+func TestSchemaProblemsAreNotRepeated(t *testing.T) {
+	_, _, err := CheckStackFile(stackFile(t, "config:\n  chaos-mesh-otel:halt: on\n  chaos-mesh-otel:chaosRuntime: rkt\n"))
+	var ce *ConfigError
+	if !errors.As(err, &ce) || len(ce.Errors) != 2 {
+		t.Fatalf("want two problems, got %v", err)
+	}
+	if !strings.Contains(err.Error(), `chaos-mesh-otel:halt: Invalid value: "on": must be of type boolean`) || !strings.Contains(err.Error(), "chaos-mesh-otel:chaosRuntime") {
+		t.Errorf("problems: %v", err)
+	}
+}
+
+// A scenario whose key is not a DNS-1123 name gets a notice naming its objects' name.
+func TestRenamedScenariosAreNoticed(t *testing.T) {
+	long := "a-scenario-name-that-goes-on-and-on-well-past-forty-eight-characters"
+	cfg, notices, err := CheckStackFile(stackFile(t, `config:
+  chaos-mesh-otel:grafanaAdminPassword: {secure: AAAB}
+  chaos-mesh-otel:scenarios:
+    Café_Kill: {enabled: true, fault: pod-kill, target: checkout}
+    `+long+`: {enabled: true, fault: pod-kill, target: cart}
+    quiet_one: {enabled: false, fault: pod-kill, target: cart}
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{
-		"aws:region": "us-east-1", "chaos-mesh-otel:halt": "true", "chaos-mesh-otel:loadGeneratorUsers": "7",
-		"chaos-mesh-otel:context": "minikube", "chaos-mesh-otel:kubeconfig": "",
-		"chaos-mesh-otel:scenarios": `{"ad-failure":{"enabled":true}}`, "chaos-mesh-otel:slos": `[{"name":"x"}]`,
+	got := map[string]string{}
+	for _, n := range notices {
+		got[n.Key] = n.Message
 	}
-	if !reflect.DeepEqual(f.Values, want) {
-		t.Errorf("values = %v\nwant %v", f.Values, want)
+	if m := got["chaos-mesh-otel:scenarios.Café_Kill"]; !strings.Contains(m, `named "caf-kill"`) || strings.Contains(m, "shortened") {
+		t.Errorf("Café_Kill: %q", m)
 	}
-	if !reflect.DeepEqual(f.Encrypted, []string{"chaos-mesh-otel:grafanaAdminPassword"}) {
-		t.Errorf("encrypted = %v", f.Encrypted)
+	if m := got["chaos-mesh-otel:scenarios."+long]; !strings.Contains(m, "shortened to 48 characters") {
+		t.Errorf("long name: %q", m)
 	}
-	src := f.Source()
-	if !src.KeysListed || len(src.Keys) != 8 || !reflect.DeepEqual(src.Encrypted, []string{KeyGrafanaAdminPassword}) {
-		t.Errorf("source: listed %v, keys %v, encrypted %v", src.KeysListed, src.Keys, src.Encrypted)
-	}
-	if got := f.ProjectKeys(); len(got) != 7 || got[0] != "context" {
-		t.Errorf("project keys = %v", got)
-	}
-	for name, body := range map[string]string{
-		"bad YAML":       "config: [\n",
-		"not a map":      "config: [1, 2]\n",
-		"bare key":       "config:\n  halt: true\n",
-		"a project file": "name: chaos-mesh-otel\nconfig:\n  kubeconfig:\n    type: string\n",
-	} {
-		if _, err := ParseStackFile([]byte(body)); err == nil {
-			t.Errorf("%s: want an error", name)
-		}
-	}
-	empty, err := ParseStackFile(nil)
-	if err != nil || len(empty.ProjectKeys()) != 0 {
-		t.Errorf("an empty file is a stack with no keys: %v %v", empty, err)
-	}
-}
-
-// An encrypted password counts as set; any other encrypted key cannot be read, and says so.
-func TestEncryptedValues(t *testing.T) {
-	f, err := ParseStackFile([]byte("config:\n  chaos-mesh-otel:grafanaAdminPassword:\n    secure: AAAB\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := ParseConfig(f.Source())
-	if err != nil || cfg.GrafanaAdminPassword != "" {
-		t.Fatalf("an encrypted password is set but unread: %v, %q", err, cfg.GrafanaAdminPassword)
-	}
-	f, _ = ParseStackFile([]byte("config:\n  chaos-mesh-otel:grafanaAdminPassword:\n    secure: AAAB\n  chaos-mesh-otel:halt:\n    secure: AAAB\n"))
-	if _, err := ParseConfig(f.Source()); err == nil || !strings.Contains(err.Error(), "chaos-mesh-otel:halt: Forbidden: set to an encrypted") {
-		t.Errorf("an encrypted halt: %v", err)
+	if _, ok := got["chaos-mesh-otel:scenarios.quiet_one"]; ok || len(notices) != 2 || len(cfg.Notices) != 2 {
+		t.Errorf("only enabled scenarios become objects: %v", notices)
 	}
 }

@@ -1,106 +1,82 @@
 package stacks
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
-	"sigs.k8s.io/yaml"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks/stackfile"
 )
 
-// StackFile is a Pulumi.<stack>.yaml read the way Pulumi reads it for a program, without its secrets
-// provider: chaoslab checks and renders a stack from it with no cluster and no Pulumi CLI.
-type StackFile struct {
-	// Values are the raw values by full key, as Pulumi gives them to the program: a string as it is, a
-	// number or boolean as its text, a structured value (scenarios, slos) as JSON.
-	Values map[string]string
-	// Encrypted are the full keys set to a secure value, which only the stack's secrets provider can read.
-	Encrypted []string
-}
+// ReadStackFile reads a Pulumi.<stack>.yaml with Pulumi's own loader and the project's config schema
+// (package stackfile), as the CLI reads it before it runs the program.
+func ReadStackFile(path string) (*stackfile.File, error) { return stackfile.Read(path) }
 
-// ReadStackFile reads a Pulumi.<stack>.yaml.
-func ReadStackFile(path string) (*StackFile, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return ParseStackFile(data)
-}
-
-// ParseStackFile reads the contents of a Pulumi.<stack>.yaml.
-func ParseStackFile(data []byte) (*StackFile, error) {
-	js, err := yaml.YAMLToJSON(data)
-	if err != nil {
-		return nil, fmt.Errorf("not valid YAML: %w", err)
-	}
-	var doc struct {
-		Config map[string]json.RawMessage `json:"config"`
-	}
-	if err := json.Unmarshal(js, &doc); err != nil {
-		return nil, fmt.Errorf("expected a Pulumi stack file, with a map of keys under config: %w", err)
-	}
-	f := &StackFile{Values: map[string]string{}}
-	for key, raw := range doc.Config {
-		if !strings.Contains(key, ":") {
-			return nil, fmt.Errorf("config key %q has no namespace: a stack file names keys in full, such as %s:%s (is this the project file, Pulumi.yaml?)", key, ConfigNamespace, KeyHalt)
-		}
-		var secure struct {
-			Secure *string `json:"secure"`
-		}
-		if json.Unmarshal(raw, &secure) == nil && secure.Secure != nil {
-			f.Encrypted = append(f.Encrypted, key)
-			continue
-		}
-		f.Values[key] = rawValue(raw)
-	}
-	slices.Sort(f.Encrypted)
-	return f, nil
-}
-
-// rawValue is a config value as Pulumi passes it to a program: a JSON string unquoted (which also accepts
-// scenarios written as a JSON document in a string), null as empty, anything else as its JSON text.
-func rawValue(raw json.RawMessage) string {
-	var s string
-	if err := json.Unmarshal(raw, &s); err == nil {
-		return s
-	}
-	if string(raw) == "null" {
-		return ""
-	}
-	return string(raw)
-}
-
-// ProjectKeys are the keys of the project's namespace that the file sets, encrypted or not, in order.
-func (f *StackFile) ProjectKeys() []string {
-	var out []string
-	for _, full := range append(f.keys(), f.Encrypted...) {
-		if key, ok := strings.CutPrefix(full, ConfigNamespace+":"); ok {
-			out = append(out, key)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-func (f *StackFile) keys() []string {
-	keys := make([]string, 0, len(f.Values))
-	for k := range f.Values {
-		keys = append(keys, k)
-	}
-	return keys
-}
-
-// Source is the file's config for ParseConfig: every key is listed, and encrypted keys count as set.
-func (f *StackFile) Source() Source {
+// FileSource is a stack file's config for ParseConfig: every key is listed, encrypted keys count as set,
+// and so does a required key that `make up` generates and that is not there yet (see Pending).
+func FileSource(f *stackfile.File) Source {
 	src := FromValues(f.Values)
-	src.Keys = append(src.Keys, f.Encrypted...)
-	slices.Sort(src.Keys)
+	src.Keys = f.Keys()
 	for _, full := range f.Encrypted {
 		if key, ok := strings.CutPrefix(full, ConfigNamespace+":"); ok {
 			src.Encrypted = append(src.Encrypted, key)
 		}
 	}
+	for _, full := range f.Missing {
+		if key, ok := strings.CutPrefix(full, ConfigNamespace+":"); ok && slices.Contains(generatedKeys, key) {
+			src.Pending = append(src.Pending, key)
+		}
+	}
 	return src
+}
+
+// generatedKeys are the required keys that `make up` creates in the stack file before its first preview:
+// a stack file without them is a fresh clone's, not a wrong one.
+var generatedKeys = []string{KeyGrafanaAdminPassword}
+
+// Notice is something a user should know about a valid config: a name that was changed, a key that make
+// up has yet to generate. chaoslab prints them, and the program logs them at preview.
+type Notice struct {
+	Key     string // the full key, such as chaos-mesh-otel:scenarios.My_Scenario
+	Message string
+}
+
+func (n Notice) String() string { return n.Key + ": " + n.Message }
+
+// CheckStackFile checks a stack file as `pulumi preview` would: the CLI's own checks against Pulumi.yaml's
+// schema (types, secrets, required keys), then the program's (ParseConfig), every problem at once. A
+// missing key that make up generates is a notice, not a problem. On success it returns the config and the
+// notices; else a *ConfigError.
+func CheckStackFile(f *stackfile.File) (*Config, []Notice, error) {
+	src := FileSource(f)
+	cfg, err := ParseConfig(src)
+	var errs field.ErrorList
+	errs = append(errs, f.Problems...)
+	for _, full := range f.Missing {
+		if key, _ := strings.CutPrefix(full, ConfigNamespace+":"); !slices.Contains(src.Pending, key) {
+			errs = append(errs, field.Required(field.NewPath(full), "Pulumi.yaml declares it without a default: set it in the stack file"))
+		}
+	}
+	if ce, ok := err.(*ConfigError); ok {
+		for _, fe := range ce.Errors {
+			// The CLI's type check already names this key; the program's own message would repeat it.
+			if !slices.ContainsFunc(f.Problems, func(p *field.Error) bool { return p.Field == fe.Field }) {
+				errs = append(errs, fe)
+			}
+		}
+	} else if err != nil {
+		return nil, nil, err
+	}
+	if len(errs) > 0 {
+		return nil, nil, &ConfigError{Errors: errs}
+	}
+	var notices []Notice
+	for _, key := range src.Pending {
+		notices = append(notices, Notice{Key: ConfigNamespace + ":" + key, Message: fmt.Sprintf(
+			"not set yet: `make up` generates it (a secret) before its first pulumi preview, which requires it; "+
+				"or set your own with `pulumi config set --secret %s:%s <value>`", ConfigNamespace, key)})
+	}
+	return cfg, append(notices, cfg.Notices...), nil
 }

@@ -6,6 +6,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 )
 
@@ -50,7 +51,7 @@ func playSidecarInjection(u *unstructured.Unstructured) {
 	annotations["prometheus.io/path"] = sidecarMergedPath
 	_ = unstructured.SetNestedStringMap(u.Object, annotations, "spec", "template", "metadata", "annotations")
 	inits, _, _ := unstructured.NestedSlice(u.Object, "spec", "template", "spec", "initContainers")
-	inits = append(inits, map[string]any{"name": "istio-proxy", "restartPolicy": "Always",
+	inits = append(inits, map[string]any{"name": apps.IstioSidecar, "restartPolicy": "Always",
 		"ports": []any{map[string]any{"name": "http-envoy-prom", "containerPort": int64(envoyPromPort)}}})
 	_ = unstructured.SetNestedSlice(u.Object, inits, "spec", "template", "spec", "initContainers")
 }

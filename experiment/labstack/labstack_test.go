@@ -94,8 +94,22 @@ func TestUpdateErrorKeepsTheDiagnostics(t *testing.T) {
 	}
 }
 
-func TestScenariosFormAndConfigFile(t *testing.T) {
+// projectDir is a temp directory holding the project's Pulumi.yaml, whose schema stack files are read with.
+func projectDir(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
+	project, err := os.ReadFile("../../Pulumi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), project, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestScenariosFormAndConfigFile(t *testing.T) {
+	dir := projectDir(t)
 	write := func(name, body string) string {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {

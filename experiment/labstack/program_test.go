@@ -14,7 +14,7 @@ import (
 // A run's update refuses a key that the program does not read, as pulumi preview does: the inline program
 // takes the key list from the stack file.
 func TestProgramRefusesUnknownKeysOfTheStackFile(t *testing.T) {
-	dir := t.TempDir()
+	dir := projectDir(t)
 	file := filepath.Join(dir, "Pulumi.dev.yaml")
 	config := map[string]string{"chaos-mesh-otel:grafanaAdminPassword": "long-enough", "chaos-mesh-otel:hlat": "true"}
 	if err := os.WriteFile(file, []byte("config:\n  chaos-mesh-otel:grafanaAdminPassword: long-enough\n  chaos-mesh-otel:hlat: true\n"), 0o600); err != nil {

@@ -3,12 +3,13 @@ package labstack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
+	"slices"
 	"strconv"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
-	"sigs.k8s.io/yaml"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
 )
@@ -45,26 +46,19 @@ const (
 )
 
 func scenariosForm(file string) (string, error) {
-	raw, err := os.ReadFile(file)
-	if os.IsNotExist(err) {
+	f, err := stacks.ReadStackFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
 		return formMap, nil
 	}
 	if err != nil {
 		return "", err
 	}
-	var doc struct {
-		Config map[string]any `json:"config"`
-	}
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		return "", fmt.Errorf("%s: %w", file, err)
-	}
-	switch v := doc.Config[scenariosKey].(type) {
-	case string:
+	_, set := f.Values[scenariosKey]
+	switch {
+	case f.Secure(scenariosKey):
+		return formSecret, nil
+	case set && !slices.Contains(f.Structured, scenariosKey):
 		return formString, nil
-	case map[string]any:
-		if _, ok := v["secure"]; ok && len(v) == 1 {
-			return formSecret, nil
-		}
 	}
 	return formMap, nil
 }
