@@ -65,6 +65,26 @@ func (s ChartSource) Archive(c Chart) string {
 	return filepath.Join(s.LocalDir, fmt.Sprintf("%s-%s.tgz", c.Name, c.Version))
 }
 
+// PullCommand is the helm command that fetches the chart's archive, at its pinned version, into dir.
+func (c Chart) PullCommand(dir string) string {
+	if c.OCI() {
+		return fmt.Sprintf("helm pull %s --version %s -d %s", c.Ref(), c.Version, dir)
+	}
+	return fmt.Sprintf("helm pull %s --repo %s --version %s -d %s", c.Name, c.Repo, c.Version, dir)
+}
+
+// MissingArchives lists the pinned charts whose archive is not in dir.
+func MissingArchives(dir string) []Chart {
+	src := ChartSource{LocalDir: dir}
+	var out []Chart
+	for _, c := range AllCharts {
+		if _, err := os.Stat(src.Archive(c)); err != nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // OfflineChartsDir finds the offline chart archives for tests and tools: $CHARTS_DIR, or shared/charts beside
 // the repository that holds dir (the folder with go.mod, walking up). Empty when neither is found.
 func OfflineChartsDir(dir string) string {

@@ -3,7 +3,6 @@ package experiment
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,13 +13,16 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"k8s.io/utils/clock"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/cli"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/report"
 )
 
 // Summary is the one-line description of `chaoslab run` in chaoslab's command list.
-const Summary = "run scenarios on a live lab end to end: switch on, watch, switch off, judge (exit 0 held, 2 violated, 3 unknown)"
+const Summary = "run scenarios on a live lab end to end: switch on, watch, switch off, judge"
 
 // Options are the flags of `chaoslab run`.
 type Options struct {
@@ -35,10 +37,8 @@ type Options struct {
 	Recover    bool   // finish an interrupted run: switch its scenarios off and restore the config
 }
 
-const usageText = `usage: chaoslab run --stack NAME --scenario NAME [--scenario NAME ...] [flags]
-       chaoslab run --stack NAME --recover
-
-Runs chaos scenarios on a live lab from start to verdict, so that a pipeline can gate on its exit code:
+// longHelp is the description in `chaoslab run --help`.
+const longHelp = `Runs chaos scenarios on a live lab from start to verdict, so that a pipeline can gate on its exit code:
 
   1. checks that the stack is up and the lab's workloads are ready, and that no other chaos runs;
   2. switches the scenarios on in Pulumi.<stack>.yaml and updates the stack (the lab's program runs inline
@@ -50,56 +50,26 @@ Runs chaos scenarios on a live lab from start to verdict, so that a pipeline can
   5. waits --after for recovery, judges the fault windows it saw against the stack's SLOs (as 'chaoslab
      report' does) and writes report.md, report.json, the plots and run.log to --out.
 
+It needs the Pulumi CLI's state of the stack (the lab brought up with make up) and the cluster that the
+stack's config points at.
+
 A second run on the same stack is refused while one is in progress. If a run was killed (kill -9, power
 loss) before it finished, the next one says so; --recover then switches its scenarios off and restores the
 config from the copy that the run kept in .chaoslab/ beside the stack file.
 
 The first Ctrl-C ends the experiment early (the scenarios are switched off, then the windows seen so far are
 judged without waiting for --after); a Ctrl-C while the scenarios are being switched off changes nothing, the
-run finishes that first. A Ctrl-C during the report stops it.
+run finishes that first. A Ctrl-C during the report stops it.`
 
-flags:
-`
-
-const usageExamples = `
-examples:
-  chaoslab run --stack dev --scenario checkout-pod-kill
+const examples = `  chaoslab run --stack dev --scenario checkout-pod-kill
   chaoslab run --stack dev --scenario frontend-catalog-latency --out out/latency
   chaoslab run --stack dev --scenario ad-failure --for 5m --prometheus http://localhost:9090
-  chaoslab run --stack dev --recover
+  chaoslab run --stack dev --recover`
 
-exit codes:
-  0  every SLO held (or degraded within tolerance)
-  1  usage or setup error: bad flags, stack missing or not up, workloads not ready, another run in
-     progress, an update failed, or a scenario could not be switched off (what is left is printed)
-  2  an SLO was violated
-  3  could not judge: no fault window seen, data missing, Prometheus unreachable, or interrupted
-`
-
-// scenarioList is a repeatable flag that also takes comma-separated names.
-type scenarioList []string
-
-func (s *scenarioList) String() string { return strings.Join(*s, ",") }
-
-func (s *scenarioList) Set(v string) error {
-	for _, name := range strings.Split(v, ",") {
-		if name = strings.TrimSpace(name); name != "" && !slices.Contains(*s, name) {
-			*s = append(*s, name)
-		}
-	}
-	return nil
-}
-
-// errHelp is returned when -h or --help was asked for.
-var errHelp = flag.ErrHelp
-
-// ParseArgs reads the flags of `chaoslab run`; usage errors name the flag.
-func ParseArgs(args []string, stderr io.Writer) (Options, error) {
-	var o Options
-	fs := flag.NewFlagSet("chaoslab run", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&o.Stack, "stack", "", "the lab's Pulumi stack (required), e.g. dev")
-	fs.Var((*scenarioList)(&o.Scenarios), "scenario", "a scenario to run: a preset or a key of chaos-mesh-otel:scenarios (repeat, or comma-separate, for several at once)")
+// bindFlags declares the flags of `chaoslab run` over o.
+func bindFlags(fs *pflag.FlagSet, o *Options) {
+	fs.StringVar(&o.Stack, "stack", "", "the lab's Pulumi stack (required), such as dev")
+	fs.StringSliceVar(&o.Scenarios, "scenario", nil, "a scenario to run: a preset or a key of chaos-mesh-otel:scenarios (repeat, or comma-separate, for several at once)")
 	fs.DurationVar(&o.For, "for", 0, "the longest the experiment runs; a Schedule or a flag fault runs this long (required for flag faults)")
 	fs.IntVar(&o.Runs, "runs", 0, "runs of each Schedule to wait for (default 1 when --for is not given)")
 	fs.DurationVar(&o.After, "after", report.DefaultSettings().After, "recovery watched after the last fault before judging")
@@ -107,46 +77,86 @@ func ParseArgs(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.Prometheus, "prometheus", "", "Prometheus base URL (default: a port-forward to the lab's Prometheus, opened and closed by the run)")
 	fs.StringVar(&o.Dir, "dir", "", "the Pulumi project directory, holding Pulumi.yaml (default: the nearest one from the current directory up)")
 	fs.BoolVar(&o.Recover, "recover", false, "finish a run that was killed: switch its scenarios off and restore Pulumi.<stack>.yaml")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usageText)
-		fs.SetOutput(stderr)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-		fmt.Fprint(stderr, usageExamples)
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return o, errHelp
-		}
-		return o, err
-	}
-	switch {
-	case fs.NArg() > 0:
-		return o, fmt.Errorf("unexpected argument %q (scenarios are given with --scenario)", fs.Arg(0))
-	case o.Stack == "":
-		return o, errors.New("--stack is required, e.g. --stack dev")
-	case o.Recover && len(o.Scenarios) > 0:
-		return o, errors.New("--recover takes the scenarios from the unfinished run; give no --scenario")
-	case !o.Recover && len(o.Scenarios) == 0:
-		return o, errors.New("--scenario is required, e.g. --scenario checkout-pod-kill")
-	case o.For < 0 || o.After < 0 || o.Runs < 0:
-		return o, errors.New("--for, --after and --runs must not be negative")
-	}
-	return o, nil
 }
 
-// Main is `chaoslab run`: it parses args, runs the experiment with w and returns the exit code.
+// ParseArgs reads the flags of `chaoslab run` (without "run"); usage errors name the flag.
+func ParseArgs(args []string) (Options, error) {
+	var o Options
+	fs := pflag.NewFlagSet("chaoslab run", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	bindFlags(fs, &o)
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	return o, checkArgs(o, fs.Args())
+}
+
+// checkArgs refuses what the flags cannot say alone.
+func checkArgs(o Options, rest []string) error {
+	switch {
+	case len(rest) > 0:
+		return fmt.Errorf("unexpected argument %q (scenarios are given with --scenario)", rest[0])
+	case o.Stack == "":
+		return errors.New("--stack is required, such as --stack dev")
+	case o.Recover && len(o.Scenarios) > 0:
+		return errors.New("--recover takes the scenarios from the unfinished run; give no --scenario")
+	case !o.Recover && len(o.Scenarios) == 0:
+		return errors.New("--scenario is required, such as --scenario checkout-pod-kill")
+	case o.For < 0 || o.After < 0 || o.Runs < 0:
+		return errors.New("--for, --after and --runs must not be negative")
+	case o.Prometheus != "":
+		return report.CheckPrometheusURL(o.Prometheus)
+	}
+	return nil
+}
+
+// NewCommand is `chaoslab run` over w: the real stack, cluster and judge (package labstack), or fakes.
+func NewCommand(w Wiring) *cobra.Command {
+	var o Options
+	cmd := &cobra.Command{
+		Use:     "run --stack NAME --scenario NAME [--scenario NAME ...] [flags] | run --stack NAME --recover",
+		Short:   Summary,
+		Long:    longHelp,
+		Example: examples,
+		Args:    cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkArgs(o, args); err != nil {
+				return cli.Usagef("%v", err)
+			}
+			o.Scenarios = uniqueNames(o.Scenarios)
+			return cli.Exit(execute(cmd.Context(), o, w, cmd.OutOrStdout(), cmd.ErrOrStderr()))
+		},
+	}
+	bindFlags(cmd.Flags(), &o)
+	return cmd
+}
+
+// uniqueNames drops empty and repeated scenario names, keeping the first of each in order.
+func uniqueNames(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if n = strings.TrimSpace(n); n != "" && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Main is `chaoslab run` with args (without "run"), run with w; it returns the exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, w Wiring) int {
-	o, err := ParseArgs(args, stderr)
-	if errors.Is(err, errHelp) {
-		return ExitOK
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "chaoslab run: %v\n(chaoslab run --help for usage)\n", err)
-		return ExitSetup
-	}
+	return cli.ExecuteSub(ctx, NewCommand(w), args, stdout, stderr)
+}
+
+// execute runs the experiment of parsed options with w and returns the exit code.
+func execute(ctx context.Context, o Options, w Wiring, stdout, stderr io.Writer) int {
+	var err error
 	if w.Clock == nil {
 		w.Clock = clock.RealClock{}
+	}
+	if w.Interrupts == nil && w.Signals != nil {
+		signals, stop := w.Signals()
+		defer stop()
+		w.Interrupts = signals
 	}
 	if o.Dir, err = projectDir(o.Dir); err != nil {
 		fmt.Fprintf(stderr, "chaoslab run: %v\n", err)

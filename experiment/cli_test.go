@@ -9,21 +9,23 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/exitcode"
 )
 
 func TestHelpHasAUsageLineADescriptionAnExampleAndTheExitCodes(t *testing.T) {
 	for _, arg := range []string{"-h", "--help"} {
 		var stdout, stderr bytes.Buffer
-		if code := Main(context.Background(), []string{arg}, &stdout, &stderr, Wiring{}); code != ExitOK {
-			t.Errorf("%s: exit %d, want 0", arg, code)
+		if code := Main(context.Background(), []string{arg}, &stdout, &stderr, Wiring{}); code != ExitOK || stderr.Len() > 0 {
+			t.Errorf("%s: exit %d, stderr %q; want 0 and the help on stdout", arg, code, stderr.String())
 		}
-		help := stderr.String()
+		help := stdout.String()
 		for _, want := range []string{
-			"usage: chaoslab run --stack NAME --scenario NAME",
+			"Usage:\n  chaoslab run --stack NAME --scenario NAME",
 			"switches the scenarios on in Pulumi.<stack>.yaml",
-			"-for duration", "-runs int", "-after duration", "-prometheus string", "-recover",
+			"--for duration", "--runs int", "--after duration", "--prometheus string", "--recover",
 			"chaoslab run --stack dev --scenario checkout-pod-kill",
-			"exit codes:", "0  every SLO held", "1  usage or setup error", "2  an SLO was violated", "3  could not judge",
+			exitcode.Help("run"),
 		} {
 			if !strings.Contains(help, want) {
 				t.Errorf("%s: help lacks %q:\n%s", arg, want, help)
@@ -39,7 +41,9 @@ func TestUsageErrorsNameTheFlagAndExit1(t *testing.T) {
 		"--recover takes the scenarios":             {"--stack", "dev", "--recover", "--scenario", "x"},
 		"unexpected argument \"checkout-pod-kill\"": {"--stack", "dev", "checkout-pod-kill"},
 		"must not be negative":                      {"--stack", "dev", "--scenario", "x", "--for", "-1m"},
-		"flag provided but not defined: -sceanrio":  {"--stack", "dev", "--sceanrio", "x"},
+		"unknown flag: --sceanrio":                  {"--stack", "dev", "--sceanrio", "x"},
+		"did you mean --stack?":                     {"-stack", "dev", "--scenario", "x"},
+		"expected an absolute http(s) URL":          {"--stack", "dev", "--scenario", "x", "--prometheus", "localhost:9090"},
 		"--dir /nowhere: no Pulumi.yaml there":      {"--stack", "dev", "--scenario", "x", "--dir", "/nowhere"},
 	}
 	for want, args := range cases {
@@ -54,11 +58,11 @@ func TestUsageErrorsNameTheFlagAndExit1(t *testing.T) {
 }
 
 func TestScenariosRepeatOrCommaSeparate(t *testing.T) {
-	o, err := ParseArgs([]string{"--stack", "dev", "--scenario", "a,b", "--scenario", "c", "--scenario", "a"}, &bytes.Buffer{})
+	o, err := ParseArgs([]string{"--stack", "dev", "--scenario", "a,b", "--scenario", "c", "--scenario", "a"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(o.Scenarios, " "); got != "a b c" {
+	if got := strings.Join(uniqueNames(o.Scenarios), " "); got != "a b c" {
 		t.Errorf("scenarios %q, want a b c", got)
 	}
 	if o.After != 5*time.Minute || o.For != 0 || o.Runs != 0 {

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/utils/clock"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/exitcode"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/report"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
 )
@@ -143,12 +144,18 @@ type Wiring struct {
 	Clock   clock.Clock
 	// Interrupts delivers SIGINT and SIGTERM (see NotifyInterrupts).
 	Interrupts <-chan os.Signal
+	// Signals, when Interrupts is nil, subscribes to SIGINT and SIGTERM for the time of the run (the real
+	// command: NotifyInterrupts); stop ends the subscription.
+	Signals func() (interrupts <-chan os.Signal, stop func())
 }
 
-// Exit codes of `chaoslab run`: the team's one convention, shared with `chaoslab report`.
+// Exit codes of `chaoslab run`, from the one table of every chaoslab subcommand (package exitcode).
 const (
-	ExitOK       = report.ExitOK          // every SLO held (or degraded within tolerance)
-	ExitSetup    = report.ExitUsage       // usage or setup error: flags, stack or cluster not ready, update failed
-	ExitViolated = report.ExitViolated    // an SLO was violated
-	ExitUnknown  = report.ExitMissingData // could not judge: no fault window, data missing, interrupted
+	ExitOK        = exitcode.OK        // every SLO held (or degraded within tolerance)
+	ExitSetup     = exitcode.Usage     // usage or setup error: flags, stack or cluster not ready, update failed
+	ExitViolated  = exitcode.Failed    // an SLO was violated
+	ExitInvalid   = exitcode.Failed    // the stack's config is invalid with the scenarios on, as pulumi preview would say
+	ExitUnknown   = exitcode.Unknown   // could not judge: no fault window, data missing, interrupted
+	ExitChaosLeft = exitcode.ChaosLeft // a scenario could not be switched off: chaos is left on the cluster
+	ExitNoStrike  = exitcode.NoStrike  // a scenario did not strike within its deadline, or failed to inject
 )

@@ -124,7 +124,7 @@ func TestThePipelineRunsEachPresetItClaimsWithValidFlags(t *testing.T) {
 		if len(fields) == 0 || fields[0] != "run" {
 			t.Fatalf("call %q is not chaoslab run", call)
 		}
-		o, err := ParseArgs(fields[1:], &bytes.Buffer{})
+		o, err := ParseArgs(fields[1:])
 		if err != nil {
 			t.Errorf("chaoslab run %s: %v", call, err)
 			continue

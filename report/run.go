@@ -3,7 +3,6 @@ package report
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/cli"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
 )
 
@@ -36,48 +36,36 @@ type Options struct {
 	Windows []Window
 }
 
-// Run is `chaoslab report`: it parses args, writes the report to --out and returns the exit code.
+// Run is `chaoslab report` with args (without "report"): it writes the report to --out and returns the
+// exit code.
 func Run(args []string, stdout, stderr io.Writer) int {
-	var o Options
-	var v flagValues
-	fs := newFlagSet(&o, &v, stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			printHelp(fs, stdout)
-			return ExitOK
-		}
-		return ExitUsage
-	}
-	fs.Visit(func(f *flag.Flag) { v.sinceSet = v.sinceSet || f.Name == "since" })
-	usage := func(err error) int {
-		fmt.Fprintf(stderr, "chaoslab report: %v\n", err)
-		return ExitUsage
-	}
-	if fs.NArg() > 0 {
-		return usage(fmt.Errorf("unexpected argument %q (every input is a flag; chaoslab report --help)", fs.Arg(0)))
-	}
+	return cli.ExecuteSub(context.Background(), NewCommand(), args, stdout, stderr)
+}
+
+// runParsed is the command once its flags are parsed.
+func runParsed(o Options, v flagValues, stdout, stderr io.Writer) error {
 	if err := checkOptions(&o); err != nil {
-		return usage(err)
+		return cli.Usagef("%v", err)
 	}
 	now := time.Now()
 	if err := setTimeRange(&o, v, now); err != nil {
-		return usage(err)
+		return cli.Usagef("%v", err)
 	}
 	var err error
 	if o.SLOs, err = loadSLOs(v.slosFile, v.sloNames); err != nil {
-		return usage(err)
+		return cli.Usagef("%v", err)
 	}
 	if o.WindowsFile != "" {
 		if o.Windows, err = loadWindowsFile(o.WindowsFile); err != nil {
-			return usage(err)
+			return cli.Usagef("%v", err)
 		}
 	} else {
 		if o.Windows, err = clusterWindows(o, now); err != nil {
-			return usage(fmt.Errorf("reading fault windows from the cluster: %w\n(use --windows FILE offline)", err))
+			return cli.Fail(ExitUsage, fmt.Errorf("reading fault windows from the cluster: %w", err))
 		}
 		o.TimeFromArg = true
 	}
-	return Execute(context.Background(), o, stdout, stderr)
+	return cli.Exit(Execute(context.Background(), o, stdout, stderr))
 }
 
 func clusterWindows(o Options, now time.Time) ([]Window, error) {
@@ -87,7 +75,11 @@ func clusterWindows(o Options, now time.Time) ([]Window, error) {
 	}
 	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
 	if err != nil {
-		return nil, err
+		if clientcmd.IsEmptyConfig(err) {
+			return nil, errors.New("no kubeconfig found: pass --kubeconfig PATH (or set KUBECONFIG) to read the fault windows " +
+				"from the chaos objects on the cluster, or --windows FILE to judge windows offline")
+		}
+		return nil, fmt.Errorf("%w\n(pass --kubeconfig PATH, or --windows FILE to judge windows offline)", err)
 	}
 	cfg.Timeout = o.Timeout
 	dyn, err := dynamic.NewForConfig(cfg)

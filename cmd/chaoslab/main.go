@@ -1,110 +1,63 @@
-// Command chaoslab is the lab's offline tool: it validates, renders and plans a stack from its stack file,
-// exports the dashboards, and judges experiments (report). Each subcommand registers itself from its own file.
+// Command chaoslab is the lab's tool beside `pulumi up`: it validates, renders and plans a stack from its
+// stack file offline, exports the dashboards, judges experiments (report) and runs them end to end (run).
+// The command line follows one set of house rules (internal/cli) and one exit-code table (internal/exitcode).
 package main
 
 import (
-	"fmt"
 	"io"
 	"os"
-	"slices"
-	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/experiment/labstack"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/cli"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/report"
 )
-
-// exitCodes is the one exit-code convention of every chaoslab subcommand; each help text ends with it.
-const exitCodes = `Exit codes:
-  0  success: config valid, no findings, every SLO held (or degraded within tolerance)
-  1  usage or setup error: bad flags or arguments, unreadable file, cluster or stack not reachable or not ready
-  2  the check failed: config invalid (validate, render, plan), wiring findings (plan), an SLO violated (report, run)
-  3  could not judge: data missing, no fault window, Prometheus unreachable (report, run)
-`
-
-// The exit codes of the subcommands in this package, as the table above gives them.
-const (
-	exitOK     = 0
-	exitUsage  = 1
-	exitFailed = 2
-)
-
-// command is one chaoslab subcommand. run returns the process exit code; it prints its own help for -h,
-// --help or help <command>.
-type command struct {
-	summary string
-	run     func(args []string, stdout, stderr io.Writer) int
-}
-
-// commands is the subcommand registry. Each subcommand registers itself from an init() in its own file.
-var commands = map[string]command{}
-
-// register adds a subcommand; registering one name twice is a programming error.
-func register(name, summary string, run func(args []string, stdout, stderr io.Writer) int) {
-	if _, dup := commands[name]; dup {
-		panic("chaoslab: subcommand registered twice: " + name)
-	}
-	commands[name] = command{summary: summary, run: run}
-}
-
-func usage(w io.Writer) {
-	fmt.Fprint(w, `usage: chaoslab <command> [arguments]
-       chaoslab help <command>    (or chaoslab <command> --help)
-
-The lab's offline tool: it reads a stack's Pulumi.<stack>.yaml with the program's own config parser, so that
-what it accepts is exactly what pulumi preview accepts, and it needs neither a cluster nor the Pulumi CLI.
-
-Commands:
-`)
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-11s %s\n", n, commands[n].summary)
-	}
-	fmt.Fprint(w, `
-Example:
-  chaoslab validate Pulumi.dev.yaml
-
-`+exitCodes)
-}
-
-// run dispatches args (without the program name) and returns the exit code.
-func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		usage(stderr)
-		return exitUsage
-	}
-	switch args[0] {
-	case "-h", "-help", "--help":
-		usage(stdout)
-		return exitOK
-	case "help":
-		if len(args) == 1 {
-			usage(stdout)
-			return exitOK
-		}
-		c, ok := commands[args[1]]
-		if !ok {
-			fmt.Fprintf(stderr, "chaoslab: no help for unknown command %q\n\n", args[1])
-			usage(stderr)
-			return exitUsage
-		}
-		return c.run([]string{"--help"}, stdout, stderr)
-	}
-	c, ok := commands[args[0]]
-	if !ok {
-		fmt.Fprintf(stderr, "chaoslab: unknown command %q\n\n", args[0])
-		usage(stderr)
-		return exitUsage
-	}
-	return c.run(args[1:], stdout, stderr)
-}
-
-// wantsHelp says whether any argument asks for help. It is checked before anything else, so that --help is
-// never taken for a file name, wherever it stands.
-func wantsHelp(args []string) bool {
-	return slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "-help" || a == "--help" })
-}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes chaoslab with args (without the program name) and returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int { return cli.Execute(newRoot(), args, stdout, stderr) }
+
+// newRoot is the whole command tree.
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "chaoslab",
+		Short: "check, render, plan, judge and run the chaos lab's experiments",
+		Long: `chaoslab is the chaos lab's tool beside pulumi up.
+
+Offline, with neither a cluster nor the Pulumi CLI, it reads a stack's Pulumi.<stack>.yaml with Pulumi's own
+loader and the program's own config parser, so that what it accepts is exactly what pulumi preview accepts:
+validate checks it, render prints the chaos objects, plan shows their blast radius and checks the wiring,
+and dashboards exports the dashboards and the SLO rules.
+
+Online, report judges fault windows against the SLOs from a Prometheus (and reads the windows from a
+cluster, or from a file), and run does a whole experiment on a live lab, through the Pulumi engine.`,
+		Example: `  chaoslab validate Pulumi.dev.yaml
+  chaoslab render Pulumi.dev.yaml > chaos.yaml
+  chaoslab run --stack dev --scenario checkout-pod-kill
+  chaoslab help run`,
+		Version: versionLine(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cli.Usagef("a command is required: one of %s", strings.Join(commandNames(cmd), ", "))
+		},
+	}
+	root.AddCommand(newValidateCmd(), newRenderCmd(), newPlanCmd(), newDashboardsCmd(), report.NewCommand(),
+		labstack.NewCommand(), newVersionCmd())
+	cli.Configure(root)
+	return root
+}
+
+// commandNames are the root's subcommands that a user types, in order.
+func commandNames(root *cobra.Command) []string {
+	var names []string
+	for _, c := range root.Commands() {
+		if c.IsAvailableCommand() {
+			names = append(names, c.Name())
+		}
+	}
+	return names
 }

@@ -6,6 +6,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/exitcode"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
 )
 
@@ -94,7 +95,7 @@ func TestPlanListsMeshFaults(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errOut := runCLI("plan", "--charts-dir", dir, writeStack(t, tc.body))
-			if code != exitOK {
+			if code != exitcode.OK {
 				t.Errorf("exit %d\n%s\n%s", code, out, errOut)
 			}
 			for _, want := range tc.want {

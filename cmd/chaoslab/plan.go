@@ -3,28 +3,30 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/cli"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/exitcode"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/wiring"
 )
 
-func init() {
-	register("plan", "preview a stack offline: blast radius of its scenarios and wiring findings", runPlan)
-}
-
-func planHelp(w io.Writer, defaultCharts string) {
-	fmt.Fprintf(w, `usage: chaoslab plan [--charts-dir DIR] Pulumi.<stack>.yaml
-       chaoslab plan --kubeconfig PATH
-
-Previews a stack offline. It checks the stack file as validate does, runs the program under Pulumi's mocks
+func newPlanCmd() *cobra.Command {
+	wd, _ := os.Getwd()
+	var chartsDir, kubeconfig string
+	cmd := &cobra.Command{
+		Use:   "plan [--charts-dir DIR] Pulumi.<stack>.yaml | plan --kubeconfig PATH",
+		Short: "preview a stack offline: the blast radius of its scenarios and the wiring findings",
+		Long: `Previews a stack offline. It checks the stack file as validate does, runs the program under Pulumi's mocks
 and renders every chart with the Helm library, then prints:
   - the blast radius of the enabled scenarios: for each fault, the workloads it selects and how many of
     their pods it hits; for a mesh fault (an Istio VirtualService), the workloads whose requests it delays
@@ -33,15 +35,20 @@ and renders every chart with the Helm library, then prints:
   - the wiring findings: addresses, ports, selectors, metrics and rules that would not resolve.
 With --kubeconfig it checks the objects of a live cluster instead of rendering a file.
 
-Flags:
-  --charts-dir DIR     chart archives <name>-<version>.tgz (default %q: $CHARTS_DIR, else
-                       ../shared/charts beside the repository)
-  --kubeconfig PATH    check a live cluster's objects (no stack file)
-
-Example:
+Rendering needs the pinned chart archives in a directory (--charts-dir); without them, plan lists the
+archives and the helm commands that fetch them.`,
+		Example: `  chaoslab plan Pulumi.dev.yaml
   chaoslab plan --charts-dir ../shared/charts Pulumi.dev.yaml
-
-`+exitCodes, defaultCharts)
+  chaoslab plan --kubeconfig ~/.kube/config`,
+		Args: cli.Args(0, 1, stackFileArg+" (none with --kubeconfig)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runPlan(cmd, args, chartsDir, kubeconfig)
+		},
+	}
+	cmd.Flags().StringVar(&chartsDir, "charts-dir", components.OfflineChartsDir(wd),
+		"chart archives <name>-<version>.tgz ($CHARTS_DIR, else ../shared/charts beside the repository)")
+	cmd.Flags().StringVar(&kubeconfig, "kubeconfig", "", "check a live cluster's objects (no stack file)")
+	return cmd
 }
 
 // renderLab renders the lab's objects; tests replace it.
@@ -50,48 +57,30 @@ var renderLab = wiring.Render
 // fromCluster reads a live cluster's objects; tests replace it.
 var fromCluster = wiring.FromCluster
 
-// placeholderPassword stands in for grafanaAdminPassword when the stack file holds it encrypted, as make
-// up stores it: rendering needs a value, and no object that the checks read depends on it.
+// placeholderPassword stands in for grafanaAdminPassword when the stack file holds none that chaoslab can
+// read (encrypted, as make up stores it, or not generated yet): rendering needs a value, and no object that
+// the checks read depends on it.
 const placeholderPassword = "chaoslab-plan-placeholder"
 
-func runPlan(args []string, stdout, stderr io.Writer) int {
-	wd, _ := os.Getwd()
-	defaultCharts := components.OfflineChartsDir(wd)
-	if wantsHelp(args) {
-		planHelp(stdout, defaultCharts)
-		return exitOK
-	}
-	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	chartsDir := fs.String("charts-dir", defaultCharts, "")
-	kubeconfig := fs.String("kubeconfig", "", "")
-	usageError := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "chaoslab plan: "+format+"\n\n", a...)
-		planHelp(stderr, defaultCharts)
-		return exitUsage
-	}
-	if err := fs.Parse(args); err != nil {
-		return usageError("%v", err)
-	}
+func runPlan(cmd *cobra.Command, args []string, chartsDir, kubeconfig string) error {
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	var objs *wiring.Objects
 	switch {
-	case *kubeconfig != "" && fs.NArg() == 0:
+	case kubeconfig != "" && len(args) == 0:
 		var err error
-		if objs, err = fromCluster(context.Background(), *kubeconfig); err != nil {
-			fmt.Fprintln(stderr, "chaoslab plan:", err)
-			return exitUsage
+		if objs, err = fromCluster(context.Background(), kubeconfig); err != nil {
+			return cli.Fail(exitcode.Usage, err)
 		}
-	case *kubeconfig == "" && fs.NArg() == 1:
-		var code int
-		if objs, code = renderStack(fs.Arg(0), *chartsDir, stderr); objs == nil {
-			return code
-		}
-	case *kubeconfig != "":
-		return usageError("--kubeconfig checks a live cluster and takes no stack file")
+	case kubeconfig != "":
+		return cli.Usagef("--kubeconfig checks a live cluster and takes no stack file")
+	case len(args) == 0:
+		return cli.Usagef("expected %s (or --kubeconfig PATH)", stackFileArg)
 	default:
-		return usageError("expected one stack file, got %d arguments", fs.NArg())
+		var err error
+		if objs, err = renderStack(args[0], chartsDir, stderr); err != nil {
+			return err
+		}
 	}
-
 	report := wiring.Check(objs, wiring.Options{RequirePromtool: os.Getenv("CI") == "true"})
 	fmt.Fprintf(stdout, "Blast radius (%s objects):\n", objs.Source)
 	switch {
@@ -106,37 +95,61 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintln(stdout)
 	report.WriteFindings(stdout)
 	if len(report.Findings) > 0 {
-		return exitFailed
+		return cli.Exit(exitcode.Failed)
 	}
-	return exitOK
+	return nil
 }
 
-// renderStack checks a stack file as validate does and renders what the program declares for it. It
-// returns nil and the exit code when it cannot.
-func renderStack(path, chartsDir string, stderr io.Writer) (*wiring.Objects, int) {
-	st, code, ok := loadStack("plan", path, stderr)
-	if !ok {
-		return nil, code
+// renderStack checks a stack file as validate does and renders what the program declares for it.
+func renderStack(path, chartsDir string, stderr io.Writer) (*wiring.Objects, error) {
+	st, err := loadStack(path, stderr)
+	if err != nil {
+		return nil, err
 	}
-	if chartsDir == "" {
-		fmt.Fprintln(stderr, "chaoslab plan: no charts directory: pass --charts-dir or set CHARTS_DIR")
-		return nil, exitUsage
+	if err := checkChartsDir(chartsDir); err != nil {
+		return nil, err
 	}
 	values := maps.Clone(st.file.Values)
-	if st.passwordEncrypted() {
-		values[stacks.ConfigNamespace+":"+stacks.KeyGrafanaAdminPassword] = placeholderPassword
+	if st.passwordUnreadable() {
+		values[passwordKey] = placeholderPassword
 	}
 	objs, err := renderLab(context.Background(), values, chartsDir)
 	if err != nil {
 		var ce *stacks.ConfigError
 		if errors.As(err, &ce) {
 			fmt.Fprintf(stderr, "%s: %v\n", path, err)
-			return nil, exitFailed
+			return nil, cli.Exit(exitcode.Failed)
 		}
-		fmt.Fprintln(stderr, "chaoslab plan:", err)
-		return nil, exitUsage
+		return nil, cli.Fail(exitcode.Usage, err)
 	}
-	return objs, exitOK
+	return objs, nil
+}
+
+// checkChartsDir says which pinned chart archives are missing and how to fetch them.
+func checkChartsDir(dir string) error {
+	shown := dir
+	if dir == "" {
+		shown = "charts"
+	}
+	missing := components.MissingArchives(dir)
+	if dir != "" && len(missing) == 0 {
+		return nil
+	}
+	if dir == "" {
+		missing = components.AllCharts
+	}
+	var b strings.Builder
+	if dir == "" {
+		b.WriteString("no charts directory: plan renders every chart of the lab from its archive; give --charts-dir DIR (or set CHARTS_DIR)")
+	} else {
+		abs, _ := filepath.Abs(dir)
+		fmt.Fprintf(&b, "the charts directory %s lacks %d of the %d pinned chart archives", abs, len(missing), len(components.AllCharts))
+	}
+	b.WriteString(".\nThe archives it needs, and the helm commands that fetch them at their pinned versions:\n")
+	for _, c := range missing {
+		fmt.Fprintf(&b, "  %-36s %s\n", fmt.Sprintf("%s-%s.tgz", c.Name, c.Version), c.PullCommand(shown))
+	}
+	return cli.Fail(exitcode.Usage, errors.New(strings.TrimRight(b.String(), "\n")))
 }
 
 // markHalted marks the rows of the blast radius whose object halt has paused or aborted, and counts them.

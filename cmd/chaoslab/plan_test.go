@@ -90,7 +90,7 @@ func TestPlanFindingsExit2(t *testing.T) {
 }
 
 func TestPlanUsage(t *testing.T) {
-	if code, _, errOut := runCLI("plan"); code != 1 || !strings.Contains(errOut, "usage: chaoslab plan") {
+	if code, _, errOut := runCLI("plan"); code != 1 || !strings.Contains(errOut, "Run 'chaoslab plan --help' for usage.") {
 		t.Errorf("no file: exit %d, %s", code, errOut)
 	}
 	if code, _, _ := runCLI("plan", "a.yaml", "b.yaml"); code != 1 {
@@ -104,6 +104,30 @@ func TestPlanUsage(t *testing.T) {
 	}
 	if code, _, errOut := runCLI("plan", filepath.Join(t.TempDir(), "missing.yaml")); code != 1 || !strings.Contains(errOut, "missing.yaml") {
 		t.Errorf("missing file: exit %d, %s", code, errOut)
+	}
+}
+
+// Without the chart archives, plan lists those it lacks at their pinned versions and how to fetch them.
+func TestPlanWithoutCharts(t *testing.T) {
+	stack := writeStack(t, "config:\n"+encryptedPassword)
+	code, out, errOut := runCLI("plan", "--charts-dir", t.TempDir(), stack)
+	if code != 1 || out != "" {
+		t.Errorf("exit %d, stdout %q; want 1", code, out)
+	}
+	for _, c := range components.AllCharts {
+		if !strings.Contains(errOut, c.Name+"-"+c.Version+".tgz") || !strings.Contains(errOut, c.PullCommand("")[:len("helm pull ")]) {
+			t.Errorf("stderr lacks %s %s:\n%s", c.Name, c.Version, errOut)
+		}
+	}
+	for _, want := range []string{"lacks 9 of the 9 pinned chart archives",
+		"helm pull chaos-mesh --repo https://charts.chaos-mesh.org --version 2.8.3 -d ",
+		"helm pull oci://us-docker.pkg.dev/online-boutique-ci/charts/onlineboutique --version 0.10.6 -d "} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if code, _, errOut := runCLI("plan", "--charts-dir", "", stack); code != 1 || !strings.Contains(errOut, "no charts directory: plan renders every chart") {
+		t.Errorf("no charts dir: exit %d, %s", code, errOut)
 	}
 }
 

@@ -1,62 +1,60 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
-	"slices"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/cli"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/exitcode"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks/stackfile"
 )
 
-// loadedStack is a stack file, checked as the program checks its config at pulumi preview.
+// loadedStack is a stack file, checked as pulumi preview checks it.
 type loadedStack struct {
 	path string
-	file *stacks.StackFile
+	file *stackfile.File
 	cfg  *stacks.Config
 }
 
-// loadStack reads a stack file and checks it with stacks.ParseConfig, the program's own parser, over the
-// file's values. It prints what is wrong to stderr; ok is false then, and code is the exit code to end with:
-// 1 when the file cannot be read, 2 when the config is invalid.
-func loadStack(name, path string, stderr io.Writer) (st *loadedStack, code int, ok bool) {
+// loadStack reads a stack file with Pulumi's loader and checks it with the CLI's schema checks and the
+// program's own parser (stacks.CheckStackFile). Problems go to stderr, each at its key, and the error it
+// returns carries the exit code: 1 when the file cannot be read at all, 2 when it is refused. Notices (a
+// name changed, a key that make up has yet to generate) go to stderr too, and do not fail.
+func loadStack(path string, stderr io.Writer) (*loadedStack, error) {
 	file, err := stacks.ReadStackFile(path)
-	if err != nil {
-		fmt.Fprintf(stderr, "chaoslab %s: %s: %v\n", name, path, err)
-		return nil, exitUsage, false
+	var content *stackfile.ContentError
+	switch {
+	case errors.As(err, &content):
+		fmt.Fprintln(stderr, err)
+		return nil, cli.Exit(exitcode.Failed)
+	case err != nil:
+		return nil, cli.Fail(exitcode.Usage, fmt.Errorf("%s: %w", path, err))
 	}
 	if len(file.ProjectKeys()) == 0 {
 		fmt.Fprintf(stderr, "notice: %s sets no %s key: every default applies and no scenario is enabled (the README's configuration reference lists the keys)\n",
 			path, stacks.ConfigNamespace)
 	}
-	cfg, err := stacks.ParseConfig(file.Source())
+	cfg, notices, err := stacks.CheckStackFile(file)
 	if err != nil {
 		// The same lines as pulumi preview prints for this config.
 		fmt.Fprintf(stderr, "%s: %v\n", path, err)
-		return nil, exitFailed, false
+		return nil, cli.Exit(exitcode.Failed)
 	}
-	return &loadedStack{path: path, file: file, cfg: cfg}, exitOK, true
+	for _, n := range notices {
+		fmt.Fprintf(stderr, "notice: %s\n", n)
+	}
+	return &loadedStack{path: path, file: file, cfg: cfg}, nil
 }
 
-// passwordEncrypted says whether the file holds grafanaAdminPassword as a secure value: chaoslab counts it as
-// set, and only pulumi preview, which decrypts it, can check its length.
-func (s *loadedStack) passwordEncrypted() bool {
-	return slices.Contains(s.file.Source().Encrypted, stacks.KeyGrafanaAdminPassword)
-}
+// passwordKey is grafanaAdminPassword in full.
+var passwordKey = stacks.ConfigNamespace + ":" + stacks.KeyGrafanaAdminPassword
 
-// oneFile reads the single stack file argument of validate and render, or says what is wrong.
-func oneFile(name string, args []string, help func(io.Writer), stdout, stderr io.Writer) (path string, code int, ok bool) {
-	switch {
-	case wantsHelp(args):
-		help(stdout)
-		return "", exitOK, false
-	case len(args) != 1:
-		fmt.Fprintf(stderr, "chaoslab %s: expected one stack file, got %d arguments\n\n", name, len(args))
-		help(stderr)
-		return "", exitUsage, false
-	case len(args[0]) > 1 && args[0][0] == '-':
-		fmt.Fprintf(stderr, "chaoslab %s: unknown flag %s\n\n", name, args[0])
-		help(stderr)
-		return "", exitUsage, false
-	}
-	return args[0], exitOK, true
+// passwordUnreadable says whether the file holds no password that chaoslab can read: encrypted (as make
+// up stores the one it generates), or not there yet. Rendering needs a value; only pulumi preview, which
+// decrypts it, can check its length.
+func (s *loadedStack) passwordUnreadable() bool {
+	_, plain := s.file.Values[passwordKey]
+	return !plain
 }

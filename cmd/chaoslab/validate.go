@@ -4,42 +4,47 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/spf13/cobra"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/cli"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
 )
 
-func init() {
-	register("validate", "check a Pulumi.<stack>.yaml exactly as pulumi preview checks its config", runValidate)
-}
+// stackFileArg is how usage errors name the one positional argument of validate, render and plan.
+const stackFileArg = "one stack file, Pulumi.<stack>.yaml"
 
-func validateHelp(w io.Writer) {
-	fmt.Fprint(w, `usage: chaoslab validate Pulumi.<stack>.yaml
+func newValidateCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate Pulumi.<stack>.yaml",
+		Short: "check a stack file exactly as pulumi preview checks it",
+		Long: `Checks a stack file as pulumi preview does, offline, and touches no cluster.
 
-Checks a stack file with the program's own config parser (stacks.ParseConfig), so that it accepts exactly
-what pulumi preview accepts: every key of the chaos-mesh-otel namespace (an unknown key is an error), the
-app under test and Istio (app, istio), the scenarios, the SLOs, the SLO gate. Scenarios are checked
-against the chosen app's services and, for mesh faults, against Istio being on. It prints every problem
-at once, each naming its full key, and touches no cluster. On success it names the app and lists the
-enabled scenarios.
+The file is read with Pulumi's own loader (YAML 1.2: yes, on and off are strings; a key written twice is
+refused with its lines; keys without a namespace are the project's), checked against Pulumi.yaml's config
+schema as the Pulumi CLI checks it (declared types, secrets given in plain text, required keys), then with
+the program's own config parser: every key of the chaos-mesh-otel namespace (an unknown key is an error),
+the app under test and Istio, the scenarios (against the chosen app's services and containers, and, for
+mesh faults, Istio being on), the SLOs and the SLO gate. Every problem is printed at once, each at its key.
+On success it names the app and lists the enabled scenarios.
 
-Secrets are not decrypted: a grafanaAdminPassword stored encrypted (as make up stores the one it
-generates) counts as set, and only pulumi preview checks its length. A file with no password at all is
-invalid, as it is for pulumi preview: make up generates one before its first preview.
+Pulumi.yaml must be beside the stack file or in a directory above it, as for the Pulumi CLI.
 
-Example:
-  chaoslab validate Pulumi.dev.yaml
-
-`+exitCodes)
+Secrets are not decrypted: a grafanaAdminPassword stored encrypted counts as set, and only pulumi preview
+checks its length. On a fresh clone there is no password yet: that is a notice, not an error, because make
+up generates one (encrypted) before its first preview; pulumi preview itself requires it.`,
+		Example: "  chaoslab validate Pulumi.dev.yaml",
+		Args:    cli.Args(1, 1, stackFileArg),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runValidate(args[0], cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
 }
 
 // runValidate is `chaoslab validate FILE`.
-func runValidate(args []string, stdout, stderr io.Writer) int {
-	path, code, ok := oneFile("validate", args, validateHelp, stdout, stderr)
-	if !ok {
-		return code
-	}
-	st, code, ok := loadStack("validate", path, stderr)
-	if !ok {
-		return code
+func runValidate(path string, stdout, stderr io.Writer) error {
+	st, err := loadStack(path, stderr)
+	if err != nil {
+		return err
 	}
 	plan := st.cfg.Scenarios
 	switch {
@@ -52,15 +57,15 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "  %-28s %-14s %-18s %s\n", s.Name, s.Kind, s.Fault, s.Target)
 		}
 	}
-	if st.passwordEncrypted() {
+	if st.file.Secure(passwordKey) {
 		fmt.Fprintf(stdout, "note: %s is encrypted in this file: counted as set; pulumi preview also checks its length\n", stacks.KeyGrafanaAdminPassword)
 	}
-	return exitOK
+	return nil
 }
 
 func haltNote(halt bool) string {
 	if halt {
-		return " (halt: Schedules paused, Workflows aborted, flag overrides dropped, mesh faults out of their VirtualServices)"
+		return " (halt: nothing strikes; Schedules paused, Workflows aborted, flag overrides dropped, mesh faults out of their VirtualServices)"
 	}
 	return ""
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/spf13/cobra"
 	"k8s.io/utils/clock"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
@@ -17,14 +18,15 @@ import (
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
 )
 
-// Command is `chaoslab run` with the real stack, cluster and report; SIGINT and SIGTERM go to the run.
-func Command(args []string, stdout, stderr io.Writer) int {
-	signals, stop := experiment.NotifyInterrupts()
-	defer stop()
-	return Run(context.Background(), args, stdout, stderr, signals)
+// NewCommand is `chaoslab run` with the real stack, cluster and report; SIGINT and SIGTERM go to the run
+// while it runs.
+func NewCommand() *cobra.Command {
+	w := Wiring(nil)
+	w.Signals = experiment.NotifyInterrupts
+	return experiment.NewCommand(w)
 }
 
-// Run is Command with the interrupts given (tests deliver their own).
+// Run is `chaoslab run` with args (without "run") and the interrupts given (tests deliver their own).
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, interrupts <-chan os.Signal) int {
 	return experiment.Main(ctx, args, stdout, stderr, Wiring(interrupts))
 }
@@ -56,7 +58,7 @@ func Program(stackFile string) pulumi.RunFunc {
 		if err != nil {
 			return nil, err
 		}
-		return file.Source().Keys, nil
+		return file.Keys(), nil
 	})
 }
 
