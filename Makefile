@@ -10,7 +10,7 @@ CHARTS_DIR ?= $(abspath $(CURDIR)/../shared/charts)
 export CHARTS_DIR
 export PULUMI_SKIP_UPDATE_CHECK ?= true
 
-.PHONY: up preview down test test-workflows fuzz validate render plan dashboards chaoslab tools-check
+.PHONY: up preview down test test-workflows fuzz validate render plan dashboards chaoslab tools-check tools-check-down
 
 ## up: start Minikube if needed, log in to a local state backend, select or create the stack, pulumi up
 up: tools-check
@@ -24,15 +24,24 @@ up: tools-check
 	@eval "$$(minikube -p $(MINIKUBE_PROFILE) docker-env)" && pulumi up --yes --stack $(STACK)
 	@pulumi stack output --stack $(STACK) portForward
 
-preview:
+preview: tools-check-down
 	@pulumi preview --stack $(STACK)
 
 ## down: remove everything the lab created
-down:
+down: tools-check-down
 	@pulumi destroy --yes --stack $(STACK)
 
+## tools-check: every prerequisite of make up, all missing ones listed at once (README, Prerequisites)
 tools-check:
-	@for tool in minikube pulumi kubectl go; do command -v $$tool >/dev/null || { echo "missing: $$tool (see README, Prerequisites)"; exit 1; }; done
+	@missing=""; \
+	for tool in minikube pulumi kubectl go docker; do command -v $$tool >/dev/null || missing="$$missing\n  $$tool: not on PATH"; done; \
+	if command -v docker >/dev/null && ! docker info >/dev/null 2>&1; then \
+		missing="$$missing\n  a running Docker daemon: docker info fails (Minikube's docker driver and the SLO gate's image build need one; start Docker, or give MINIKUBE_FLAGS another driver)"; fi; \
+	if [ -n "$$missing" ]; then printf "make up needs, and this machine lacks:$$missing\nSee the README, Prerequisites.\n" >&2; exit 1; fi
+
+## tools-check-down: what make down and make preview need (the Pulumi CLI, logged in to the lab's state)
+tools-check-down:
+	@command -v pulumi >/dev/null || { printf "make down needs the Pulumi CLI (pulumi), which is not on PATH: install it (README, Prerequisites); the lab's state is in $(PULUMI_STATE_DIR)\n" >&2; exit 1; }
 
 ## test: every unit and component test, offline. Checks that need a tool that is not installed (promtool, a
 ## Prometheus server, the collector config validator, shellcheck) are skipped and listed at the end with how to
@@ -47,23 +56,25 @@ test:
 test-workflows:
 	cd ci/workflows && go test ./...
 
-## chaoslab: build the CLI into bin/chaoslab (the chaos pipeline runs it)
+## chaoslab: build the CLI into bin/chaoslab (the chaos pipeline runs it); go's cache makes a rebuild cheap
 chaoslab:
-	go build -ldflags="-s -w" -o bin/chaoslab ./cmd/chaoslab
+	go build -buildvcs=auto -ldflags="-s -w" -o bin/chaoslab ./cmd/chaoslab
 
+## fuzz: the scenario config parser and the stack-file reader, a minute each
 fuzz:
 	go test ./scenarios/ -run '^$$' -fuzz FuzzBuild -fuzztime 60s
+	go test ./stacks/ -run '^$$' -fuzz FuzzStackFile -fuzztime 60s
 
-validate:
-	go run ./cmd/chaoslab validate Pulumi.$(STACK).yaml
+validate: chaoslab
+	bin/chaoslab validate Pulumi.$(STACK).yaml
 
-render:
-	go run ./cmd/chaoslab render Pulumi.$(STACK).yaml
+render: chaoslab
+	bin/chaoslab render Pulumi.$(STACK).yaml
 
-plan:
-	go run ./cmd/chaoslab plan Pulumi.$(STACK).yaml
+plan: chaoslab
+	bin/chaoslab plan Pulumi.$(STACK).yaml
 
-dashboards:
-	go run ./cmd/chaoslab dashboards export out/dashboards
+dashboards: chaoslab
+	bin/chaoslab dashboards export out/dashboards
 
 include e2e/e2e.mk

@@ -211,6 +211,14 @@ func TestLab(t *testing.T) {
 		}
 	})
 
+	step("stack-files", func(t *testing.T) {
+		fp0 := fingerprint(ctx, t, c)
+		assertStackFilesReadAsPulumiReadsThem(ctx, t, s, c)
+		if fp1 := fingerprint(ctx, t, c); !reflect.DeepEqual(fp0, fp1) {
+			t.Errorf("a previewed stack file touched the cluster:\n%s", diffFingerprint(fp0, fp1))
+		}
+	})
+
 	step("destroy", func(t *testing.T) {
 		d, err := Destroy(ctx, t, s)
 		if err != nil {

@@ -177,8 +177,8 @@ func TestASwitchOffThatKeepsFailingSaysWhatIsLeftAndRecoverFinishesIt(t *testing
 		}
 		return nil
 	}
-	if code := h.run("--scenario", "checkout-pod-kill"); code != ExitSetup {
-		t.Fatalf("exit %d, want 1\n%s%s", code, h.stdout, h.stderr)
+	if code := h.run("--scenario", "checkout-pod-kill"); code != ExitChaosLeft {
+		t.Fatalf("exit %d, want 4 (chaos left on the cluster)\n%s%s", code, h.stdout, h.stderr)
 	}
 	if got, _ := os.ReadFile(h.engine.info.ConfigFile); string(got) != userStackFile {
 		t.Errorf("config not restored after a failed switch-off:\n%s", got)
@@ -223,8 +223,8 @@ func TestChaosThatChaosMeshDoesNotRemoveIsReported(t *testing.T) {
 	h := newHarness(t)
 	h.cluster.controller = killsOnePod(h)
 	h.cluster.stuck = true
-	if code := h.run("--scenario", "checkout-pod-kill"); code != ExitSetup {
-		t.Fatalf("exit %d, want 1\n%s%s", code, h.stdout, h.stderr)
+	if code := h.run("--scenario", "checkout-pod-kill"); code != ExitChaosLeft {
+		t.Fatalf("exit %d, want 4 (chaos left on the cluster)\n%s%s", code, h.stdout, h.stderr)
 	}
 	if got, _ := os.ReadFile(h.engine.info.ConfigFile); string(got) != userStackFile {
 		t.Errorf("config not restored")

@@ -15,8 +15,13 @@ import (
 // configKeyScenarios is the stack config key that holds the scenarios (without the project namespace).
 const configKeyScenarios = "scenarios"
 
-// configError is a problem with the stack's config or the scenarios asked for: a setup error.
-type configError struct{ lines []string }
+// configError is a problem with the stack's config or the scenarios asked for. invalid says that the
+// config itself is refused, as pulumi preview would refuse it (exit 2); else a --scenario names nothing (a
+// usage error, exit 1).
+type configError struct {
+	lines   []string
+	invalid bool
+}
 
 func (e *configError) Error() string { return strings.Join(e.lines, "\n") }
 
@@ -26,15 +31,15 @@ func (e *configError) Error() string { return strings.Join(e.lines, "\n") }
 func planRun(cfg map[string]string, asked []string, parse ParseFunc, file string) (*Plan, []Scenario, error) {
 	entries, err := scenarioEntries(cfg[configKeyScenarios])
 	if err != nil {
-		return nil, nil, &configError{[]string{fmt.Sprintf("%s: chaos-mesh-otel:%s: %v", file, configKeyScenarios, err)}}
+		return nil, nil, &configError{lines: []string{fmt.Sprintf("%s: chaos-mesh-otel:%s: %v", file, configKeyScenarios, err)}, invalid: true}
 	}
 	if err := checkNames(asked, entries, file); err != nil {
 		return nil, nil, err
 	}
 	plan, err := parse(lookupWith(cfg, switched(entries, asked, false)))
 	if err != nil {
-		return nil, nil, &configError{append([]string{fmt.Sprintf("%s, with %s switched on:", file, strings.Join(asked, ", "))},
-			strings.Split(err.Error(), "\n")...)}
+		return nil, nil, &configError{lines: append([]string{fmt.Sprintf("%s, with %s switched on:", file, strings.Join(asked, ", "))},
+			strings.Split(err.Error(), "\n")...), invalid: true}
 	}
 	var ours []Scenario
 	for _, name := range asked {
@@ -42,11 +47,11 @@ func planRun(cfg map[string]string, asked []string, parse ParseFunc, file string
 		// scenarios package names objects.
 		alone, err := parse(lookupWith(cfg, switched(entries, []string{name}, true)))
 		if err != nil {
-			return nil, nil, &configError{[]string{fmt.Sprintf("%s: scenario %s: %v", file, name, err)}}
+			return nil, nil, &configError{lines: []string{fmt.Sprintf("%s: scenario %s: %v", file, name, err)}, invalid: true}
 		}
 		i := slices.IndexFunc(alone.Enabled, func(s Scenario) bool { return s.Name == name })
 		if i < 0 {
-			return nil, nil, &configError{[]string{fmt.Sprintf("%s: scenario %s is not enabled by chaos-mesh-otel:%s.%s.enabled: true", file, name, configKeyScenarios, name)}}
+			return nil, nil, &configError{lines: []string{fmt.Sprintf("%s: scenario %s is not enabled by chaos-mesh-otel:%s.%s.enabled: true", file, name, configKeyScenarios, name)}, invalid: true}
 		}
 		ours = append(ours, alone.Enabled[i])
 	}
@@ -82,7 +87,7 @@ func checkNames(asked []string, entries map[string]any, file string) error {
 		lines = append(lines, line)
 	}
 	if len(lines) > 0 {
-		return &configError{append(lines, "known scenarios: "+strings.Join(known, ", "))}
+		return &configError{lines: append(lines, "known scenarios: "+strings.Join(known, ", "))}
 	}
 	return nil
 }

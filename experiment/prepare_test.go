@@ -31,7 +31,7 @@ func TestRefusalsBeforeAnyChange(t *testing.T) {
 			"--scenario chekout-pod-kill: no such scenario: not a preset and not a key of chaos-mesh-otel:scenarios in Pulumi.dev.yaml (did you mean checkout-pod-kill?)"},
 		{"flag without --for", nil, []string{"--scenario", "ad-failure"}, ExitSetup,
 			"--scenario ad-failure is a flag fault, which does not end by itself: give --for"},
-		{"invalid config", func(h *harness) { delete(h.engine.values, "grafanaAdminPassword") }, nil, ExitSetup,
+		{"invalid config", func(h *harness) { delete(h.engine.values, "grafanaAdminPassword") }, nil, ExitInvalid,
 			"chaos-mesh-otel:grafanaAdminPassword: required"},
 		{"workloads not ready", func(h *harness) { h.cluster.unready = []string{"Deployment otel-demo/checkout: 0 of 1 available"} }, nil, ExitSetup,
 			"the lab is not ready (1 of 27 workloads), so a verdict would judge the wrong thing:\n  Deployment otel-demo/checkout: 0 of 1 available"},

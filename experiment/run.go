@@ -173,6 +173,9 @@ func (r *run) planScenarios(ctx context.Context) (int, bool) {
 	}
 	base := filepath.Base(r.stack.ConfigFile)
 	r.plan, r.ours, err = planRun(cfg, r.o.Scenarios, r.w.Parse, base)
+	if ce, ok := err.(*configError); ok && ce.invalid {
+		return r.failf(ExitInvalid, "%v", err)
+	}
 	if err != nil {
 		return r.failf(ExitSetup, "%v", err)
 	}

@@ -206,7 +206,7 @@ func (r *run) leftBehind(cause error) int {
 		}
 	}
 	fmt.Fprintf(e, "  pulumi refresh --stack %s --yes\n", r.stack.Name)
-	return ExitSetup
+	return ExitChaosLeft
 }
 
 // recoverRun finishes a run that was killed: from its journal, it switches its scenarios off and restores

@@ -66,6 +66,17 @@ func TestConfigErrorsNameTheirKeys(t *testing.T) {
 		{"scenario target", map[string]string{KeyScenarios: `{"x":{"enabled":true,"fault":"pod-kill","target":"nowhere"}}`}, []string{"chaos-mesh-otel:scenarios.x.target"}},
 		{"llm target while off", map[string]string{KeyScenarios: `{"x":{"enabled":true,"fault":"pod-kill","target":"chatbot"}}`}, []string{"chaos-mesh-otel:scenarios.x.target"}},
 		{"charts dir", map[string]string{KeyChartsDir: "/nonexistent/charts"}, []string{"chaos-mesh-otel:chartsDir: Invalid value: \"/nonexistent/charts\": expected a directory holding the pinned chart archives; missing: chaos-mesh-2.8.3.tgz, opentelemetry-demo-0.41.0.tgz"}},
+		{"gate image", map[string]string{KeySLOGateImage: "my image:la test"}, []string{`chaos-mesh-otel:sloGateImage: Invalid value: "my image:la test": not an image reference`}},
+		{"gate image upper case", map[string]string{KeySLOGateImage: "Chaos/Gate:1"}, []string{"chaos-mesh-otel:sloGateImage: Invalid value"}},
+		{"registry with a scheme", map[string]string{KeySLOGateRegistry: "https://my registry"}, []string{`chaos-mesh-otel:sloGateRegistry: Invalid value: "https://my registry": expected a registry host and optional path, without a scheme`}},
+		{"registry without a host", map[string]string{KeySLOGateRegistry: "myregistry"}, []string{`chaos-mesh-otel:sloGateRegistry: Invalid value: "myregistry": expected a registry host`}},
+		{"docker host", map[string]string{KeyDockerHost: "not a url"}, []string{`chaos-mesh-otel:dockerHost: Invalid value: "not a url": expected a Docker daemon address`}},
+		{"docker host without a host", map[string]string{KeyDockerHost: "tcp://:2376"}, []string{"chaos-mesh-otel:dockerHost"}},
+		{"docker socket with two slashes", map[string]string{KeyDockerHost: "unix://var/run/docker.sock"}, []string{"chaos-mesh-otel:dockerHost: Invalid value: \"unix://var/run/docker.sock\": expected a Docker daemon address such as unix:///var/run/docker.sock, tcp://192.168.49.2:2376 or ssh://user@host (a unix socket needs three slashes"}},
+		{"container typo", map[string]string{KeyScenarios: `{"x":{"enabled":true,"fault":"cpu-stress","target":"recommendation","container":"recomendation","duration":"1m"}}`},
+			[]string{`chaos-mesh-otel:scenarios.x.container: Unsupported value: "recomendation": not a container of recommendation's pods, so the fault would select nothing; did you mean "recommendation"?`}},
+		{"sidecar without Istio", map[string]string{KeyScenarios: `{"x":{"enabled":true,"fault":"container-kill","target":"checkout","container":"istio-proxy"}}`},
+			[]string{`chaos-mesh-otel:scenarios.x.container: Unsupported value: "istio-proxy"`}},
 		{"several at once", map[string]string{KeyChaosRuntime: "rkt", KeyHalt: "sure", KeyLoadGeneratorUsers: "0"}, []string{
 			"chaos-mesh-otel:chaosRuntime", "chaos-mesh-otel:halt", "chaos-mesh-otel:loadGeneratorUsers"}},
 	}
@@ -92,6 +103,26 @@ func TestConfigErrorsNameTheirKeys(t *testing.T) {
 				t.Errorf("want %d problems reported at once, got %d", len(tc.want), len(cfgErr.Errors))
 			}
 		})
+	}
+}
+
+// What the checks above refuse has valid neighbours, which pass.
+func TestValidImagesAddressesAndContainers(t *testing.T) {
+	for name, values := range map[string]map[string]string{
+		"registry with a port":   {KeySLOGateRegistry: "localhost:5000"},
+		"registry with a path":   {KeySLOGateRegistry: "ghcr.io/my-org"},
+		"image with a registry":  {KeySLOGateImage: "ghcr.io/my-org/slo-gate:v1.2"},
+		"image with a digest":    {KeySLOGateImage: "chaos-mesh-otel/slo-gate@sha256:" + strings.Repeat("a", 64)},
+		"docker socket":          {KeyDockerHost: "unix:///var/run/docker.sock"},
+		"docker over TCP":        {KeyDockerHost: "tcp://192.168.49.2:2376"},
+		"docker over SSH":        {KeyDockerHost: "ssh://me@build-host"},
+		"the main container":     {KeyScenarios: `{"x":{"enabled":true,"fault":"container-kill","target":"recommendation","container":"recommendation"}}`},
+		"the sidecar with Istio": {KeyIstio: "true", KeyScenarios: `{"x":{"enabled":true,"fault":"container-kill","target":"checkout","container":"istio-proxy"}}`},
+	} {
+		values[KeyGrafanaAdminPassword] = "long-enough"
+		if _, err := ParseConfig(lookupOf(values)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }
 

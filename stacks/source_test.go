@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks/stackfile"
@@ -88,11 +87,7 @@ func TestLabRefusesUnknownKeys(t *testing.T) {
 // stackFile parses a stack file's content with the project's own Pulumi.yaml, as Pulumi reads it.
 func stackFile(t *testing.T, body string) *stackfile.File {
 	t.Helper()
-	project, err := workspace.LoadProject("../Pulumi.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := stackfile.Parse(project, []byte(body), "Pulumi.dev.yaml")
+	f, err := stackfile.Parse(repoProject(t), []byte(body), "Pulumi.dev.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,11 +6,44 @@
 package testtool
 
 import (
+	_ "embed"
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 )
+
+// toolsList is tools.txt: the programs that tests require in CI, which .ci/run reads too.
+//
+//go:embed tools.txt
+var toolsList string
+
+// Listed is one line of tools.txt.
+type Listed struct {
+	Name   string
+	Source string // apt:<Debian package> or built:<make target>
+	What   string
+}
+
+// Required is every program of tools.txt, in its order.
+func Required() []Listed {
+	var out []Listed
+	for _, line := range strings.Split(toolsList, "\n") {
+		if line = strings.TrimSpace(line); line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.SplitN(line, "\t", 3)
+		for len(fields) < 3 {
+			fields = append(fields, "")
+		}
+		out = append(out, Listed{Name: fields[0], Source: fields[1], What: fields[2]})
+	}
+	return out
+}
+
+// All are the tools that this package knows.
+var All = []Tool{Promtool, Prometheus, OtelcolValidate}
 
 // Tool is an external program that tests use.
 type Tool struct {

@@ -2,8 +2,10 @@ package testtool
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -61,5 +63,70 @@ func TestToolFromEnvOrPath(t *testing.T) {
 	t.Setenv("SOME_TOOL", bin)
 	if p := Need(t, Tool{Name: "some-tool", EnvOnly: true, Env: "SOME_TOOL"}); !strings.HasSuffix(p, "some-tool") {
 		t.Errorf("from the env: %q", p)
+	}
+}
+
+// lookedUp finds the programs that the repository's Go code looks up on PATH, and the tools this package
+// declares: every one must be in tools.txt, which .ci/run installs from, and every listed one must be used.
+var lookedUp = regexp.MustCompile(`exec\.LookPath\("([^"]+)"\)`)
+
+// isTestCode says whether a Go file is test code: a _test.go file, the e2e harness, or a test helper
+// package (promtest, testtool). The product's own lookups (the pulumi CLI for chaoslab run) are not CI's.
+func isTestCode(root, path string) bool {
+	rel, _ := filepath.Rel(root, path)
+	return strings.HasSuffix(path, ".go") && (strings.HasSuffix(path, "_test.go") || strings.HasPrefix(rel, "e2e"+string(filepath.Separator)) ||
+		strings.Contains(filepath.Base(filepath.Dir(path)), "test"))
+}
+
+func TestRequiredListMatchesTheTests(t *testing.T) {
+	listed := map[string]Listed{}
+	for _, l := range Required() {
+		if l.Name == "" || !(strings.HasPrefix(l.Source, "apt:") || strings.HasPrefix(l.Source, "built:")) || l.What == "" {
+			t.Errorf("tools.txt: malformed line %+v: want name, apt:<package> or built:<target>, and what needs it", l)
+		}
+		if _, dup := listed[l.Name]; dup {
+			t.Errorf("tools.txt lists %s twice", l.Name)
+		}
+		listed[l.Name] = l
+	}
+	used := map[string]string{}
+	for _, tool := range All {
+		used[tool.Name] = "internal/testtool"
+		if l, ok := listed[tool.Name]; ok && strings.HasPrefix(l.Source, "apt:") && !strings.Contains(tool.Install, strings.TrimPrefix(l.Source, "apt:")) {
+			t.Errorf("%s: its install hint %q does not name the package that .ci/run installs, %s", tool.Name, tool.Install, l.Source)
+		}
+	}
+	root := "../.."
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || path == filepath.Join(root, "e2e", "tools")) {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !isTestCode(root, path) {
+			return nil
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range lookedUp.FindAllStringSubmatch(string(raw), -1) {
+			used[m[1]] = path
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, where := range used {
+		if _, ok := listed[name]; !ok {
+			t.Errorf("%s looks up %s, which tools.txt does not list: CI would not install it", where, name)
+		}
+	}
+	for name := range listed {
+		if _, ok := used[name]; !ok {
+			t.Errorf("tools.txt lists %s, which no code looks up", name)
+		}
 	}
 }
