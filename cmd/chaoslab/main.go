@@ -20,7 +20,9 @@ func main() {
 }
 
 // run executes chaoslab with args (without the program name) and returns the exit code.
-func run(args []string, stdout, stderr io.Writer) int { return cli.Execute(newRoot(), args, stdout, stderr) }
+func run(args []string, stdout, stderr io.Writer) int {
+	return cli.Execute(newRoot(), args, stdout, stderr)
+}
 
 // newRoot is the whole command tree.
 func newRoot() *cobra.Command {
