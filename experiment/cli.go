@@ -35,6 +35,10 @@ type Options struct {
 	Prometheus string // base URL; empty: a port-forward to the lab's Prometheus
 	Dir        string // the Pulumi project directory (holding Pulumi.yaml)
 	Recover    bool   // finish an interrupted run: switch its scenarios off and restore the config
+	// StrikeWithin bounds the time from the end of the switch-on to each scenario's first injection; 0: its
+	// first run (at once, or one interval for a Schedule without kick-off) plus strikeMargin.
+	StrikeWithin time.Duration
+	JUnit        string // the JUnit XML file of the verdicts, for CI systems; empty: none
 }
 
 // longHelp is the description in `chaoslab run --help`.
@@ -77,6 +81,8 @@ func bindFlags(fs *pflag.FlagSet, o *Options) {
 	fs.StringVar(&o.Prometheus, "prometheus", "", "Prometheus base URL (default: a port-forward to the lab's Prometheus, opened and closed by the run)")
 	fs.StringVar(&o.Dir, "dir", "", "the Pulumi project directory, holding Pulumi.yaml (default: the nearest one from the current directory up)")
 	fs.BoolVar(&o.Recover, "recover", false, "finish a run that was killed: switch its scenarios off and restore Pulumi.<stack>.yaml")
+	fs.DurationVar(&o.StrikeWithin, "strike-within", 0, "the longest from the switch-on to each scenario's first injection; a scenario that misses it ends the run with exit 5 (default: its first run plus "+strikeMargin.String()+")")
+	fs.StringVar(&o.JUnit, "junit", "", "also write the verdicts as JUnit XML to this file, one testcase per fault window (a violated one fails, one without data errs)")
 }
 
 // ParseArgs reads the flags of `chaoslab run` (without "run"); usage errors name the flag.
@@ -102,8 +108,8 @@ func checkArgs(o Options, rest []string) error {
 		return errors.New("--recover takes the scenarios from the unfinished run; give no --scenario")
 	case !o.Recover && len(o.Scenarios) == 0:
 		return errors.New("--scenario is required, such as --scenario checkout-pod-kill")
-	case o.For < 0 || o.After < 0 || o.Runs < 0:
-		return errors.New("--for, --after and --runs must not be negative")
+	case o.For < 0 || o.After < 0 || o.Runs < 0 || o.StrikeWithin < 0:
+		return errors.New("--for, --after, --runs and --strike-within must not be negative")
 	case o.Prometheus != "":
 		return report.CheckPrometheusURL(o.Prometheus)
 	}

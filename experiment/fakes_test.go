@@ -157,6 +157,25 @@ func (e *fakeEngine) Update(_ context.Context, log io.Writer, changed func(Chang
 	return res, nil
 }
 
+// Revert writes, for each switch, the line that sets the scenario back (off when it was absent): like
+// `pulumi config set --path`, it touches no other line of the file.
+func (e *fakeEngine) Revert(_ context.Context, switches []Switch) error {
+	e.mu.Lock()
+	for _, sw := range switches {
+		e.calls = append(e.calls, fmt.Sprintf("revert %s %t", sw.Scenario, sw.Set && sw.Enabled))
+	}
+	e.mu.Unlock()
+	f, err := os.OpenFile(e.info.ConfigFile, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for _, sw := range switches {
+		fmt.Fprintf(f, "\n# fake-switch %s=%s", sw.Scenario, map[bool]string{true: "on", false: "off"}[sw.Set && sw.Enabled])
+	}
+	return nil
+}
+
 func (e *fakeEngine) callList() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -176,6 +195,70 @@ type fakeCluster struct {
 	controller func(c *fakeCluster, top *unstructured.Unstructured)
 	stuck      bool // objects stay after undeploy (finalizers nobody removes)
 	onCall     func(method string)
+	// records are the run records on the fake cluster, by stack; ledgerErr fails every ledger call.
+	records   map[string]ClusterRecord
+	ledgerErr error
+}
+
+func (c *fakeCluster) ClaimRun(_ context.Context, rec ClusterRecord) (*ClusterRecord, error) {
+	c.called("ClaimRun")
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ledgerErr != nil {
+		return nil, c.ledgerErr
+	}
+	if held, ok := c.records[rec.Stack]; ok {
+		return &held, nil
+	}
+	if c.records == nil {
+		c.records = map[string]ClusterRecord{}
+	}
+	c.records[rec.Stack] = rec
+	return nil, nil
+}
+
+func (c *fakeCluster) UpdateRun(_ context.Context, rec ClusterRecord) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ledgerErr != nil {
+		return c.ledgerErr
+	}
+	if _, ok := c.records[rec.Stack]; !ok {
+		return errors.New("configmaps \"chaoslab-run-" + rec.Stack + "\" not found")
+	}
+	c.records[rec.Stack] = rec
+	return nil
+}
+
+func (c *fakeCluster) ReadRun(_ context.Context, stack string) (*ClusterRecord, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ledgerErr != nil {
+		return nil, c.ledgerErr
+	}
+	if held, ok := c.records[stack]; ok {
+		return &held, nil
+	}
+	return nil, nil
+}
+
+func (c *fakeCluster) ReleaseRun(_ context.Context, stack string) error {
+	c.called("ReleaseRun")
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ledgerErr != nil {
+		return c.ledgerErr
+	}
+	delete(c.records, stack)
+	return nil
+}
+
+// record is the stack's run record on the fake cluster, if any.
+func (c *fakeCluster) record(stack string) (ClusterRecord, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rec, ok := c.records[stack]
+	return rec, ok
 }
 
 func (c *fakeCluster) called(method string) {
@@ -513,6 +596,9 @@ func (h *harness) assertNothingLeft() {
 	}
 	if h.cluster.promOpen != 0 {
 		h.t.Errorf("%d port-forward(s) to Prometheus left open", h.cluster.promOpen)
+	}
+	if rec, ok := h.cluster.record("dev"); ok {
+		h.t.Errorf("the run's record is still on the cluster: %s", rec)
 	}
 	f, err := lockStackFile(h.engine.info.ConfigFile, "dev", runRecord{Stack: "dev"})
 	if err != nil {

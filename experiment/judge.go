@@ -40,8 +40,35 @@ func (r *run) judge(ctx context.Context) int {
 	if rctx.Err() != nil {
 		code, _ = r.failf(ExitUnknown, "interrupted during the report: no verdict")
 	}
+	code = r.finalCode(code)
 	r.out.say("verdict: %s (exit %d); report in %s", verdictWords(code), code, r.o.OutDir)
 	return code
+}
+
+// finalCode is the run's exit code given the report's: a fault that did not land voids the experiment
+// (exit 5, whatever the SLOs did), and a run cut short, by an interrupt or by someone deleting its chaos,
+// never passes (exit 3 at best).
+func (r *run) finalCode(reportCode int) int {
+	if len(r.noStrike) > 0 {
+		for _, why := range r.noStrike {
+			fmt.Fprintf(r.stderr, "chaoslab run: %s\n", why)
+		}
+		return ExitNoStrike
+	}
+	if reportCode != ExitOK {
+		return reportCode
+	}
+	for _, st := range r.track.strikes() {
+		if st.DeletedByOther {
+			fmt.Fprintf(r.stderr, "chaoslab run: the chaos of %s was deleted by someone else than this run: the experiment was cut short, so it cannot pass\n", st.Scenario.Name)
+			return ExitUnknown
+		}
+	}
+	if r.intr.interrupted() {
+		fmt.Fprintln(r.stderr, "chaoslab run: interrupted: the experiment and its recovery were cut short, so it cannot pass")
+		return ExitUnknown
+	}
+	return ExitOK
 }
 
 func orNone(s string) string {
@@ -123,6 +150,8 @@ func verdictWords(code int) string {
 		return "an SLO was violated"
 	case ExitUnknown:
 		return "could not judge"
+	case ExitNoStrike:
+		return "a fault did not land, so the experiment is void"
 	default:
 		return "the report failed"
 	}

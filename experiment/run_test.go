@@ -195,10 +195,13 @@ func TestAFailureToInjectIsShownAndLeavesNothingToJudge(t *testing.T) {
 		c.event(warning)
 		c.event(warning) // the same event again: printed once
 	}
-	if code := h.run("--scenario", "checkout-pod-kill"); code != ExitUnknown {
-		t.Fatalf("exit %d, want 3\n%s%s", code, h.stdout, h.stderr)
+	if code := h.run("--scenario", "checkout-pod-kill"); code != ExitNoStrike {
+		t.Fatalf("exit %d, want 5 (a failed injection voids the experiment)\n%s%s", code, h.stdout, h.stderr)
 	}
 	h.assertNothingLeft()
+	if !strings.Contains(h.stderr.String(), "checkout-pod-kill: Chaos Mesh failed to inject it 1 time(s): PodChaos checkout-pod-kill-q9: FAILED to inject into otel-demo/checkout-1: rpc error: chaos-daemon unreachable") {
+		t.Errorf("stderr lacks Chaos Mesh's reason:\n%s", h.stderr)
+	}
 	out := h.stdout.String()
 	assertInOrder(t, out,
 		"checkout-pod-kill: PodChaos checkout-pod-kill-q9: FAILED to inject into otel-demo/checkout-1: rpc error: chaos-daemon unreachable",

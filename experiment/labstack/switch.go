@@ -8,9 +8,11 @@ import (
 	"io/fs"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/experiment"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
 )
 
@@ -81,6 +83,69 @@ func (e *engine) switchInString(ctx context.Context, names []string, on bool) er
 		}
 		entry["enabled"] = on
 		entries[name] = entry
+	}
+	raw, err := json.Marshal(entries)
+	if err != nil {
+		return err
+	}
+	return e.stack.SetConfig(ctx, scenariosKey, auto.ConfigValue{Value: string(raw)})
+}
+
+// Revert sets each scenario's enabled key back to what it was before a run, with `pulumi config set` or
+// `rm` on that one path, so that nothing else of the stack file changes: a person's edits stay. A scenario
+// that had no entry loses the entry the run added.
+func (e *engine) Revert(ctx context.Context, switches []experiment.Switch) error {
+	form, err := scenariosForm(e.file)
+	if err != nil {
+		return err
+	}
+	switch form {
+	case formSecret:
+		return fmt.Errorf("%s is a secret in %s; chaoslab run cannot revert scenarios in it", scenariosKey, e.file)
+	case formString:
+		return e.revertInString(ctx, switches)
+	}
+	opts := &auto.ConfigOptions{Path: true}
+	for _, sw := range switches {
+		entry := fmt.Sprintf("%s[%s]", scenariosKey, strconv.Quote(sw.Scenario))
+		var err error
+		switch {
+		case sw.Set:
+			err = e.stack.SetConfigWithOptions(ctx, entry+".enabled", auto.ConfigValue{Value: strconv.FormatBool(sw.Enabled)}, opts)
+		case sw.Entry:
+			err = e.stack.RemoveConfigWithOptions(ctx, entry+".enabled", opts)
+		default:
+			err = e.stack.RemoveConfigWithOptions(ctx, entry, opts)
+		}
+		if err != nil && !strings.Contains(err.Error(), "not found") {
+			return fmt.Errorf("reverting %s.enabled: %w", entry, err)
+		}
+	}
+	return nil
+}
+
+// revertInString is Revert when the scenarios are one JSON string.
+func (e *engine) revertInString(ctx context.Context, switches []experiment.Switch) error {
+	current, err := e.stack.GetConfig(ctx, scenariosKey)
+	if err != nil {
+		return err
+	}
+	entries := map[string]any{}
+	if current.Value != "" {
+		if err := json.Unmarshal([]byte(current.Value), &entries); err != nil {
+			return fmt.Errorf("%s in %s: expected a JSON map of scenarios: %w", scenariosKey, e.file, err)
+		}
+	}
+	for _, sw := range switches {
+		entry, _ := entries[sw.Scenario].(map[string]any)
+		switch {
+		case sw.Set && entry != nil:
+			entry["enabled"] = sw.Enabled
+		case sw.Entry && entry != nil:
+			delete(entry, "enabled")
+		default:
+			delete(entries, sw.Scenario)
+		}
 	}
 	raw, err := json.Marshal(entries)
 	if err != nil {
