@@ -65,24 +65,24 @@ func TestHaltedLab(t *testing.T) {
 	r := &chaosRun{ctx: ctx, c: c, s: s}
 	setScenariosMap(t, r, haltedScenarios())
 	step := steps(t)
-	var pods *PodWatch
-	var controllerUp time.Time
+	// The first up, the pod watch and the controller belong to the whole test (a subtest's cleanup would
+	// stop them when it ends).
+	if _, d, err := Up(ctx, t, s); err != nil {
+		t.Fatalf("up: %v", err)
+	} else {
+		t.Logf("first up of the whole lab, halted, with scenarios on: %s", d.Round(time.Millisecond))
+	}
+	pods := WatchPods(t, c, apps.AstronomyShop.Namespace)
+	r.cc = StartChaosController(ctx, t, c)
+	controllerUp := time.Now()
 
 	step("halted-from-the-start", func(t *testing.T) {
-		if _, d, err := Up(ctx, t, s); err != nil {
-			t.Fatalf("up: %v", err)
-		} else {
-			t.Logf("first up of the whole lab, halted, with scenarios on: %s", d.Round(time.Millisecond))
-		}
 		assertAppNamespaceClosed(ctx, t, c, true)
 		objs, err := c.ChaosObjects(ctx, apps.AstronomyShop.Namespace)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Logf("chaos objects of the halted lab: %v", objs)
-		pods = WatchPods(t, c, apps.AstronomyShop.Namespace)
-		r.cc = StartChaosController(ctx, t, c)
-		controllerUp = time.Now()
 		r.assertNothingStrikes(t, pods, controllerUp, 2*killInterval+15*time.Second, nil)
 	})
 
@@ -102,6 +102,17 @@ func TestHaltedLab(t *testing.T) {
 			}
 		}
 		r.assertNothingStrikes(t, pods, on, 2*killInterval+15*time.Second, nil)
+		// Evidence that the layer that matters was exercised: Chaos Mesh started a step of a Workflow that was
+		// created aborted, and its selector found no pod in the closed namespace.
+		events, err := c.Client.CoreV1().Events(apps.AstronomyShop.Namespace).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range events.Items {
+			if ev.Type == "Warning" && strings.Contains(ev.Message, "no pod is selected") {
+				t.Logf("closed namespace at work: %s %s: %s: %s", ev.InvolvedObject.Kind, ev.InvolvedObject.Name, ev.Reason, ev.Message)
+			}
+		}
 	})
 
 	step("resume", func(t *testing.T) {
@@ -184,7 +195,10 @@ func (r *chaosRun) assertNothingStrikes(t *testing.T, pods *PodWatch, since time
 		}
 		return ""
 	})
-	t.Logf("nothing struck for %s (controller running since %s)", d.Round(time.Second), since.Format("15:04:05"))
+	if !r.cc.Running() {
+		t.Fatalf("the chaos controller is not running: nothing striking proves nothing\n%s", r.cc.Tail(3000))
+	}
+	t.Logf("nothing struck for %s from %s, with the controller running", d.Round(time.Second), since.Format("15:04:05"))
 }
 
 // allowedTarget says whether every target of an experiment (namespace/pod) is a pod of an allowed component.

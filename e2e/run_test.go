@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,6 +16,9 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/experiment"
@@ -154,6 +158,39 @@ func TestRun(t *testing.T) {
 		}
 	})
 
+	t.Run("kill-9-during-switch-on-then-recover", func(t *testing.T) {
+		setScenarios(ctx, t, s, `{"checkout-pod-kill":{"enabled":false}}`)
+		before := readFile(t, cfgFile)
+		bin := buildChaoslab(t)
+		result := killedRun(ctx, t, bin, e.Env, args(t.TempDir(), "--for", "10m"), s)
+		if bytes.Equal(readFile(t, cfgFile), before) {
+			t.Errorf("the killed run had not switched its scenario on in %s: the kill came too early to test anything", filepath.Base(cfgFile))
+		}
+		// A normal run now refuses and points to --recover, not to pulumi up.
+		var o, eo bytes.Buffer
+		if code := labstack.Run(ctx, args(t.TempDir()), &o, &eo, nil); code != experiment.ExitSetup || !strings.Contains(eo.String(), "--recover") {
+			t.Errorf("a run after the kill (update %s): exit %d, want 1 and a pointer to --recover:\n%s", result, code, eo.String())
+		}
+		recovery := exec.CommandContext(ctx, bin, "run", "--stack", s.Name(), "--dir", RepoRoot(), "--out", t.TempDir(), "--prometheus", prom, "--recover")
+		recovery.Dir = RepoRoot()
+		recovery.Env = os.Environ()
+		for k, v := range e.Env {
+			recovery.Env = append(recovery.Env, k+"="+v)
+		}
+		outRec, err := recovery.CombinedOutput()
+		t.Logf("chaoslab run --recover: %v\n%s", err, outRec)
+		if err != nil {
+			t.Fatalf("--recover after the kill failed: %v", err)
+		}
+		assertClean(t, before)
+		if rec, err := c.Client.CoreV1().ConfigMaps(apps.AstronomyShop.Namespace).Get(ctx, "chaoslab-run-"+strings.ToLower(s.Name()), metav1.GetOptions{}); err == nil {
+			t.Errorf("the run's record is still on the cluster: %v", rec.Data)
+		}
+		if res, _, out, err := Preview(ctx, s, optpreview.ExpectNoChanges()); err != nil {
+			t.Errorf("after the recovery the stack is not at rest (%v): %v\n%s", res.ChangeSummary, err, tail(out, 3000))
+		}
+	})
+
 	t.Run("second-run-refused-then-sigterm", func(t *testing.T) {
 		// The scenarios as one JSON string (pulumi config set scenarios '{...}'): the run rewrites the string.
 		// startNow false: no kick-off, so the Schedule (@every 10m) strikes nothing before the SIGTERM.
@@ -190,6 +227,47 @@ func TestRun(t *testing.T) {
 		assertInOrder(t, out.String(), "terminated: ending the experiment", "experiment over: interrupted",
 			"switch-off: delete Schedule scenarios-schedule-checkout-pod-kill", "restored ", "no chaos object left on the cluster")
 	})
+}
+
+// killedRun starts `chaoslab run` as its own process (the built binary), kills it with SIGKILL halfway through
+// its switch-on update, and waits until the Pulumi CLI that it had started has given up the update.
+func killedRun(ctx context.Context, t *testing.T, bin string, env map[string]string, args []string, s auto.Stack) string {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, bin, append([]string{"run"}, args...)...)
+	cmd.Dir = RepoRoot()
+	cmd.Env = os.Environ()
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	killed := make(chan struct{})
+	out.on("switch-on: updating stack", func() {
+		time.Sleep(1500 * time.Millisecond) // into the update: the CLI is creating the Schedule
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		close(killed)
+	})
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	select {
+	case <-killed:
+	default:
+		t.Fatalf("chaoslab run ended before its switch-on update:\n%s", out.String())
+	}
+	// The CLI runs in its own process group and outlives the run; it fails the update once the inline
+	// program it was talking to is gone.
+	err := wait.PollUntilContextTimeout(ctx, time.Second, 3*time.Minute, true, func(ctx context.Context) (bool, error) {
+		h, err := s.History(ctx, 1, 1)
+		return err == nil && len(h) > 0 && h[0].Result != "in-progress", nil
+	})
+	if err != nil {
+		t.Fatalf("the update of the killed run is still in progress after 3 min: %v", err)
+	}
+	h, _ := s.History(ctx, 1, 1)
+	t.Logf("killed chaoslab run during its switch-on; the update then ended %s:\n%s", h[0].Result, out.String())
+	return h[0].Result
 }
 
 func readFile(t *testing.T, path string) []byte {

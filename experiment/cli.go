@@ -39,6 +39,9 @@ type Options struct {
 	// first run (at once, or one interval for a Schedule without kick-off) plus strikeMargin.
 	StrikeWithin time.Duration
 	JUnit        string // the JUnit XML file of the verdicts, for CI systems; empty: none
+	// OTLP is where the experiment's trace goes (host:port, OTLP over gRPC); empty: the lab's collector
+	// through a port-forward; OTLPOff: nowhere.
+	OTLP string
 }
 
 // longHelp is the description in `chaoslab run --help`.
@@ -82,6 +85,7 @@ func bindFlags(fs *pflag.FlagSet, o *Options) {
 	fs.StringVar(&o.Dir, "dir", "", "the Pulumi project directory, holding Pulumi.yaml (default: the nearest one from the current directory up)")
 	fs.BoolVar(&o.Recover, "recover", false, "finish a run that was killed: switch its scenarios off and restore Pulumi.<stack>.yaml")
 	fs.DurationVar(&o.StrikeWithin, "strike-within", 0, "the longest from the switch-on to each scenario's first injection; a scenario that misses it ends the run with exit 5 (default: its first run plus "+strikeMargin.String()+")")
+	fs.StringVar(&o.OTLP, "otlp-endpoint", "", "where the experiment's trace goes, host:port of an OTLP/gRPC receiver (default: the lab's collector, through a port-forward; \""+OTLPOff+"\": send none)")
 	fs.StringVar(&o.JUnit, "junit", "", "also write the verdicts as JUnit XML to this file, one testcase per fault window (a violated one fails, one without data errs)")
 }
 

@@ -109,6 +109,9 @@ type Cluster interface {
 	// Prometheus makes Prometheus reachable and checks that it answers: at url when given, else through a
 	// port-forward that close ends.
 	Prometheus(ctx context.Context, url string) (base string, close func(), err error)
+	// Collector makes an OTLP/gRPC receiver reachable for the experiment's trace: endpoint when given, else
+	// the lab's collector through a port-forward that close ends. It returns host:port.
+	Collector(ctx context.Context, endpoint string) (addr string, close func(), err error)
 	// ClaimRun records a run on the cluster (see ledger.go); when a record of the stack is already there it
 	// changes nothing and returns that record.
 	ClaimRun(ctx context.Context, rec ClusterRecord) (held *ClusterRecord, err error)

@@ -198,6 +198,19 @@ type fakeCluster struct {
 	// records are the run records on the fake cluster, by stack; ledgerErr fails every ledger call.
 	records   map[string]ClusterRecord
 	ledgerErr error
+	otlp      string // the address of a test's OTLP receiver
+}
+
+// Collector gives the test's OTLP receiver, or none: the fake run sends its trace nowhere unless a test
+// sets otlp.
+func (c *fakeCluster) Collector(_ context.Context, endpoint string) (string, func(), error) {
+	if endpoint != "" {
+		return endpoint, func() {}, nil
+	}
+	if c.otlp == "" {
+		return "", nil, errors.New("no collector in the fake cluster")
+	}
+	return c.otlp, func() {}, nil
 }
 
 func (c *fakeCluster) ClaimRun(_ context.Context, rec ClusterRecord) (*ClusterRecord, error) {

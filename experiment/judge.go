@@ -12,11 +12,14 @@ import (
 // judge waits for the recovery period, then runs the report on the windows the watch saw.
 func (r *run) judge(ctx context.Context) int {
 	now := r.w.Clock.Now()
+	r.times.judgeStart = now
+	defer func() { r.times.judgeEnd = r.w.Clock.Now() }()
 	windows, err := r.track.windows(now, r.started, r.flagOff)
 	if err != nil {
 		code, _ := r.failf(ExitUnknown, "reading the fault windows: %v", err)
 		return code
 	}
+	r.windows = windows
 	runs, injected, failed := r.track.counts()
 	r.out.say("seen: %d run(s), %d injection(s), %d failure(s) to inject or recover, %d fault window(s)", runs, injected, failed, len(windows))
 	for _, w := range windows {

@@ -2,10 +2,12 @@ package experiment
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/user"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -57,9 +59,23 @@ const (
 	staleAfter      = 45 * time.Second
 )
 
-// live says whether the record's run is alive, as far as its phase and heartbeat tell at now.
+// live says whether the record's run is alive, as far as its phase and heartbeat tell at now, and, for a
+// run of this machine, whether its process still exists (a run killed here is dead at once, not after
+// staleAfter).
 func (c ClusterRecord) live(now time.Time) bool {
-	return c.Phase != PhaseLeftBehind && now.Sub(c.Heartbeat) < staleAfter
+	if c.Phase == PhaseLeftBehind || now.Sub(c.Heartbeat) >= staleAfter {
+		return false
+	}
+	if host, err := os.Hostname(); err == nil && host == c.Host && c.PID > 0 {
+		return processExists(c.PID)
+	}
+	return true
+}
+
+// processExists says whether a process of this machine with that pid exists (signal 0 reaches it).
+func processExists(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 func (c ClusterRecord) String() string {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/report"
 )
 
 // run is one `chaoslab run`: a state machine that goes
@@ -54,6 +56,9 @@ type run struct {
 	noStrike []string
 	// cfg is the stack's config as a recovery found it, to name the objects of the run's scenarios.
 	cfg map[string]string
+	// times are when the phases ran and windows the fault windows judged: the experiment's trace.
+	times   phaseTimes
+	windows []report.Window
 	// keepEdits says that someone else edited the config file during the run: the switch-off reverts only
 	// the run's keys and keeps their edits, instead of giving the original bytes back.
 	keepEdits bool
@@ -335,9 +340,20 @@ func (r *run) startWatch(context.Context) (int, bool) {
 	return 0, true
 }
 
-// experiment switches on, watches, switches off and judges. Whatever happens after the first edit of the
-// config, switch off runs before it returns.
+// experiment runs the experiment (runExperiment) and sends its trace.
 func (r *run) experiment(ctx context.Context) int {
+	code := r.runExperiment(ctx)
+	endpoint, closeFwd := r.traceTarget(context.WithoutCancel(ctx))
+	defer closeFwd()
+	if endpoint != "" {
+		r.exportTrace(ctx, endpoint, r.windows, code)
+	}
+	return code
+}
+
+// runExperiment switches on, watches, switches off and judges. Whatever happens after the first edit of the
+// config, switch off runs before it returns.
+func (r *run) runExperiment(ctx context.Context) int {
 	defer r.restoreOnPanic()
 	if err := r.file.begin(r.record()); err != nil {
 		code, _ := r.failf(ExitSetup, "writing the run's journal: %v; nothing was changed", err)

@@ -35,6 +35,8 @@ func (r *run) switchOn(ctx context.Context) error {
 	bg := context.WithoutCancel(ctx)
 	r.out.say("switch-on: %s in %s", strings.Join(r.names(), ", "), filepath.Base(r.stack.ConfigFile))
 	r.switchedOn = true // before the edit: even a half-done edit is undone
+	r.times.switchOnStart = r.w.Clock.Now()
+	defer func() { r.times.switchOnEnd = r.w.Clock.Now() }()
 	if err := r.engine.Switch(bg, r.names(), true); err != nil {
 		return fmt.Errorf("editing %s: %w", filepath.Base(r.stack.ConfigFile), err)
 	}
@@ -106,6 +108,8 @@ func (r *run) switchOff(ctx context.Context) error {
 		r.track.startSwitchOff()
 	}
 	r.setPhase(bg, PhaseSwitchingOff)
+	r.times.switchOffStart = r.w.Clock.Now()
+	defer func() { r.times.switchOffEnd = r.w.Clock.Now() }()
 	// Decided once: the file's bytes are given back only when nobody else has edited it.
 	r.keepEdits = r.file.editedByOthers()
 	r.out.say("switch-off: %s", strings.Join(r.names(), ", "))

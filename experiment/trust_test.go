@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -330,4 +331,31 @@ func TestTheRunIsRecordedOnTheClusterWhileItRuns(t *testing.T) {
 		t.Errorf("the record while watching: %v", phases)
 	}
 	h.assertNothingLeft()
+}
+
+// A run killed on this machine is dead at once; on another machine only its heartbeat can tell.
+func TestARunKilledOnThisMachineIsDeadAtOnce(t *testing.T) {
+	host, err := os.Hostname()
+	must(t, err)
+	gone := exec.Command("true")
+	must(t, gone.Run())
+	rec := ClusterRecord{Host: host, PID: gone.Process.Pid, Heartbeat: t0, Phase: PhaseWatching}
+	if rec.live(t0) {
+		t.Error("a record of this machine whose process is gone is live")
+	}
+	rec.PID = os.Getpid()
+	if !rec.live(t0) {
+		t.Error("a record of this very process is not live")
+	}
+	if rec.live(t0.Add(staleAfter)) {
+		t.Error("a stale heartbeat is live")
+	}
+	rec.Host, rec.PID = "another-machine", gone.Process.Pid
+	if !rec.live(t0) {
+		t.Error("a fresh heartbeat of another machine is not live")
+	}
+	rec.Phase = PhaseLeftBehind
+	if rec.live(t0) {
+		t.Error("a run that ended with chaos left is live")
+	}
 }

@@ -27,6 +27,7 @@ type Lab struct {
 	ShopNamespace string   // where the chaos objects live
 	Namespaces    []string // whose workloads must be ready before a run
 	Prometheus    Service  // the Prometheus that the report queries
+	Collector     Service  // the OTLP/gRPC receiver that the experiment's trace goes to
 }
 
 // Service is a Kubernetes Service and one of its ports.
@@ -50,13 +51,13 @@ var _ experiment.Cluster = (*Cluster)(nil)
 // or the file's contents, as the stack's chaos-mesh-otel:kubeconfig allows; empty: $KUBECONFIG or
 // ~/.kube/config) and context (empty: the current one) point at, and reads the namespaces that the plan's
 // config deploys (they follow chaos-mesh-otel:app and :istio) and the lab's Prometheus.
-func Connect(prometheus Service) func(plan *experiment.Plan) (experiment.Cluster, error) {
+func Connect(prometheus, collector Service) func(plan *experiment.Plan) (experiment.Cluster, error) {
 	return func(plan *experiment.Plan) (experiment.Cluster, error) {
 		cfg, err := restConfig(plan.Kubeconfig, plan.Context)
 		if err != nil {
 			return nil, err
 		}
-		return New(cfg, Lab{ShopNamespace: plan.ShopNamespace, Namespaces: plan.Namespaces, Prometheus: prometheus})
+		return New(cfg, Lab{ShopNamespace: plan.ShopNamespace, Namespaces: plan.Namespaces, Prometheus: prometheus, Collector: collector})
 	}
 }
 

@@ -53,6 +53,27 @@ func (c *Cluster) Prometheus(ctx context.Context, url string) (string, func(), e
 	return base, stop, nil
 }
 
+// Collector gives the address (host:port) of an OTLP/gRPC receiver for the experiment's trace: endpoint
+// when given, else the lab's collector through a port-forward that close ends.
+func (c *Cluster) Collector(ctx context.Context, endpoint string) (string, func(), error) {
+	if endpoint != "" {
+		return endpoint, func() {}, nil
+	}
+	svc := c.lab.Collector
+	if svc.Name == "" {
+		return "", nil, fmt.Errorf("no collector known for this lab")
+	}
+	pod, port, err := c.backend(ctx, svc)
+	if err != nil {
+		return "", nil, err
+	}
+	base, stop, err := c.forward(ctx, pod, port)
+	if err != nil {
+		return "", nil, fmt.Errorf("port-forward to pod %s/%s:%d (Service %s/%s): %w", svc.Namespace, pod.Name, port, svc.Namespace, svc.Name, err)
+	}
+	return strings.TrimPrefix(base, "http://"), stop, nil
+}
+
 // ping asks Prometheus a trivial query, as the report does before it starts.
 func ping(ctx context.Context, base string) error {
 	client, err := api.NewClient(api.Config{Address: base, Client: &http.Client{Timeout: portForwardTimeout}})
