@@ -160,4 +160,3 @@ func (r *run) traceTarget(ctx context.Context) (string, func()) {
 
 // OTLPOff is the --otlp-endpoint value that sends no trace.
 const OTLPOff = "off"
-
