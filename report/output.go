@@ -84,6 +84,15 @@ func windowLines(i int, wr WindowReport, watched time.Duration) []string {
 	return lines
 }
 
+// sliLines are a window's SLOs, one a line, with their verdicts and reasons.
+func sliLines(wr WindowReport) []string {
+	var lines []string
+	for _, s := range wr.SLIs {
+		lines = append(lines, fmt.Sprintf("  %s: %s (%s)", s.SLO, s.Verdict, s.Reason))
+	}
+	return lines
+}
+
 // observedText is the observed blast radius in one line: each service that moved, largest change first, with
 // its changes; the target is marked.
 func observedText(wr WindowReport) string {

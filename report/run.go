@@ -104,7 +104,7 @@ func fail(code int, format string, a ...any) *failure {
 	return &failure{code: code, err: fmt.Errorf(format, a...)}
 }
 
-// Execute analyses the windows of o and writes the report; it returns the exit code.
+// Execute analyses the windows of o and writes the report (and o.JUnit); it returns the exit code.
 func Execute(ctx context.Context, o Options, stdout, stderr io.Writer) int {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -112,10 +112,27 @@ func Execute(ctx context.Context, o Options, stdout, stderr io.Writer) int {
 	rep, f := execute(ctx, &o)
 	if f != nil {
 		fmt.Fprintf(stderr, "chaoslab report: %v\n", f.err)
-		return f.code
+		// CI reads the JUnit file: it must say that nothing was judged, and why.
+		return withJUnit(o, &Report{Scenario: o.Scenario, GeneratedAt: o.Now().UTC(), Verdict: Unknown, Notes: []string{f.err.Error()}},
+			f.code, stderr)
 	}
 	code := ExitCode(rep)
 	printVerdicts(rep, o, code, stdout, stderr)
+	return withJUnit(o, rep, code, stderr)
+}
+
+// withJUnit writes rep to o.JUnit, if asked, and returns code; a file that cannot be written turns a
+// success into a setup error.
+func withJUnit(o Options, rep *Report, code int, stderr io.Writer) int {
+	if o.JUnit == "" {
+		return code
+	}
+	if err := writeJUnit(o.JUnit, rep); err != nil {
+		fmt.Fprintf(stderr, "chaoslab report: --junit: %v\n", err)
+		if code == ExitOK {
+			return ExitUsage
+		}
+	}
 	return code
 }
 
