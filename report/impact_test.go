@@ -53,7 +53,7 @@ func TestObservedBlastRadius(t *testing.T) {
 			want: []string{"frontend*", "frontend-proxy"}, compared: 4,
 		},
 		{
-			// HTTP 500 injected in front of shipping: shipping's own server never sees the requests, its callers fail.
+			// shipping's responses replaced by HTTP 500 after its server answered: its own spans stay clean, its callers fail.
 			name: "error burst on a caller", target: "shipping",
 			services: map[string]ServiceData{
 				"checkout": served(80, 90, 0, 0.15),

@@ -26,7 +26,7 @@ func JudgeWindow(d WindowData, st Settings) WindowReport {
 	var uncompared []string
 	wr.Observed, wr.ServicesCompared, uncompared = ObservedBlastRadius(d.Services, d.Span.Target, st.Observed)
 	if len(uncompared) > 0 {
-		wr.Notes = append(wr.Notes, fmt.Sprintf("not compared for the observed blast radius (no server spans before or during the window): %s",
+		wr.Notes = append(wr.Notes, fmt.Sprintf("not compared for the observed blast radius (no server traffic before or during the window): %s",
 			strings.Join(uncompared, ", ")))
 	}
 	wr.Score = Score(wr, st.RecoveryBudget)
