@@ -182,6 +182,13 @@ func execute(ctx context.Context, o Options, w Wiring, stdout, stderr io.Writer)
 		fmt.Fprintf(stderr, "chaoslab run: --out: %v\n", err)
 		return ExitSetup
 	}
+	// The stack is opened from its project directory: a relative --junit means the caller's directory.
+	if o.JUnit != "" {
+		if o.JUnit, err = filepath.Abs(o.JUnit); err != nil {
+			fmt.Fprintf(stderr, "chaoslab run: --junit: %v\n", err)
+			return ExitSetup
+		}
+	}
 	return newRun(o, w, stdout, stderr).execute(ctx)
 }
 

@@ -138,6 +138,7 @@ func (r *run) reportOptions(url string, windows []report.Window) report.Options 
 		Settings:   settings,
 		Title:      fmt.Sprintf("chaoslab run: %s on stack %s", strings.Join(r.names(), ", "), r.stack.Name),
 		Now:        r.w.Clock.Now,
+		JUnit:      r.o.JUnit,
 	}
 	if len(r.ours) == 1 {
 		o.Scenario = r.ours[0].Name

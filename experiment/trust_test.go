@@ -359,3 +359,18 @@ func TestARunKilledOnThisMachineIsDeadAtOnce(t *testing.T) {
 		t.Error("a run that ended with chaos left is live")
 	}
 }
+
+// --junit reaches the report, as an absolute path (the run moves into the project directory).
+func TestJUnitGoesToTheReport(t *testing.T) {
+	h := newHarness(t)
+	h.judgeCode = ExitOK
+	h.cluster.controller = killsOnePod(h)
+	t.Chdir(t.TempDir())
+	if code := h.run("--scenario", "checkout-pod-kill", "--junit", "ci/junit.xml"); code != ExitOK {
+		t.Fatalf("exit %d\n%s%s", code, h.stdout, h.stderr)
+	}
+	wd, _ := os.Getwd()
+	if len(h.judged) != 1 || h.judged[0].JUnit != filepath.Join(wd, "ci", "junit.xml") {
+		t.Errorf("judged %+v", h.judged)
+	}
+}
