@@ -117,8 +117,8 @@ func (r *run) scenario(name string) Scenario {
 // exportTimeout bounds the export at the end of a run, and exportRetry its retries: the trace is a courtesy,
 // never a reason to hang.
 const (
-	exportTimeout = 10 * time.Second
-	exportRetry   = 3 * time.Second
+	exportTimeout = 5 * time.Second
+	exportRetry   = 2 * time.Second
 )
 
 // exportTrace sends the run's trace to the OTLP endpoint (host:port, gRPC, plain text as the lab's
