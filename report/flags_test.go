@@ -107,8 +107,8 @@ config:
 	}
 }
 
-// sloFile writes an SLO file named as a stack file, beside the project's Pulumi.yaml (a stack file is read
-// with the project's schema).
+// sloFile writes an SLO file beside the project's Pulumi.yaml (a stack file is read with the project's
+// schema): a stack file (one with config:) as Pulumi.dev.yaml, a list as slos.yaml.
 func sloFile(t *testing.T, body string) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -119,7 +119,11 @@ func sloFile(t *testing.T, body string) string {
 	if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), project, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(dir, "Pulumi.dev.yaml")
+	name := "slos.yaml"
+	if strings.Contains(body, "config:") {
+		name = "Pulumi.dev.yaml"
+	}
+	p := filepath.Join(dir, name)
 	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
