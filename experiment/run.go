@@ -384,7 +384,7 @@ func (r *run) restoreOnPanic() {
 		return
 	}
 	if r.switchedOn {
-		if _, err := r.file.restore(r.w.Clock.Now()); err == nil {
+		if err := r.file.restore(); err == nil {
 			fmt.Fprintf(r.stderr, "chaoslab run: internal error; %s is restored, the scenarios may still be on: chaoslab run --stack %s --recover\n",
 				filepath.Base(r.stack.ConfigFile), r.stack.Name)
 		}

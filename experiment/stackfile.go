@@ -219,19 +219,19 @@ func (s *stackFile) recordWritten() error {
 
 // restore puts the original bytes back (or removes the file if there was none). The caller has made sure
 // that nobody else edited the file (editedByOthers): those edits are never overwritten.
-func (s *stackFile) restore(now time.Time) (kept string, err error) {
+func (s *stackFile) restore() error {
 	current, rerr := os.ReadFile(s.path)
 	exists := rerr == nil
 	if s.original == nil {
 		if exists {
-			return kept, os.Remove(s.path)
+			return os.Remove(s.path)
 		}
-		return kept, nil
+		return nil
 	}
 	if exists && bytes.Equal(current, s.original) {
-		return kept, nil
+		return nil
 	}
-	return kept, writeFileSynced(s.path, s.original, s.mode)
+	return writeFileSynced(s.path, s.original, s.mode)
 }
 
 // end removes the journal: the run left nothing to recover.

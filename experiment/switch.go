@@ -155,7 +155,7 @@ func (r *run) giveFileBack(ctx context.Context) error {
 		r.out.say("%s was edited during the run by someone else: kept their edits, reverted only %s", file, switchKeys(r.switched))
 		return nil
 	}
-	if _, err := r.file.restore(r.w.Clock.Now()); err != nil {
+	if err := r.file.restore(); err != nil {
 		r.out.say("could not restore %s: %v; its original bytes are in %s", file, err, r.file.journal)
 		return err
 	}
@@ -183,7 +183,7 @@ func (r *run) switchOffOnce(ctx context.Context) error {
 		r.file.noteWritten()
 		return r.update(ctx, "switch-off")
 	}
-	if _, err := r.file.restore(r.w.Clock.Now()); err != nil {
+	if err := r.file.restore(); err != nil {
 		return fmt.Errorf("restoring %s: %w", r.file.path, err)
 	}
 	if err := r.engine.Switch(ctx, r.names(), false); err != nil {
