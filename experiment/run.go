@@ -132,12 +132,17 @@ func (r *run) prepare(ctx context.Context) (int, bool) {
 	return 0, true
 }
 
-func (r *run) openStack(ctx context.Context) (int, bool) {
+// openEngine opens the stack and reads its last operation.
+func (r *run) openEngine(ctx context.Context) error {
 	var err error
 	if r.engine, err = r.w.OpenStack(ctx, r.o.Dir, r.o.Stack); err == nil {
 		r.stack, err = r.engine.Inspect(ctx)
 	}
-	if err != nil {
+	return err
+}
+
+func (r *run) openStack(ctx context.Context) (int, bool) {
+	if err := r.openEngine(ctx); err != nil {
 		return r.failf(ExitSetup, "stack %s: %v", r.o.Stack, err)
 	}
 	s := r.stack

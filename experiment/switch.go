@@ -297,11 +297,7 @@ func (r *run) recoverRun(ctx context.Context) int {
 // openStackForRecovery opens the stack as openStack does, but goes on after a failed update (a run killed
 // during its switch-on leaves one); an update still marked in progress needs the user to clear it first.
 func (r *run) openStackForRecovery(ctx context.Context) (int, bool) {
-	var err error
-	if r.engine, err = r.w.OpenStack(ctx, r.o.Dir, r.o.Stack); err == nil {
-		r.stack, err = r.engine.Inspect(ctx)
-	}
-	if err != nil {
+	if err := r.openEngine(ctx); err != nil {
 		return r.failf(ExitSetup, "stack %s: %v", r.o.Stack, err)
 	}
 	if r.stack.LastResult == "in-progress" {

@@ -9,6 +9,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/testproject"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
 )
 
@@ -16,19 +17,7 @@ import (
 // (and so chaoslab) checks it against.
 func writeStack(t *testing.T, body string) string {
 	t.Helper()
-	dir := t.TempDir()
-	project, err := os.ReadFile("../../Pulumi.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(dir, "Pulumi.dev.yaml")
-	if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), project, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return testproject.StackFile(t, "Pulumi.dev.yaml", body)
 }
 
 func runCLI(args ...string) (int, string, string) {

@@ -66,6 +66,21 @@ func scenariosForm(file string) (string, error) {
 }
 
 func (e *engine) switchInString(ctx context.Context, names []string, on bool) error {
+	return e.editString(ctx, func(entries map[string]any) {
+		for _, name := range names {
+			entry, _ := entries[name].(map[string]any)
+			if entry == nil {
+				entry = map[string]any{}
+			}
+			entry["enabled"] = on
+			entries[name] = entry
+		}
+	})
+}
+
+// editString rewrites the scenarios when they are one JSON string: it reads the map, lets edit change it,
+// and sets the string again.
+func (e *engine) editString(ctx context.Context, edit func(entries map[string]any)) error {
 	current, err := e.stack.GetConfig(ctx, scenariosKey)
 	if err != nil {
 		return err
@@ -76,14 +91,7 @@ func (e *engine) switchInString(ctx context.Context, names []string, on bool) er
 			return fmt.Errorf("%s in %s: expected a JSON map of scenarios: %w", scenariosKey, e.file, err)
 		}
 	}
-	for _, name := range names {
-		entry, _ := entries[name].(map[string]any)
-		if entry == nil {
-			entry = map[string]any{}
-		}
-		entry["enabled"] = on
-		entries[name] = entry
-	}
+	edit(entries)
 	raw, err := json.Marshal(entries)
 	if err != nil {
 		return err
@@ -126,30 +134,17 @@ func (e *engine) Revert(ctx context.Context, switches []experiment.Switch) error
 
 // revertInString is Revert when the scenarios are one JSON string.
 func (e *engine) revertInString(ctx context.Context, switches []experiment.Switch) error {
-	current, err := e.stack.GetConfig(ctx, scenariosKey)
-	if err != nil {
-		return err
-	}
-	entries := map[string]any{}
-	if current.Value != "" {
-		if err := json.Unmarshal([]byte(current.Value), &entries); err != nil {
-			return fmt.Errorf("%s in %s: expected a JSON map of scenarios: %w", scenariosKey, e.file, err)
+	return e.editString(ctx, func(entries map[string]any) {
+		for _, sw := range switches {
+			entry, _ := entries[sw.Scenario].(map[string]any)
+			switch {
+			case sw.Set && entry != nil:
+				entry["enabled"] = sw.Enabled
+			case sw.Entry && entry != nil:
+				delete(entry, "enabled")
+			default:
+				delete(entries, sw.Scenario)
+			}
 		}
-	}
-	for _, sw := range switches {
-		entry, _ := entries[sw.Scenario].(map[string]any)
-		switch {
-		case sw.Set && entry != nil:
-			entry["enabled"] = sw.Enabled
-		case sw.Entry && entry != nil:
-			delete(entry, "enabled")
-		default:
-			delete(entries, sw.Scenario)
-		}
-	}
-	raw, err := json.Marshal(entries)
-	if err != nil {
-		return err
-	}
-	return e.stack.SetConfig(ctx, scenariosKey, auto.ConfigValue{Value: string(raw)})
+	})
 }
