@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -161,14 +162,19 @@ func TestRun(t *testing.T) {
 		}
 	})
 
-	// Killed at once, the program dies before the engine has its resources, and the update fails; killed
-	// later, the engine may finish it without the program: --recover must cope with both.
-	for _, after := range []time.Duration{0, 1500 * time.Millisecond} {
-		t.Run(fmt.Sprintf("kill-9-%s-into-switch-on-then-recover", after), func(t *testing.T) {
+	// Killed at once, the run dies before its update reaches the engine; killed later, the CLI, in its own
+	// process group, outlives it and ends the update; killed with its CLI (as a cancelled CI job kills the
+	// whole tree), the stack is left locked. --recover must cope with each.
+	for _, k := range []killAt{{after: 0}, {after: 1500 * time.Millisecond}, {after: 1500 * time.Millisecond, withCLI: true}} {
+		name := fmt.Sprintf("kill-9-%s-into-switch-on", k.after)
+		if k.withCLI {
+			name += "-with-its-cli"
+		}
+		t.Run(name+"-then-recover", func(t *testing.T) {
 			setScenarios(ctx, t, s, `{"checkout-pod-kill":{"enabled":false}}`)
 			before := readFile(t, cfgFile)
 			bin := buildChaoslab(t)
-			result := killedRun(ctx, t, bin, e.Env, args(t.TempDir(), "--for", "10m"), s, after)
+			result := killedRun(ctx, t, bin, e.Env, args(t.TempDir(), "--for", "10m"), s, k)
 			if bytes.Equal(readFile(t, cfgFile), before) {
 				t.Errorf("the killed run had not switched its scenario on in %s: the kill came too early to test anything", filepath.Base(cfgFile))
 			}
@@ -177,17 +183,31 @@ func TestRun(t *testing.T) {
 			if code := labstack.Run(ctx, args(t.TempDir()), &o, &eo, nil); code != experiment.ExitSetup || !strings.Contains(eo.String(), "--recover") {
 				t.Errorf("a run after the kill (update %s): exit %d, want 1 and a pointer to --recover:\n%s", result, code, eo.String())
 			}
-			recovery := exec.CommandContext(ctx, bin, "run", "--stack", s.Name(), "--dir", RepoRoot(), "--out", t.TempDir(), "--prometheus", prom,
-				"--otlp-endpoint", "off", "--recover")
-			recovery.Dir = RepoRoot()
-			recovery.Env = os.Environ()
-			for k, v := range e.Env {
-				recovery.Env = append(recovery.Env, k+"="+v)
+			recover := func() (int, string) {
+				cmd := exec.CommandContext(ctx, bin, "run", "--stack", s.Name(), "--dir", RepoRoot(), "--out", t.TempDir(), "--prometheus", prom,
+					"--otlp-endpoint", "off", "--recover")
+				cmd.Dir = RepoRoot()
+				cmd.Env = os.Environ()
+				for key, v := range e.Env {
+					cmd.Env = append(cmd.Env, key+"="+v)
+				}
+				out, _ := cmd.CombinedOutput()
+				t.Logf("chaoslab run --recover (the killed run's update %s): exit %d\n%s", result, cmd.ProcessState.ExitCode(), out)
+				return cmd.ProcessState.ExitCode(), string(out)
 			}
-			outRec, err := recovery.CombinedOutput()
-			t.Logf("chaoslab run --recover (the killed run's update %s): %v\n%s", result, err, outRec)
-			if err != nil {
-				t.Fatalf("--recover after the kill failed: %v", err)
+			code, out := recover()
+			if k.withCLI {
+				// The CLI died holding the stack's lock: --recover says how to clear it, and that chaos is left.
+				if code != experiment.ExitChaosLeft || !strings.Contains(out, "pulumi cancel --stack "+s.Name()) {
+					t.Fatalf("--recover on the locked stack: exit %d, want 4 and the way to clear the lock", code)
+				}
+				if err := s.Cancel(ctx); err != nil {
+					t.Fatalf("pulumi cancel: %v", err)
+				}
+				code, _ = recover()
+			}
+			if code != experiment.ExitOK {
+				t.Fatalf("--recover after the kill: exit %d", code)
 			}
 			assertClean(t, before)
 			if rec, err := c.Client.CoreV1().ConfigMaps(apps.AstronomyShop.Namespace).Get(ctx, "chaoslab-run-"+strings.ToLower(s.Name()), metav1.GetOptions{}); err == nil {
@@ -237,9 +257,47 @@ func TestRun(t *testing.T) {
 	})
 }
 
-// killedRun starts `chaoslab run` as its own process (the built binary), kills it with SIGKILL after into its
-// switch-on update, and waits until the Pulumi CLI that it had started has ended the update, as it does.
-func killedRun(ctx context.Context, t *testing.T, bin string, env map[string]string, args []string, s auto.Stack, after time.Duration) string {
+// killAt is when and what a test kills of a `chaoslab run`: the run after that long into its switch-on
+// update, and, withCLI, the Pulumi CLI it started and the plugins under it too (as a cancelled CI job does).
+type killAt struct {
+	after   time.Duration
+	withCLI bool
+}
+
+// descendants are the processes under pid (children, grandchildren, ...), read from /proc.
+func descendants(pid int) []int {
+	parents := map[int][]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// The command in parentheses may hold spaces: the fields after its closing parenthesis are fixed.
+		fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		if len(fields) > 1 {
+			if ppid, err := strconv.Atoi(fields[1]); err == nil {
+				parents[ppid] = append(parents[ppid], child)
+			}
+		}
+	}
+	var out []int
+	for queue := []int{pid}; len(queue) > 0; queue = queue[1:] {
+		for _, c := range parents[queue[0]] {
+			out = append(out, c)
+			queue = append(queue, c)
+		}
+	}
+	return out
+}
+
+// killedRun starts `chaoslab run` as its own process (the built binary), kills it (k) during its switch-on
+// update, and waits until the update has ended, as the Pulumi CLI ends it when it outlives the run.
+func killedRun(ctx context.Context, t *testing.T, bin string, env map[string]string, args []string, s auto.Stack, k killAt) string {
 	t.Helper()
 	cmd := exec.CommandContext(ctx, bin, append([]string{"run"}, args...)...)
 	cmd.Dir = RepoRoot()
@@ -251,8 +309,14 @@ func killedRun(ctx context.Context, t *testing.T, bin string, env map[string]str
 	cmd.Stdout, cmd.Stderr = &out, &out
 	killed := make(chan struct{})
 	out.on("switch-on: updating stack", func() {
-		time.Sleep(after)
-		_ = cmd.Process.Signal(syscall.SIGKILL)
+		time.Sleep(k.after)
+		victims := []int{cmd.Process.Pid}
+		if k.withCLI {
+			victims = append(victims, descendants(cmd.Process.Pid)...)
+		}
+		for _, pid := range victims {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
 		close(killed)
 	})
 	if err := cmd.Start(); err != nil {

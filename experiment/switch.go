@@ -124,6 +124,9 @@ func (r *run) switchOff(ctx context.Context) error {
 		if err = r.switchOffOnce(bg); err == nil {
 			break
 		}
+		if r.o.Recover && stackLocked(err) {
+			break // the lock of a killed update does not go away by waiting
+		}
 	}
 	r.flagOff = r.w.Clock.Now()
 	if rerr := r.giveFileBack(bg); rerr != nil {
@@ -161,6 +164,11 @@ func (r *run) giveFileBack(ctx context.Context) error {
 	}
 	r.out.say("restored %s: byte-identical to before the run", file)
 	return nil
+}
+
+// stackLocked says whether an update failed because another update holds the stack's lock.
+func stackLocked(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "currently locked")
 }
 
 // switchKeys names the keys that a revert sets back.
@@ -226,6 +234,12 @@ func (r *run) leftBehind(cause error) int {
 	r.abandonLedger(context.Background())
 	e := r.stderr
 	fmt.Fprintf(e, "chaoslab run: the scenarios could not be switched off: %v\n", cause)
+	if stackLocked(cause) {
+		fmt.Fprintf(e, "The stack is locked by an update that never finished (a run, or its Pulumi CLI, was killed during it). Once no "+
+			"pulumi process works on stack %s, clear the lock with `pulumi cancel --stack %s --yes` (and, if Pulumi then reports pending "+
+			"operations, `pulumi refresh --stack %s --clear-pending-creates --yes`), then run chaoslab run --stack %s --recover again.\n",
+			r.stack.Name, r.stack.Name, r.stack.Name, r.stack.Name)
+	}
 	if r.cluster != nil {
 		left, err := r.cluster.ChaosObjects(context.Background())
 		switch {

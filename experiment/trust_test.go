@@ -374,3 +374,24 @@ func TestJUnitGoesToTheReport(t *testing.T) {
 		t.Errorf("judged %+v", h.judged)
 	}
 }
+
+// A stack still locked by a killed update (its CLI was killed with the run, as a cancelled CI job does) is
+// not retried by --recover: it says how to clear the lock, and that chaos is left (exit 4).
+func TestRecoverOnALockedStackSaysHowToClearIt(t *testing.T) {
+	h := newHarness(t)
+	killedDuring(t, h, "succeeded")
+	h.engine.updateErr = func(int) error {
+		return errors.New("the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file")
+	}
+	if code := h.run("--recover"); code != ExitChaosLeft {
+		t.Fatalf("exit %d, want 4\n%s%s", code, h.stdout, h.stderr)
+	}
+	if strings.Contains(h.stdout.String(), "trying again") {
+		t.Errorf("a lock was retried:\n%s", h.stdout)
+	}
+	for _, want := range []string{"locked by an update that never finished", "pulumi cancel --stack dev --yes", "--recover again"} {
+		if !strings.Contains(h.stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, h.stderr)
+		}
+	}
+}
