@@ -165,10 +165,10 @@ func TestRun(t *testing.T) {
 	// Killed at once, the run dies before its update reaches the engine; killed later, the CLI, in its own
 	// process group, outlives it and ends the update; killed with its CLI (as a cancelled CI job kills the
 	// whole tree), the stack is left locked. --recover must cope with each.
-	for _, k := range []killAt{{after: 0}, {after: 1500 * time.Millisecond}, {after: 1500 * time.Millisecond, withCLI: true}} {
+	for _, k := range []killAt{{after: 0}, {after: 1500 * time.Millisecond}, {withCLI: true, marker: "switch-on: create "}} {
 		name := fmt.Sprintf("kill-9-%s-into-switch-on", k.after)
 		if k.withCLI {
-			name += "-with-its-cli"
+			name = "kill-9-with-its-cli-mid-switch-on"
 		}
 		t.Run(name+"-then-recover", func(t *testing.T) {
 			setScenarios(ctx, t, s, `{"checkout-pod-kill":{"enabled":false}}`)
@@ -262,6 +262,9 @@ func TestRun(t *testing.T) {
 type killAt struct {
 	after   time.Duration
 	withCLI bool
+	// marker, when set, is the line of the run's output at which the kill comes (after that long):
+	// "switch-on: create " is printed while the update is still running.
+	marker string
 }
 
 // descendants are the processes under pid (children, grandchildren, ...), read from /proc.
@@ -308,7 +311,11 @@ func killedRun(ctx context.Context, t *testing.T, bin string, env map[string]str
 	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	killed := make(chan struct{})
-	out.on("switch-on: updating stack", func() {
+	marker := "switch-on: updating stack"
+	if k.marker != "" {
+		marker = k.marker
+	}
+	out.on(marker, func() {
 		time.Sleep(k.after)
 		victims := []int{cmd.Process.Pid}
 		if k.withCLI {

@@ -60,9 +60,16 @@ const longHelp = `Runs chaos scenarios on a live lab from start to verdict, so t
 It needs the Pulumi CLI's state of the stack (the lab brought up with make up) and the cluster that the
 stack's config points at.
 
-A second run on the same stack is refused while one is in progress. If a run was killed (kill -9, power
-loss) before it finished, the next one says so; --recover then switches its scenarios off and restores the
-config from the copy that the run kept in .chaoslab/ beside the stack file.
+Every scenario must strike: Chaos Mesh must report an injection within --strike-within of the switch-on
+(default: its first run plus a minute), or the run ends at once with exit 5 and Chaos Mesh's reason; a failed
+injection exits 5 too. An interrupted run, or one whose chaos someone else deleted, never exits 0.
+
+A run is recorded on the cluster (a ConfigMap chaoslab-run-<stack> in the app's namespace, with a heartbeat)
+and beside the stack file (.chaoslab/): a second run on the stack, from any checkout, is refused while one is
+live. If a run was killed (kill -9, a lost machine) the next one says so, and --recover, from any checkout,
+switches its scenarios off and gives the stack file back: byte for byte, or, if a person edited it since,
+with only the run's keys reverted. Each run also sends its trace (the switch-on, every fault window, the
+judging, the switch-off) over OTLP to the lab's collector, so that Jaeger shows it beside the app's traces.
 
 The first Ctrl-C ends the experiment early (the scenarios are switched off, then the windows seen so far are
 judged without waiting for --after); a Ctrl-C while the scenarios are being switched off changes nothing, the
