@@ -112,6 +112,9 @@ type Cluster interface {
 	// Collector makes an OTLP/gRPC receiver reachable for the experiment's trace: endpoint when given, else
 	// the lab's collector through a port-forward that close ends. It returns host:port.
 	Collector(ctx context.Context, endpoint string) (addr string, close func(), err error)
+	// DeleteUntracked deletes these objects of the app's namespace ("Kind/name": Schedules and Workflows of
+	// the run) unless they are gone or already being deleted, and returns those it deleted.
+	DeleteUntracked(ctx context.Context, objects []string) ([]string, error)
 	// ClaimRun records a run on the cluster (see ledger.go); when a record of the stack is already there it
 	// changes nothing and returns that record.
 	ClaimRun(ctx context.Context, rec ClusterRecord) (held *ClusterRecord, err error)

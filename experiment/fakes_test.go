@@ -87,6 +87,9 @@ type fakeEngine struct {
 	updates   int
 	updateErr func(n int) error // error of the n-th update (1-based), nil for success
 	onUpdate  func(n int)       // called inside the n-th update, before it deploys
+	// untracked are objects on the cluster that the stack's state does not know (an update killed with its
+	// CLI created them): no update deletes them.
+	untracked map[string]bool
 }
 
 var switchLine = regexp.MustCompile(`(?m)^# fake-switch (\S+)=(on|off)$`)
@@ -148,7 +151,7 @@ func (e *fakeEngine) Update(_ context.Context, log io.Writer, changed func(Chang
 			changed(Change{Op: "create", Type: "kubernetes:chaos-mesh.org/v1alpha1:" + s.Kind, Name: s.Object})
 			res.Changes["create"]++
 			e.h.cluster.deploy(s)
-		case !on[name] && present:
+		case !on[name] && present && !e.untracked[s.Kind+"/"+s.Object]:
 			changed(Change{Op: "delete", Type: "kubernetes:chaos-mesh.org/v1alpha1:" + s.Kind, Name: s.Object})
 			res.Changes["delete"]++
 			e.h.cluster.undeploy(s)
@@ -211,6 +214,18 @@ func (c *fakeCluster) Collector(_ context.Context, endpoint string) (string, fun
 		return "", nil, errors.New("no collector in the fake cluster")
 	}
 	return c.otlp, func() {}, nil
+}
+
+// DeleteUntracked deletes what it is given that the fake cluster holds.
+func (c *fakeCluster) DeleteUntracked(_ context.Context, objects []string) ([]string, error) {
+	var deleted []string
+	for _, obj := range objects {
+		if c.has(obj) {
+			c.remove(obj)
+			deleted = append(deleted, obj)
+		}
+	}
+	return deleted, nil
 }
 
 func (c *fakeCluster) ClaimRun(_ context.Context, rec ClusterRecord) (*ClusterRecord, error) {

@@ -135,6 +135,9 @@ func (r *run) switchOff(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if r.o.Recover {
+		r.deleteUntracked(bg)
+	}
 	if err := r.awaitNoChaos(bg); err != nil {
 		return err
 	}
@@ -199,6 +202,35 @@ func (r *run) switchOffOnce(ctx context.Context) error {
 	}
 	r.file.noteWritten()
 	return r.update(ctx, "switch-off")
+}
+
+// deleteUntracked removes the run's Schedules and Workflows that the switch-off update left on the cluster
+// although it succeeded: an update killed with its Pulumi CLI can create an object and die before the
+// stack's state records it, so no later update knows to delete it. Only the run's own objects, by name, and
+// only in a recovery.
+func (r *run) deleteUntracked(ctx context.Context) {
+	if r.cluster == nil {
+		return
+	}
+	var objects []string
+	for _, s := range r.ours {
+		if s.Object != "" {
+			objects = append(objects, s.Kind+"/"+s.Object)
+		}
+		if s.KickOff != "" {
+			objects = append(objects, KindWorkflow+"/"+s.KickOff)
+		}
+	}
+	if len(objects) == 0 {
+		return
+	}
+	deleted, err := r.cluster.DeleteUntracked(ctx, objects)
+	if err != nil {
+		r.out.say("could not delete the run's objects that Pulumi does not track: %v", err)
+	}
+	for _, obj := range deleted {
+		r.out.say("deleted %s: the killed update had created it without recording it in the stack's state, so no update could delete it", obj)
+	}
 }
 
 // awaitNoChaos waits until no chaos object is left in the shop namespace (the run started with none).

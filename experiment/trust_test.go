@@ -395,3 +395,17 @@ func TestRecoverOnALockedStackSaysHowToClearIt(t *testing.T) {
 		}
 	}
 }
+
+// An update killed with its CLI can create the Schedule without recording it in the stack's state: the
+// switch-off update then deletes nothing, and --recover deletes the run's own object itself.
+func TestRecoverDeletesTheObjectsThatPulumiDoesNotTrack(t *testing.T) {
+	h := newHarness(t)
+	killedDuring(t, h, "succeeded")
+	h.engine.untracked = map[string]bool{"Schedule/checkout-pod-kill": true}
+	if code := h.run("--recover"); code != ExitOK {
+		t.Fatalf("exit %d\n%s%s", code, h.stdout, h.stderr)
+	}
+	assertInOrder(t, h.stdout.String(), "switch-off: update done in 0s (no changes)",
+		"deleted Schedule/checkout-pod-kill: the killed update had created it without recording it", "no chaos object left on the cluster")
+	h.assertNothingLeft()
+}

@@ -215,3 +215,35 @@ func replicas(p *int32) int32 {
 	}
 	return *p
 }
+
+// DeleteUntracked deletes the named Schedules and Workflows ("Kind/name") of the app's namespace that exist
+// and are not already being deleted (in the background, as the lab deletes its Workflows, so that Chaos Mesh
+// does not restart one), and returns those it deleted.
+func (c *Cluster) DeleteUntracked(ctx context.Context, objects []string) ([]string, error) {
+	resources := map[string]string{"Schedule": "schedules", "Workflow": "workflows"}
+	var deleted []string
+	for _, obj := range objects {
+		kind, name, _ := strings.Cut(obj, "/")
+		res, ok := resources[kind]
+		if !ok {
+			continue
+		}
+		client := c.dynamic.Resource(gvr(res)).Namespace(c.lab.ShopNamespace)
+		u, err := client.Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return deleted, err
+		}
+		if u.GetDeletionTimestamp() != nil {
+			continue
+		}
+		background := metav1.DeletePropagationBackground
+		if err := client.Delete(ctx, name, metav1.DeleteOptions{PropagationPolicy: &background}); err != nil && !apierrors.IsNotFound(err) {
+			return deleted, fmt.Errorf("deleting %s %s/%s: %w", kind, c.lab.ShopNamespace, name, err)
+		}
+		deleted = append(deleted, obj)
+	}
+	return deleted, nil
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/experiment"
 )
@@ -70,5 +71,34 @@ func TestConcurrentClaimsHaveOneWinner(t *testing.T) {
 	wg.Wait()
 	if wins != 1 {
 		t.Errorf("%d claims won, want 1", wins)
+	}
+}
+
+// Untracked objects of the run are deleted by name; one already being deleted, or gone, is left alone.
+func TestDeleteUntracked(t *testing.T) {
+	c, _, dyn := newFakeCluster(t)
+	ctx := context.Background()
+	put := func(res, kind, name string, deleting bool) {
+		u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "chaos-mesh.org/v1alpha1", "kind": kind,
+			"metadata": map[string]any{"name": name, "namespace": "otel-demo"}}}
+		if deleting {
+			now := metav1.Now()
+			u.SetDeletionTimestamp(&now)
+		}
+		if _, err := dyn.Resource(gvr(res)).Namespace("otel-demo").Create(ctx, u, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("schedules", "Schedule", "checkout-pod-kill", false)
+	put("workflows", "Workflow", "checkout-pod-kill-first", true)
+	deleted, err := c.DeleteUntracked(ctx, []string{"Schedule/checkout-pod-kill", "Workflow/checkout-pod-kill-first", "Workflow/gone", "PodChaos/x"})
+	if err != nil || len(deleted) != 1 || deleted[0] != "Schedule/checkout-pod-kill" {
+		t.Fatalf("deleted %v, %v", deleted, err)
+	}
+	if _, err := dyn.Resource(gvr("schedules")).Namespace("otel-demo").Get(ctx, "checkout-pod-kill", metav1.GetOptions{}); err == nil {
+		t.Error("the Schedule is still there")
+	}
+	if _, err := dyn.Resource(gvr("workflows")).Namespace("otel-demo").Get(ctx, "checkout-pod-kill-first", metav1.GetOptions{}); err != nil {
+		t.Errorf("the Workflow that was being deleted must be left to its finalizers: %v", err)
 	}
 }
