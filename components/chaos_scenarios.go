@@ -118,12 +118,19 @@ func newChaosObject(ctx *pulumi.Context, parent string, obj scenarios.Object, op
 		other[k] = toInput(v)
 	}
 	resName := fmt.Sprintf("%s-%s-%s", parent, strings.ToLower(kind), obj.Name)
-	return apiextensions.NewCustomResource(ctx, resName, &apiextensions.CustomResourceArgs{
+	cr, err := apiextensions.NewCustomResource(ctx, resName, &apiextensions.CustomResourceArgs{
 		ApiVersion:  pulumi.String(apiVersion),
 		Kind:        pulumi.String(kind),
 		Metadata:    metaArgs,
 		OtherFields: other,
 	}, opts...)
+	if err != nil || kind != scenarios.KindWorkflow || annotations[scenarios.AbortAnnotation] != "true" {
+		return cr, err
+	}
+	if _, err := newHaltPatch(ctx, resName, cr, apiVersion, kind, metaArgs, opts); err != nil {
+		return nil, err
+	}
+	return cr, nil
 }
 
 func stringOf(v any) string {

@@ -3,6 +3,7 @@ package components
 import (
 	"maps"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -65,7 +66,7 @@ func runScenarios(t *testing.T, raw string, halt bool) (*pulumimock.Monitor, []s
 func chaosObjects(m *pulumimock.Monitor) map[string]pulumimock.Resource {
 	out := map[string]pulumimock.Resource{}
 	for _, r := range m.Resources() {
-		if strings.HasPrefix(r.Type, "kubernetes:chaos-mesh.org/v1alpha1:") {
+		if strings.HasPrefix(r.Type, "kubernetes:chaos-mesh.org/v1alpha1:") && !strings.HasSuffix(r.Type, "Patch") {
 			out[r.Name] = r
 		}
 	}
@@ -163,6 +164,40 @@ func TestChaosScenariosHalt(t *testing.T) {
 	halted, _ := runScenarios(t, cfg, true)
 	if strings.Join(keysOf(chaosObjects(running)), ",") != strings.Join(keysOf(chaosObjects(halted)), ",") {
 		t.Fatal("halt must not add or delete resources")
+	}
+	// Each halted Workflow gets a Patch that keeps it aborted after resume, and only a Workflow.
+	patches := map[string]pulumimock.Resource{}
+	for _, r := range halted.Resources() {
+		if r.Type == "kubernetes:chaos-mesh.org/v1alpha1:WorkflowPatch" {
+			patches[r.Name] = r
+		}
+	}
+	workflows := 0
+	for n, a := range chaosObjects(halted) {
+		if a.Inputs["kind"].StringValue() != "Workflow" {
+			continue
+		}
+		workflows++
+		p, ok := patches[n+"-halt"]
+		if !ok {
+			t.Errorf("%s: no halt Patch (have %v)", n, keysOf(patches))
+			continue
+		}
+		ann := p.Inputs["metadata"].ObjectValue()["annotations"].ObjectValue()
+		if ann["workflow.chaos-mesh.org/abort"].StringValue() != "true" || ann["pulumi.com/patchFieldManager"].StringValue() != HaltFieldManager {
+			t.Errorf("%s: halt Patch annotations %v", n, ann)
+		}
+		if !p.RetainOnDelete || !slices.Contains(p.Deps, a.URN) {
+			t.Errorf("%s: halt Patch must be retained on delete (%v) and depend on its Workflow (deps %v)", n, p.RetainOnDelete, p.Deps)
+		}
+	}
+	if workflows == 0 || len(patches) != workflows {
+		t.Errorf("%d halt Patches for %d Workflows", len(patches), workflows)
+	}
+	for _, r := range running.Resources() {
+		if strings.HasSuffix(r.Type, "Patch") {
+			t.Errorf("a halt Patch without halt: %s", r.Name)
+		}
 	}
 	for n, a := range chaosObjects(halted) {
 		ann := a.Inputs["metadata"].ObjectValue()["annotations"]

@@ -45,6 +45,8 @@ type Experiment struct {
 	Deleting   bool
 	Finalizers []string
 	Owners     []string
+	// SelectorLabels are its spec.selector's label selectors.
+	SelectorLabels map[string]string
 }
 
 // State is the experiment with what holds it: whether it is being deleted, its finalizers and its owners.
@@ -86,6 +88,7 @@ func experimentOf(u *unstructured.Unstructured) (Experiment, error) {
 	for _, o := range u.GetOwnerReferences() {
 		e.Owners = append(e.Owners, o.Kind+"/"+o.Name)
 	}
+	e.SelectorLabels, _, _ = unstructured.NestedStringMap(u.Object, "spec", "selector", "labelSelectors")
 	raw, found, _ := unstructured.NestedMap(u.Object, "status")
 	if !found {
 		return e, nil

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -102,6 +103,7 @@ func TestHaltedLab(t *testing.T) {
 			}
 		}
 		r.assertNothingStrikes(t, pods, on, 2*killInterval+15*time.Second, nil)
+		assertHaltedStepsSelectNothing(ctx, t, c, time.Now())
 		// Evidence that the layer that matters was exercised: Chaos Mesh started a step of a Workflow that was
 		// created aborted, and its selector found no pod in the closed namespace.
 		events, err := c.Client.CoreV1().Events(apps.AstronomyShop.Namespace).List(ctx, metav1.ListOptions{})
@@ -118,6 +120,16 @@ func TestHaltedLab(t *testing.T) {
 	step("resume", func(t *testing.T) {
 		resumed := r.setHalt(t, false)
 		assertAppNamespaceClosed(ctx, t, c, false)
+		assertHaltedStepsSelectNothing(ctx, t, c, resumed)
+		// Every Workflow that halt aborted stays aborted: the halt Patch's field manager keeps the annotation
+		// that the Workflow resource dropped (Chaos Mesh would otherwise un-abort its entry and go on).
+		for _, wf := range []string{haltedOneShot, haltedGameday, "quote-kill", scenarios.KickOffName("payment-kill"), scenarios.KickOffName(killScenario)} {
+			run, err := c.Workflow(ctx, apps.AstronomyShop.Namespace, wf)
+			if err != nil || run.Annotations[AbortAnnotation] != "true" {
+				t.Errorf("Workflow %s after resume: annotations %v (%v); want it still aborted", wf, run.Annotations, err)
+			}
+		}
+		assertNoOpPreview(ctx, t, s)
 		// The Schedules' targets may die now; the Workflows' targets (one-shots, kick-offs, game day) must not.
 		scheduled := map[string]bool{killTarget: true, "payment": true}
 		r.assertNothingStrikes(t, pods, resumed, killInterval+15*time.Second, scheduled)
@@ -154,6 +166,29 @@ func setScenariosMap(t *testing.T, r *chaosRun, m map[string]any) {
 		t.Fatal(err)
 	}
 	setScenarios(r.ctx, t, r.s, string(raw))
+}
+
+// assertHaltedStepsSelectNothing checks the experiments that Workflow steps started while halted and that
+// are still there at resume (Chaos Mesh's abort does not always reach them): each selects with halt's own
+// label, so that its next try to select targets, now that the namespace is open, finds no pod.
+func assertHaltedStepsSelectNothing(ctx context.Context, t *testing.T, c *Cluster, resumed time.Time) {
+	t.Helper()
+	exps, err := c.Experiments(ctx, apps.AstronomyShop.Namespace, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := 0
+	for _, e := range exps {
+		fromWorkflow := slices.ContainsFunc(e.Owners, func(o string) bool { return strings.HasPrefix(o, "WorkflowNode/") })
+		if !fromWorkflow || e.Created.After(resumed) || e.Deleting {
+			continue
+		}
+		left++
+		if e.SelectorLabels[scenarios.HaltedSelectorLabel] != "true" {
+			t.Errorf("%s, started while halted, is still there at resume and selects %v: its next try would strike", e.State(), e.SelectorLabels)
+		}
+	}
+	t.Logf("%d experiment(s) of Workflow steps started while halted still there at resume, each selecting no pod", left)
 }
 
 // assertAppNamespaceClosed checks the app's namespace against halt: closed to chaos while halted.

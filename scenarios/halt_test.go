@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"maps"
 	"testing"
 
@@ -43,6 +44,16 @@ func TestHalt(t *testing.T) {
 			if _, ok := ann[v1alpha1.PauseAnnotationKey]; ok {
 				t.Errorf("%s: a Workflow cannot be paused", o.Name)
 			}
+			selectors := manifestSelectors(o.Manifest["spec"], "spec")
+			if len(selectors) == 0 {
+				t.Errorf("%s: no selector found in its manifest", o.Name)
+			}
+			for path, sel := range selectors {
+				labels, _ := sel["labelSelectors"].(map[string]any)
+				if labels[HaltedSelectorLabel] != "true" {
+					t.Errorf("%s %s: labelSelectors %v, want %s=true so that a step started while halted selects no pod", o.Name, path, labels, HaltedSelectorLabel)
+				}
+			}
 		}
 	}
 	wantEq(t, "schedules", schedules, 2)
@@ -59,6 +70,11 @@ func TestHalt(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, o := range p.Objects {
+		for path, sel := range manifestSelectors(o.Manifest["spec"], "spec") {
+			if labels, _ := sel["labelSelectors"].(map[string]any); labels[HaltedSelectorLabel] != nil {
+				t.Errorf("%s %s: the halted label without halt: %v", o.Name, path, labels)
+			}
+		}
 		ann := maps.Clone(o.Typed.GetAnnotations())
 		delete(ann, SteadyStateAnnotation)
 		if len(ann) != 0 {
@@ -68,4 +84,24 @@ func TestHalt(t *testing.T) {
 	if string(p.FlagOverrides) == `{"flags":{}}` {
 		t.Error("flag override lost without halt")
 	}
+}
+
+// manifestSelectors finds every pod selector (a "selector" map) in a manifest, by path.
+func manifestSelectors(v any, path string) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			if sel, ok := e.(map[string]any); ok && k == "selector" {
+				out[path+"."+k] = sel
+				continue
+			}
+			maps.Copy(out, manifestSelectors(e, path+"."+k))
+		}
+	case []any:
+		for i, e := range t {
+			maps.Copy(out, manifestSelectors(e, fmt.Sprintf("%s[%d]", path, i)))
+		}
+	}
+	return out
 }

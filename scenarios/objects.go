@@ -133,15 +133,17 @@ func newSchedule(name, cron string, kind v1alpha1.ScheduleTemplateType, item v1a
 	return Object{Name: name, Kind: KindSchedule, Typed: sch}
 }
 
-// newWorkflow makes a Workflow; halt aborts it, since Chaos Mesh cannot pause a Workflow.
+// newWorkflow makes a Workflow; halt aborts it, since Chaos Mesh cannot pause a Workflow, and makes its
+// steps select no pod (haltSelectors).
 func newWorkflow(name string, spec v1alpha1.WorkflowSpec, opts Options) Object {
 	wf := &v1alpha1.Workflow{
 		TypeMeta:   metav1.TypeMeta{APIVersion: apiVersion, Kind: v1alpha1.KindWorkflow},
 		ObjectMeta: objectMeta(name, opts),
-		Spec:       spec,
+		Spec:       *spec.DeepCopy(),
 	}
 	if opts.Halt {
 		setAnnotation(&wf.ObjectMeta, AbortAnnotation)
+		haltSelectors(&wf.Spec)
 	}
 	if slices.ContainsFunc(spec.Templates, func(t v1alpha1.Template) bool { return t.AbortWithStatusCheck }) {
 		setAnnotation(&wf.ObjectMeta, SteadyStateAnnotation)

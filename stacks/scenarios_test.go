@@ -18,8 +18,8 @@ import (
 func chaosObjects(rec *recorder) map[string]map[string]any {
 	out := map[string]map[string]any{}
 	for _, r := range rec.Resources() {
-		if !strings.HasPrefix(r.Type, "kubernetes:chaos-mesh.org/") {
-			continue
+		if !strings.HasPrefix(r.Type, "kubernetes:chaos-mesh.org/") || strings.HasSuffix(r.Type, "Patch") {
+			continue // a halt Patch is not a chaos object (components.newHaltPatch)
 		}
 		kind := r.Type[strings.LastIndex(r.Type, ":")+1:]
 		meta := r.Inputs["metadata"].Mappable().(map[string]any)

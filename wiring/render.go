@@ -159,6 +159,9 @@ func (d Declared) Manifest() map[string]any {
 	if strings.HasPrefix(gv, "helm.sh/") || strings.HasPrefix(gv, "yaml") || strings.HasPrefix(gv, "kustomize") {
 		return nil
 	}
+	if strings.HasSuffix(parts[2], "Patch") {
+		return nil // a Patch changes fields of an object declared elsewhere (halt's abort annotation)
+	}
 	m := map[string]any{}
 	for k, v := range d.Inputs {
 		m[k] = v

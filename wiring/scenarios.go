@@ -176,6 +176,10 @@ func (r *ScenarioResult) selectorMatches(objs *Objects, u *unstructured.Unstruct
 			labels[k] = fmt.Sprint(v)
 		}
 	}
+	// Halt's own label on an aborted Workflow's steps selects nothing on purpose: show what they would hit.
+	if u.GetAnnotations()[scenarios.AbortAnnotation] == "true" {
+		delete(labels, scenarios.HaltedSelectorLabel)
+	}
 	for _, other := range []string{"expressionSelectors", "annotationSelectors", "fieldSelectors", "pods", "nodeSelectors", "nodes", "podPhaseSelectors"} {
 		if _, ok := sel[other]; ok {
 			r.note("scenarios: %s %s uses %s, which the checker does not evaluate", ref(u), field, other)

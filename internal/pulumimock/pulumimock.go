@@ -31,6 +31,8 @@ type Resource struct {
 	// ReplaceOnChanges and DeleteBeforeReplace are the resource options that decide how it is replaced.
 	ReplaceOnChanges    []string
 	DeleteBeforeReplace bool
+	// RetainOnDelete leaves the object on the cluster when the resource leaves the stack.
+	RetainOnDelete bool
 }
 
 // Monitor is a pulumi.MockResourceMonitor that records registrations.
@@ -63,6 +65,7 @@ func (m *Monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 		r.Aliases = append(r.Aliases, rpc.GetAliasURNs()...)
 		r.ReplaceOnChanges = rpc.GetReplaceOnChanges()
 		r.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
+		r.RetainOnDelete = rpc.GetRetainOnDelete()
 	}
 	m.mu.Lock()
 	m.resources = append(m.resources, r)
