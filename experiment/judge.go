@@ -115,7 +115,8 @@ func (r *run) settle(ctx context.Context, windows []report.Window) {
 	}
 	sctx, done := r.intr.stoppable(ctx, "judging now, without the rest of the recovery period")
 	defer done()
-	r.out.say("waiting %s for recovery (--after %s from the last fault's end) before judging", wait.Round(time.Second), r.o.After)
+	r.out.say("waiting %s, until %s, for recovery (--after %s from the last fault's end) before judging",
+		wait.Round(time.Second), last.Add(r.o.After).UTC().Format(timeFormat), r.o.After)
 	select {
 	case <-r.w.Clock.After(wait):
 	case <-sctx.Done():
