@@ -84,7 +84,7 @@ var shopBudgets = map[string]Budget{
 	"frontend":        {MemoryMi: 250, CPUMilli: 20, CPULimitMilli: 1000},
 	"frontend-proxy":  {MemoryMi: 90, CPUMilli: 20, CPULimitMilli: 1000},
 	"image-provider":  {MemoryMi: 50, CPUMilli: 10, CPULimitMilli: 500},
-	"load-generator":  {MemoryMi: 300, CPUMilli: 20, CPULimitMilli: 1000},
+	"load-generator":  {MemoryMi: 512, CPUMilli: 20, CPULimitMilli: 1000},
 	"payment":         {MemoryMi: 140, CPUMilli: 10, CPULimitMilli: 500},
 	"product-catalog": {MemoryMi: 20, CPUMilli: 10, CPULimitMilli: 500},
 	"quote":           {MemoryMi: 40, CPUMilli: 10, CPULimitMilli: 500},
@@ -191,3 +191,25 @@ const (
 	NodeMemoryMi = 8 * 1024
 	NodeCPUMilli = 4000
 )
+
+// ContainerMemoryMi is the memory limit of one container of an app's service as the lab deploys it: the
+// service's own container (container "" or its name) or Istio's sidecar of a meshed service. ok is false
+// for any other. Scenarios check a memory-stress fault against it.
+func ContainerMemoryMi(d apps.Deployment, istio bool, service, container string) (mi int, ok bool) {
+	svc, found := d.App.Service(service)
+	if !found || !d.Has(service) {
+		return 0, false
+	}
+	budgets := shopBudgets
+	if d.App.Name == apps.OnlineBoutique.Name {
+		budgets = boutiqueBudgets
+	}
+	switch {
+	case container == "" || container == svc.ContainerName():
+		b, ok := budgets[service]
+		return b.MemoryMi, ok
+	case istio && svc.Meshed() && container == apps.IstioSidecar:
+		return SidecarBudget.MemoryMi, true
+	}
+	return 0, false
+}

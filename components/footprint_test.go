@@ -172,3 +172,29 @@ func footprintCombinations() []footprintCombination {
 		{apps.OnlineBoutique.Deploy(), true, true},
 	}
 }
+
+// A memory-stress scenario is checked against these: the budget of the service's own container, and Istio's
+// sidecar of a meshed service; nothing else.
+func TestContainerMemoryMi(t *testing.T) {
+	shop, boutique := ShopDeployment(false), apps.OnlineBoutique.Deploy()
+	for _, tc := range []struct {
+		d                  apps.Deployment
+		istio              bool
+		service, container string
+		want               int
+		ok                 bool
+	}{
+		{shop, false, "checkout", "", shopBudgets["checkout"].MemoryMi, true},
+		{shop, false, "checkout", "checkout", shopBudgets["checkout"].MemoryMi, true},
+		{shop, false, "checkout", apps.IstioSidecar, 0, false},
+		{shop, true, "checkout", apps.IstioSidecar, SidecarBudget.MemoryMi, true},
+		{shop, false, "agent", "", 0, false}, // an LLM service that this deployment leaves out
+		{shop, false, "no-such-service", "", 0, false},
+		{boutique, false, "cartservice", "server", boutiqueBudgets["cartservice"].MemoryMi, true},
+	} {
+		got, ok := ContainerMemoryMi(tc.d, tc.istio, tc.service, tc.container)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("%s %s/%s (istio %v): %d %v, want %d %v", tc.d.App.Name, tc.service, tc.container, tc.istio, got, ok, tc.want, tc.ok)
+		}
+	}
+}
