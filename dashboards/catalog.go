@@ -135,6 +135,18 @@ func Catalog(istio bool) []Metric {
 	return m
 }
 
+// MetricsOf lists the names of the catalog's metrics of one producer (Istio's included), sorted.
+func MetricsOf(p Producer) []string {
+	var out []string
+	for _, m := range Catalog(true) {
+		if m.Producer == p {
+			out = append(out, m.Name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // LookupMetric finds a metric of the catalog (with Istio's when istio) by name.
 func LookupMetric(name string, istio bool) (Metric, bool) {
 	for _, m := range Catalog(istio) {
