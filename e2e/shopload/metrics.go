@@ -77,12 +77,18 @@ var runtimeMetrics = map[string][]runtimeGauge{
 		{"process.runtime.cpython.gc_count", "By", sets("count", "0", "1", "2")},
 		{"process.runtime.cpython.thread_count", "{thread}", one}, {"process.runtime.cpython.context_switches", "{switch}", sets("type", "voluntary", "involuntary")},
 		{"process.runtime.cpython.cpu.utilization", "1", one},
-		{"app.recommendations.counter", "{recommendation}", one},
 	},
-	"cpp":  {{"app.currency.counter", "{conversion}", sets("currency_code", "USD", "EUR", "CHF", "JPY", "CAD")}},
-	"php":  {{"app.quotes.counter", "{quote}", one}},
+	"cpp":  {},
+	"php":  {},
 	"ruby": {},
 	"rust": {},
+}
+
+// appMetrics are the demo's own counters, by service.
+var appMetrics = map[string][]runtimeGauge{
+	"currency":       {{"app.currency.counter", "{conversion}", sets("currency_code", "USD", "EUR", "CHF", "JPY", "CAD")}},
+	"recommendation": {{"app.recommendations.counter", "{recommendation}", one}},
+	"quote":          {{"app.quotes.counter", "{quote}", one}},
 }
 
 // defaultBuckets are the SDKs' default explicit bucket bounds (0, 5, 10, … 10000).
@@ -101,7 +107,7 @@ func newInstruments(m metric.Meter, svc Service) (*instruments, error) {
 		rpcServer: h("rpc.server.duration", "ms"), rpcClient: h("rpc.client.duration", "ms"),
 		dbClient: h("db.client.operation.duration", "s"), messaging: h("messaging.process.duration", "s"),
 	}
-	for _, g := range runtimeMetrics[svc.Language] {
+	for _, g := range append(append([]runtimeGauge{}, runtimeMetrics[svc.Language]...), appMetrics[svc.Name]...) {
 		obs := g
 		if _, err := m.Float64ObservableGauge(obs.name, metric.WithUnit(obs.unit), metric.WithFloat64Callback(func(_ context.Context, o metric.Float64Observer) error {
 			for _, set := range obs.sets {
