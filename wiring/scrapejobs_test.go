@@ -63,7 +63,9 @@ func TestLoadGeneratorUsersAreAValidFlagOverride(t *testing.T) {
 	for _, f := range r.FindingsOf(CheckScenarios) {
 		t.Error(f)
 	}
-	if !slices.ContainsFunc(r.Blast, func(b Blast) bool { return b.Scenario == "flag:"+components.LoadGeneratorVUsFlag && b.Fault == "flag/12" }) {
+	if !slices.ContainsFunc(r.Blast, func(b Blast) bool {
+		return b.Scenario == "flag:"+components.LoadGeneratorVUsFlag && b.Fault == "flag/12"
+	}) {
 		t.Errorf("the blast radius does not name the load generator's 12 users: %+v", r.Blast)
 	}
 }
