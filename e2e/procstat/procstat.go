@@ -155,11 +155,25 @@ func (r *Recorder) Summary() Summary {
 	return Summarize(r.samples, 10*time.Second)
 }
 
+// Window summarises the samples taken from from to to (a phase of a run).
+func (r *Recorder) Window(from, to time.Time) Summary {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var in []Sample
+	for _, s := range r.samples {
+		if !s.At.Before(from) && !s.At.After(to) {
+			in = append(in, s)
+		}
+	}
+	return Summarize(in, 10*time.Second)
+}
+
 // Summary is what a run of samples says.
 type Summary struct {
 	Samples int
-	// PeakHWM is the kernel's peak RSS; PeakAnon the highest anonymous RSS sampled.
-	PeakHWM, PeakAnon, LastRSS int64
+	// PeakHWM is the kernel's peak RSS since the process started; PeakRSS and PeakAnon the highest RSS and
+	// anonymous RSS sampled in these samples.
+	PeakHWM, PeakRSS, PeakAnon, LastRSS int64
 	// MeanCPU is the CPU used over the whole run per second of it; P95CPU the 95th percentile of the CPU
 	// used in windows of the given length; both in millicores.
 	MeanCPU, P95CPU float64
@@ -175,6 +189,7 @@ func Summarize(samples []Sample, window time.Duration) Summary {
 	}
 	for _, x := range samples {
 		s.PeakHWM = max(s.PeakHWM, x.HWM)
+		s.PeakRSS = max(s.PeakRSS, x.RSS)
 		s.PeakAnon = max(s.PeakAnon, x.RSSAnon)
 	}
 	first, last := samples[0], samples[len(samples)-1]

@@ -43,7 +43,7 @@ func TestSummarize(t *testing.T) {
 		samples = append(samples, Sample{At: t0.Add(time.Duration(i) * time.Second), CPU: cpu, HWM: int64(i) << 20, RSSAnon: 5 << 20, RSS: 7 << 20})
 	}
 	s := Summarize(samples, 10*time.Second)
-	if s.PeakHWM != 110<<20 || s.PeakAnon != 5<<20 || s.LastRSS != 7<<20 {
+	if s.PeakHWM != 110<<20 || s.PeakAnon != 5<<20 || s.PeakRSS != 7<<20 || s.LastRSS != 7<<20 {
 		t.Errorf("memory %+v", s)
 	}
 	if want := 1000 * 35.0 / 110; s.MeanCPU < want-0.01 || s.MeanCPU > want+0.01 {
@@ -51,6 +51,12 @@ func TestSummarize(t *testing.T) {
 	}
 	if s.P95CPU != 1000 {
 		t.Errorf("p95 %.1f m, want the burst's 1000", s.P95CPU)
+	}
+	// A phase of the run: only the burst's samples (100 s to 110 s).
+	r := &Recorder{samples: samples}
+	w := r.Window(t0.Add(100*time.Second), t0.Add(110*time.Second))
+	if w.Samples != 11 || w.MeanCPU != 1000 || w.PeakHWM != 110<<20 {
+		t.Errorf("window %+v, want the burst's 11 samples at 1000 m", w)
 	}
 }
 
