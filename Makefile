@@ -4,7 +4,12 @@
 SHELL := /bin/bash
 STACK ?= dev
 MINIKUBE_PROFILE ?= minikube
-MINIKUBE_FLAGS ?= --driver=docker --container-runtime=docker --cpus=4 --memory=8g
+# Minikube's memory is the node that the stack's combination needs: its containers' limits beside the node's
+# own processes (components.DeploymentNodeMi, checked against these two figures by go test ./components;
+# docs/footprint.md, "How big a node"). Istio's sidecars need the larger one.
+ISTIO ?= $(shell grep -Eqs '^[[:space:]]*chaos-mesh-otel:istio:[[:space:]]*"?true' Pulumi.$(STACK).yaml && echo true)
+MINIKUBE_MEMORY ?= $(if $(ISTIO),11g,9g)
+MINIKUBE_FLAGS ?= --driver=docker --container-runtime=docker --cpus=4 --memory=$(MINIKUBE_MEMORY)
 PULUMI_STATE_DIR ?= $(HOME)/.pulumi-chaos-lab
 CHARTS_DIR ?= $(abspath $(CURDIR)/../shared/charts)
 export CHARTS_DIR

@@ -350,7 +350,7 @@ func (p *parser) scenarios(c *Config) *scenarios.Plan {
 		MemoryLimitMi: func(service, container string) (int, bool) {
 			return components.ContainerMemoryMi(c.Deployment, c.Istio, service, container)
 		},
-		NodeMemoryMi: components.NodeMemoryMi,
+		NodeMemoryMi: components.DeploymentNodeMi(c.Deployment, c.Istio),
 	})
 	for _, fe := range errs {
 		p.errs = append(p.errs, inNamespace(fe))
