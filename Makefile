@@ -4,7 +4,14 @@
 SHELL := /bin/bash
 STACK ?= dev
 MINIKUBE_PROFILE ?= minikube
-MINIKUBE_FLAGS ?= --driver=docker --container-runtime=docker --cpus=4 --memory=8g
+# Minikube's memory is the node that the stack's combination needs: its containers' limits beside the node's
+# own processes (components.DeploymentNodeMi, checked against these two figures by go test ./components;
+# docs/footprint.md, "How big a node"). Istio's sidecars need the larger one; make up asks Pulumi for the
+# stack's istio key (pulumi config get: Pulumi's own reading of the stack file) and picks one.
+MINIKUBE_MEMORY_ISTIO_OFF ?= 9g
+MINIKUBE_MEMORY_ISTIO_ON ?= 11g
+# MINIKUBE_MEMORY (one size whatever the stack) and MINIKUBE_FLAGS (every flag) override the choice.
+MINIKUBE_FLAGS ?= --driver=docker --container-runtime=docker --cpus=4 --memory=$$memory
 PULUMI_STATE_DIR ?= $(HOME)/.pulumi-chaos-lab
 CHARTS_DIR ?= $(abspath $(CURDIR)/../shared/charts)
 export CHARTS_DIR
@@ -14,11 +21,15 @@ export PULUMI_SKIP_UPDATE_CHECK ?= true
 
 ## up: start Minikube if needed, log in to a local state backend, select or create the stack, pulumi up
 up: tools-check
-	@minikube -p $(MINIKUBE_PROFILE) status >/dev/null 2>&1 || { echo "==> starting Minikube ($(MINIKUBE_FLAGS))"; minikube -p $(MINIKUBE_PROFILE) start $(MINIKUBE_FLAGS); }
 	@mkdir -p $(PULUMI_STATE_DIR)
 	@echo "==> local Pulumi state in $(PULUMI_STATE_DIR)"
 	@pulumi login --cloud-url file://$(PULUMI_STATE_DIR) >/dev/null
 	@pulumi stack select $(STACK) 2>/dev/null || pulumi stack init $(STACK)
+	@memory="$(MINIKUBE_MEMORY)"; \
+	if [ -z "$$memory" ]; then \
+		if [ "$$(pulumi config get chaos-mesh-otel:istio --stack $(STACK) 2>/dev/null)" = true ]; then memory=$(MINIKUBE_MEMORY_ISTIO_ON); else memory=$(MINIKUBE_MEMORY_ISTIO_OFF); fi; \
+	fi; \
+	minikube -p $(MINIKUBE_PROFILE) status >/dev/null 2>&1 || { echo "==> starting Minikube ($(MINIKUBE_FLAGS))"; minikube -p $(MINIKUBE_PROFILE) start $(MINIKUBE_FLAGS); }
 	@pulumi config get chaos-mesh-otel:grafanaAdminPassword >/dev/null 2>&1 || { echo "==> generating a Grafana admin password (pulumi config get chaos-mesh-otel:grafanaAdminPassword shows it)"; pulumi config set --secret chaos-mesh-otel:grafanaAdminPassword "$$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"; }
 	@echo "==> building the SLO gate image on Minikube's Docker daemon and running pulumi up"
 	@eval "$$(minikube -p $(MINIKUBE_PROFILE) docker-env)" && pulumi up --yes --stack $(STACK)

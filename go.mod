@@ -6,6 +6,15 @@ require github.com/pulumi/pulumi/sdk/v3 v3.274.1
 
 require github.com/distribution/reference v0.6.0 // indirect
 
+// The shop's telemetry generator (e2e/shopload) exports as the demo's services do.
+require (
+	go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp v0.21.0
+	go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc v1.47.0
+	go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp v1.47.0
+	go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp v1.47.0
+	go.opentelemetry.io/otel/sdk/metric v1.47.0
+)
+
 require (
 	cel.dev/expr v0.25.2 // indirect
 	codeberg.org/go-fonts/liberation v0.5.0 // indirect

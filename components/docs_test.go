@@ -12,14 +12,13 @@ import (
 // CombinationsTable renders the footprint of the four combinations of app and Istio as the README's table.
 func CombinationsTable() string {
 	var b strings.Builder
-	b.WriteString("| app | Istio | memory limits (= requests) | CPU requests | containers | of which sidecars | within 6 GiB | fits 4 CPU / 8 GiB |\n")
+	b.WriteString("| app | Istio | memory limits (= requests) | CPU requests | containers | of which sidecars | node it needs | of it for the node's own processes |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|\n")
-	yes := map[bool]string{true: "yes", false: "no"}
 	for _, c := range footprintCombinations() {
 		tot := Totals(FootprintOf(c.deployment, c.istio, true))
-		fmt.Fprintf(&b, "| %s | %s | %d Mi | %dm | %d | %d | %s | %s |\n", c.deployment.App.Name, map[bool]string{true: "on", false: "off"}[c.istio],
-			tot.MemoryMi, tot.CPUMilli, tot.Containers, tot.Sidecars, yes[tot.MemoryMi <= MemoryBudgetMi],
-			yes[tot.MemoryMi <= NodeMemoryMi && tot.CPUMilli <= NodeCPUMilli])
+		node := DeploymentNodeMi(c.deployment, c.istio)
+		fmt.Fprintf(&b, "| %s | %s | %d Mi | %dm | %d | %d | %d GiB, 4 CPUs | %d Mi |\n", c.deployment.App.Name, map[bool]string{true: "on", false: "off"}[c.istio],
+			tot.MemoryMi, tot.CPUMilli, tot.Containers, tot.Sidecars, node>>10, NodeReserveMi(node))
 	}
 	return b.String()
 }

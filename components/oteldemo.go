@@ -1,7 +1,9 @@
 package components
 
 import (
+	"encoding/json"
 	"fmt"
+	"strconv"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -22,7 +24,18 @@ const (
 	flagOverridesDir = "/etc/flagd-chaos"
 	// EmptyFlagOverrides is a valid flagd document that overrides nothing.
 	EmptyFlagOverrides = `{"flags":{}}`
+	// LoadGeneratorVUsFlag is the flag that the demo's load generator runs its virtual users from: its
+	// entrypoint (demo 3.0.0, src/load-generator/entrypoint.sh) reads it from flagd before starting k6 and
+	// every 10 s after, restarting k6 when it changes; LOAD_GENERATOR_VUS is only the fallback when flagd
+	// does not answer. The demo's flag file sets it to 5, so loadGeneratorUsers must be written here to act.
+	LoadGeneratorVUsFlag = "loadGeneratorVUs"
 )
+
+// LoadGeneratorMaxUsers is the most virtual users that the load generator's budget holds. k6 needs about
+// 3 MB per virtual user for a small script (a k6 maintainer's figure, grafana/k6#1543); the demo's own chart
+// gives the load generator 512 Mi for its largest flag variant, 50 users (opentelemetry-demo 0.41.0
+// values.yaml and demo.flagd.json). The lab keeps that pair: more users need a larger budget first.
+const LoadGeneratorMaxUsers = 50
 
 // OtelDemoArgs configures the OpenTelemetry Demo.
 type OtelDemoArgs struct {
@@ -137,9 +150,9 @@ func NewOtelDemo(ctx *pulumi.Context, name string, args *OtelDemoArgs, opts ...p
 	if err := ctx.RegisterComponentResource("chaos-mesh-otel:shop:OtelDemo", name, d, opts...); err != nil {
 		return nil, err
 	}
-	overrides := args.FlagOverrides
-	if overrides == "" {
-		overrides = EmptyFlagOverrides
+	overrides, err := WithLoadGeneratorUsers(args.FlagOverrides, args.LoadGeneratorUsers)
+	if err != nil {
+		return nil, err
 	}
 	flagsName := childName(name, "flag-overrides")
 	flags, err := corev1.NewConfigMap(ctx, flagsName, &corev1.ConfigMapArgs{
@@ -160,4 +173,40 @@ func NewOtelDemo(ctx *pulumi.Context, name string, args *OtelDemoArgs, opts ...p
 	d.own(flags, release)
 	d.ShopURL = pulumi.Sprintf("http://%s.%s.svc:%d", apps.AstronomyShop.Entry, release.Namespace.Elem(), apps.AstronomyShop.EntryPort)
 	return d, ctx.RegisterResourceOutputs(d, pulumi.Map{"shopURL": d.ShopURL})
+}
+
+// WithLoadGeneratorUsers adds the load generator's users to the flag overrides (empty: none), as the default
+// variant of LoadGeneratorVUsFlag with the demo's variants and one named after the number. A scenario that
+// switches the flag itself wins; halting drops the scenarios' flags, and the users stay.
+func WithLoadGeneratorUsers(overrides string, users int) (string, error) {
+	if overrides == "" {
+		overrides = EmptyFlagOverrides
+	}
+	var doc struct {
+		Flags map[string]json.RawMessage `json:"flags"`
+	}
+	if err := json.Unmarshal([]byte(overrides), &doc); err != nil {
+		return "", fmt.Errorf("flag overrides: %w", err)
+	}
+	if doc.Flags == nil {
+		doc.Flags = map[string]json.RawMessage{}
+	}
+	if _, set := doc.Flags[LoadGeneratorVUsFlag]; !set {
+		f, ok := apps.AstronomyShop.Flag(LoadGeneratorVUsFlag)
+		if !ok {
+			return "", fmt.Errorf("the shop has no flag %s", LoadGeneratorVUsFlag)
+		}
+		variants := map[string]any{}
+		for k, v := range f.Variants {
+			variants[k] = v
+		}
+		variants[strconv.Itoa(users)] = users
+		raw, err := json.Marshal(map[string]any{"state": "ENABLED", "defaultVariant": strconv.Itoa(users), "variants": variants})
+		if err != nil {
+			return "", err
+		}
+		doc.Flags[LoadGeneratorVUsFlag] = raw
+	}
+	out, err := json.Marshal(doc)
+	return string(out), err
 }

@@ -30,11 +30,14 @@ type PrometheusArgs struct {
 	// RuleFiles are rule files in Prometheus' format (parsed YAML), keyed recording_rules.yml and
 	// alerting_rules.yml: the SLO model's recording rules and burn-rate alerts.
 	RuleFiles map[string]any
+	// CAdvisorMetrics are the cAdvisor series that the lab's queries read; the cAdvisor job keeps only
+	// these (none given: all).
+	CAdvisorMetrics []string
 }
 
 // Prometheus is the Prometheus server with kube-state-metrics. It scrapes, every 5 s, every pod and Service
-// annotated prometheus.io/scrape (the collector, Chaos Mesh's controller, kube-state-metrics, Jaeger) and
-// the kubelets' cAdvisor.
+// annotated prometheus.io/scrape (the collector, Chaos Mesh's controller, kube-state-metrics, Jaeger), the
+// kubelets' cAdvisor (the series the dashboards read) and itself.
 type Prometheus struct {
 	pulumi.ResourceState
 
@@ -47,6 +50,7 @@ func PrometheusValues(args *PrometheusArgs) map[string]any {
 	for name, content := range args.RuleFiles {
 		serverFiles[name] = content
 	}
+
 	return map[string]any{
 		"server": map[string]any{
 			"global": map[string]any{
@@ -64,6 +68,7 @@ func PrometheusValues(args *PrometheusArgs) map[string]any {
 		},
 		"configmapReload": map[string]any{"prometheus": map[string]any{"resources": configReloaderBudget.Resources()}},
 		"serverFiles":     serverFiles,
+		"scrapeConfigs":   ScrapeConfigs(args.CAdvisorMetrics),
 		"kube-state-metrics": map[string]any{
 			"enabled":   true,
 			"resources": kubeStateBudget.Resources(),

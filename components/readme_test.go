@@ -21,8 +21,8 @@ func FootprintTable() string {
 		total += l.Budget.MemoryMi
 		cpu += l.Budget.CPUMilli
 	}
-	fmt.Fprintf(&b, "| **total** (%d containers; init containers get %d Mi each and finish before the others start) | | **%d Mi** of %d Mi | %dm | |\n",
-		len(Footprint(false, true)), DefaultContainerBudget.MemoryMi, total, MemoryBudgetMi, cpu)
+	fmt.Fprintf(&b, "| **total** (%d containers; init containers get %d Mi each and finish before the others start) | | **%d Mi**: needs a %d GiB node | %dm | |\n",
+		len(Footprint(false, true)), DefaultContainerBudget.MemoryMi, total, NodeMemoryMi(total)>>10, cpu)
 	return b.String()
 }
 

@@ -34,6 +34,11 @@ const (
 	IstioSidecars Producer = "Istio sidecars"
 )
 
+// ProgramLabel is the scraped pod's app.kubernetes.io/name label, which the prometheus chart's pod scrape
+// adds to every series: it tells the collector's otelcol_* series (opentelemetry-collector) from Jaeger's
+// (jaeger), whose receivers and exporters have the same names.
+const ProgramLabel = "app_kubernetes_io_name"
+
 // Metric is one series name that the stack produces, with the labels that queries may match on.
 type Metric struct {
 	Name     string
@@ -43,13 +48,14 @@ type Metric struct {
 }
 
 var (
-	spanLabels       = []string{"service_name", "span_name", "span_kind", "status_code", "k8s_namespace_name", "k8s_pod_name", "job", "instance"}
-	ksmPodLabels     = []string{"namespace", "pod", "uid", "job", "instance"}
-	ksmDeployLabels  = []string{"namespace", "deployment", "job", "instance"}
-	cadvisorLabels   = []string{"namespace", "pod", "container", "id", "image", "name", "cpu", "job", "instance", "metrics_path"}
-	chaosNsLabels    = []string{"namespace", "job", "instance"}
-	receiverLabels   = []string{"receiver", "transport", "service_name", "service_instance_id", "job", "instance"}
-	exporterLabels   = []string{"exporter", "data_type", "service_name", "service_instance_id", "job", "instance"}
+	spanLabels      = []string{"service_name", "span_name", "span_kind", "status_code", "k8s_namespace_name", "k8s_pod_name", "job", "instance"}
+	ksmPodLabels    = []string{"namespace", "pod", "uid", "job", "instance"}
+	ksmDeployLabels = []string{"namespace", "deployment", "job", "instance"}
+	cadvisorLabels  = []string{"namespace", "pod", "container", "id", "image", "name", "cpu", "job", "instance", "metrics_path"}
+	chaosNsLabels   = []string{"namespace", "job", "instance"}
+	// The collector's and Jaeger's own telemetry (both are collector builds), told apart by ProgramLabel.
+	receiverLabels   = []string{"receiver", "transport", ProgramLabel, "job", "instance"}
+	exporterLabels   = []string{"exporter", ProgramLabel, "job", "instance"}
 	sloRecordsLabels = []string{slo.LabelSLO, slo.LabelService, slo.LabelKind}
 	// istioLabels are the labels of Istio's standard request metrics, plus those of the pod scrape.
 	istioLabels = []string{"reporter", "source_workload", "source_workload_namespace", "source_app", "source_canonical_service",
@@ -127,6 +133,18 @@ func Catalog(istio bool) []Metric {
 		return m[i].Name < m[j].Name
 	})
 	return m
+}
+
+// MetricsOf lists the names of the catalog's metrics of one producer (Istio's included), sorted.
+func MetricsOf(p Producer) []string {
+	var out []string
+	for _, m := range Catalog(true) {
+		if m.Producer == p {
+			out = append(out, m.Name)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // LookupMetric finds a metric of the catalog (with Istio's when istio) by name.

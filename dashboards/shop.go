@@ -21,9 +21,12 @@ func rateQuery(selector, by string) string {
 	return fmt.Sprintf(`sum by (%s) (rate(%s{%s}[$__rate_interval]))`, by, slo.CallsMetric, selector)
 }
 
+// errorRatioQuery counts a group without error series as 0: the spanmetrics connector makes a service's
+// error series with its first failed span, so a healthy service has none.
 func errorRatioQuery(selector, by string) string {
-	return fmt.Sprintf(`sum by (%s) (rate(%s{%s, status_code="%s"}[$__rate_interval])) / sum by (%s) (rate(%s{%s}[$__rate_interval]))`,
-		by, slo.CallsMetric, selector, slo.ErrorStatus, by, slo.CallsMetric, selector)
+	all := fmt.Sprintf(`sum by (%s) (rate(%s{%s}[$__rate_interval]))`, by, slo.CallsMetric, selector)
+	return fmt.Sprintf(`(sum by (%s) (rate(%s{%s, status_code="%s"}[$__rate_interval])) or %s * 0) / %s`,
+		by, slo.CallsMetric, selector, slo.ErrorStatus, all, all)
 }
 
 // ShopOverview is the RED view of the shop from the collector's spanmetrics: request rate, error ratio and

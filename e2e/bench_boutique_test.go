@@ -41,7 +41,8 @@ func withSidecars(d apps.Deployment) func(row func(k, v string), fp Footprint) {
 		cpu.Add(sidecarCPU)
 		row("live: CPU req, mem req, mem limits", fmt.Sprintf("%s, %s, %s", fp.CPURequests.String(), MiB(fp.MemRequests), MiB(fp.MemLimits)))
 		row("computed: sidecars Istio injects on a real cluster", fmt.Sprintf("%d × %d Mi = %s", meshed, components.SidecarBudget.MemoryMi, MiB(sidecars)))
-		row("live + sidecars: CPU req, mem req, mem limits (<= 6 GiB)", fmt.Sprintf("%s, %s, %s (%v)", cpu.String(), MiB(requests), MiB(limits),
-			limits.Cmp(resource.MustParse("6Gi")) <= 0))
+		room, node := nodeRoom(apps.OnlineBoutique.Deploy(), true)
+		row(fmt.Sprintf("live + sidecars: CPU req, mem req, mem limits (<= %s, what a %d GiB node leaves beside its own processes)", MiB(room), node>>10),
+			fmt.Sprintf("%s, %s, %s (%v)", cpu.String(), MiB(requests), MiB(limits), limits.Cmp(room) <= 0))
 	}
 }

@@ -18,6 +18,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
 )
 
@@ -43,13 +45,21 @@ func TestBench(t *testing.T) {
 		title: "chaos-mesh-otel bench", namespaces: LabNamespaces,
 		flip: flipScenario(), flipKind: "scenario", strikes: true,
 		footprint: func(row func(k, v string), fp Footprint) {
-			limit := resource.MustParse("6Gi")
+			room, node := nodeRoom(components.ShopDeployment(false), false)
 			row("sum CPU requests", fp.CPURequests.String())
 			row("sum memory requests", MiB(fp.MemRequests))
-			row("sum memory limits (target <= 6 GiB)", fmt.Sprintf("%s (%v; %d of %d containers without a limit)",
-				MiB(fp.MemLimits), fp.MemLimits.Cmp(limit) <= 0, fp.ContainersWithoutMemLimit, fp.Containers))
+			row(fmt.Sprintf("sum memory limits (target <= %s, what a %d GiB node leaves beside its own processes)", MiB(room), node>>10),
+				fmt.Sprintf("%s (%v; %d of %d containers without a limit)",
+					MiB(fp.MemLimits), fp.MemLimits.Cmp(room) <= 0, fp.ContainersWithoutMemLimit, fp.Containers))
 		},
 	})
+}
+
+// nodeRoom is the memory that the node a combination needs (components.DeploymentNodeMi, what make up
+// starts at least) leaves for the lab beside its own processes, and that node's size in Mi.
+func nodeRoom(d apps.Deployment, istio bool) (resource.Quantity, int) {
+	node := components.DeploymentNodeMi(d, istio)
+	return resource.MustParse(fmt.Sprintf("%dMi", node-components.NodeReserveMi(node))), node
 }
 
 // runBench measures one lab: the full up, the no-op preview, the flip interleaved with the floor (an empty

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -77,7 +78,13 @@ func (r *chaosRun) dashboards(t *testing.T) {
 // deployedChaosQueries reads the dashboards from the lab's ConfigMaps in the cluster and returns their chaos
 // queries, each once.
 func (r *chaosRun) deployedChaosQueries() ([]panelQuery, error) {
-	cm, err := r.c.Client.CoreV1().ConfigMaps(components.ObservabilityNamespace).Get(r.ctx, components.GrafanaDashboardsConfigMap, metav1.GetOptions{})
+	return deployedQueries(r.ctx, r.c, func(expr string) bool { return strings.Contains(expr, chaosMetricPrefix) })
+}
+
+// deployedQueries reads the dashboards from the lab's ConfigMaps in the cluster and returns the queries that
+// keep accepts, each once.
+func deployedQueries(ctx context.Context, c *Cluster, keep func(expr string) bool) ([]panelQuery, error) {
+	cm, err := c.Client.CoreV1().ConfigMaps(components.ObservabilityNamespace).Get(ctx, components.GrafanaDashboardsConfigMap, metav1.GetOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +96,7 @@ func (r *chaosRun) deployedChaosQueries() ([]panelQuery, error) {
 			return nil, fmt.Errorf("%s: %w", key, err)
 		}
 		walkQueries(model, key, func(q panelQuery) {
-			if strings.Contains(q.Expr, chaosMetricPrefix) && !seen[q.Expr] {
+			if keep(q.Expr) && !seen[q.Expr] {
 				seen[q.Expr] = true
 				out = append(out, q)
 			}

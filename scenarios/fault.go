@@ -64,7 +64,7 @@ var faults = map[Fault]faultDef{
 	NetworkBandwidth: {v1alpha1.TypeNetworkChaos, withNet("rate", "limit", "buffer")},
 	NetworkPartition: {v1alpha1.TypeNetworkChaos, withNet()},
 	CPUStress:        {v1alpha1.TypeStressChaos, []string{"workers", "load", "container"}},
-	MemoryStress:     {v1alpha1.TypeStressChaos, []string{"workers", "size", "container"}},
+	MemoryStress:     {v1alpha1.TypeStressChaos, []string{"workers", "size", "container", "allowOOM"}},
 	HTTPDelay:        {v1alpha1.TypeHTTPChaos, []string{"port", "path", "method", "delay"}},
 	HTTPAbort:        {v1alpha1.TypeHTTPChaos, []string{"port", "path", "method", "delay"}},
 	HTTPReplace:      {v1alpha1.TypeHTTPChaos, []string{"port", "path", "method", "delay", "code"}},

@@ -48,6 +48,7 @@ type scenario struct {
 	Load      *int
 	Size      string
 	Container string
+	AllowOOM  bool // memory-stress: a size over the container's limit is meant
 	// http
 	Port         *int
 	Path, Method string
@@ -146,6 +147,7 @@ func (s *scenario) readFamilies(r reader) {
 	s.To, s.Direction = r.str("to"), r.str("direction")
 
 	s.Workers, s.Load, s.Size, s.Container = r.str("workers"), r.integer("load"), r.str("size"), r.str("container")
+	s.AllowOOM = r.boolean("allowOOM")
 
 	s.Port, s.Path, s.Method = r.integer("port"), r.str("path"), r.str("method")
 	s.Delay, s.Code = r.str("delay"), r.integer("code")

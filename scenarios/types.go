@@ -29,6 +29,12 @@ type Options struct {
 	// Istio is chaos-mesh-otel:istio: the app's services run with Istio sidecars. Mesh faults need it, and
 	// HTTPChaos does not work behind a sidecar.
 	Istio bool
+	// MemoryLimitMi is the memory limit of a container of a service as the stack deploys it (container ""
+	// is the service's own); ok is false when unknown. A memory-stress fault larger than it is refused
+	// unless allowOOM. Nil: not checked.
+	MemoryLimitMi func(service, container string) (mi int, ok bool)
+	// NodeMemoryMi is the node memory that a memory-stress size in percent is a share of.
+	NodeMemoryMi int
 }
 
 // Gate is the SLO gate of a stack, as steadyState {slo: NAME} sees it.

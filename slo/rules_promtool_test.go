@@ -233,6 +233,17 @@ func TestBurnRateAlertsBehave(t *testing.T) {
 				Expected: []expectedValue{{Labels: fmt.Sprintf(`%s{slo=%q, service=%q, slo_kind=%q}`, ErrorRatioRecord("5m"), latency.Name, latency.Service, latency.Kind), Value: 0.8}},
 			}},
 		},
+		{
+			// A service that never failed has no error series: the real collector makes it with the first
+			// failed span (TestSpine saw it). Its error ratio is 0, not missing.
+			Name: "a service that never failed records 0", Interval: "1m",
+			Input:      availabilityTraffic(catalog, phases([2]float64{15, 0}))[:1],
+			AlertTests: []alertRuleTest{burnAlertTest("10m")},
+			ExprTests: []promqlExprTest{{
+				Expr: catalog.RecordedErrorRatio("5m"), EvalTime: "10m",
+				Expected: []expectedValue{{Labels: fmt.Sprintf(`%s{slo=%q, service=%q, slo_kind=%q}`, ErrorRatioRecord("5m"), catalog.Name, catalog.Service, catalog.Kind), Value: 0}},
+			}},
+		},
 	}
 	if out, err := promtoolTestRules(t, promtool, slos, tests); err != nil || !strings.Contains(out, "SUCCESS") {
 		t.Fatalf("promtool test rules: %v\n%s", err, out)

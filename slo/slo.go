@@ -78,7 +78,9 @@ func (s SLO) BadRate(window string) string {
 		return fmt.Sprintf(`(%s - sum(rate(%s%s[%s])))`, s.TotalRate(window), DurationBucket,
 			s.serverSelector(LeMatcher(s.ThresholdMs)), window)
 	default:
-		return fmt.Sprintf(`sum(rate(%s%s[%s]))`, CallsMetric, s.serverSelector(fmt.Sprintf(`status_code=%q`, ErrorStatus)), window)
+		// The spanmetrics connector makes a service's error series with its first failed span: until then
+		// there is none, and without "or vector(0)" the ratio would have no value on a healthy service.
+		return fmt.Sprintf(`(sum(rate(%s%s[%s])) or vector(0))`, CallsMetric, s.serverSelector(fmt.Sprintf(`status_code=%q`, ErrorStatus)), window)
 	}
 }
 

@@ -54,7 +54,7 @@ func TestConfigErrorsNameTheirKeys(t *testing.T) {
 		{"default password", map[string]string{KeyGrafanaAdminPassword: "admin"}, []string{"chaos-mesh-otel:grafanaAdminPassword"}},
 		{"runtime", map[string]string{KeyChaosRuntime: "dockerd"}, []string{`chaos-mesh-otel:chaosRuntime: Unsupported value: "dockerd": supported values: "containerd", "crio", "docker"`}},
 		{"socket", map[string]string{KeyChaosSocketPath: "run/docker.sock"}, []string{`chaos-mesh-otel:chaosSocketPath: Invalid value: "run/docker.sock": expected an absolute path`}},
-		{"users not a number", map[string]string{KeyLoadGeneratorUsers: "many"}, []string{`chaos-mesh-otel:loadGeneratorUsers: Invalid value: "many": expected a whole number from 1 to 200`}},
+		{"users not a number", map[string]string{KeyLoadGeneratorUsers: "many"}, []string{`chaos-mesh-otel:loadGeneratorUsers: Invalid value: "many": expected a whole number from 1 to 50`}},
 		{"users too many", map[string]string{KeyLoadGeneratorUsers: "500"}, []string{"chaos-mesh-otel:loadGeneratorUsers"}},
 		{"halt", map[string]string{KeyHalt: "maybe"}, []string{`chaos-mesh-otel:halt: Invalid value: "maybe": expected true or false`}},
 		{"llm", map[string]string{KeyLLMComponents: "yes please"}, []string{"chaos-mesh-otel:llmComponents"}},

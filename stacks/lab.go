@@ -276,6 +276,7 @@ func (l *lab) observability() (pulumi.StringMap, error) {
 	}
 	prometheus, err := components.NewPrometheus(l.ctx, "prometheus", &components.PrometheusArgs{
 		Charts: cfg.Charts, Namespace: ns, RuleFiles: ruleFiles,
+		CAdvisorMetrics: dashboards.MetricsOf(dashboards.CAdvisor),
 	}, l.opts...)
 	if err != nil {
 		return nil, err

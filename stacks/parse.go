@@ -101,7 +101,7 @@ func (p *parser) scalars() *Config {
 		Charts:               components.ChartSource{LocalDir: p.str(KeyChartsDir, ""), CacheDir: chartCacheDir()},
 		ChaosRuntime:         p.str(KeyChaosRuntime, "containerd"),
 		ChaosSocketPath:      p.str(KeyChaosSocketPath, ""),
-		LoadGeneratorUsers:   p.integer(KeyLoadGeneratorUsers, defaultLoadGeneratorUsers, 1, 200),
+		LoadGeneratorUsers:   p.integer(KeyLoadGeneratorUsers, defaultLoadGeneratorUsers, 1, components.LoadGeneratorMaxUsers),
 		LoadGeneratorBrowser: p.boolean(KeyLoadGeneratorBrowser, false),
 		LLMComponents:        p.boolean(KeyLLMComponents, false),
 		Halt:                 p.boolean(KeyHalt, false),
@@ -347,6 +347,10 @@ func (p *parser) scenarios(c *Config) *scenarios.Plan {
 		Gate:       scenarios.Gate{URL: c.SLOGateURL, SLOs: slo.Names(c.SLOs)},
 		Halt:       c.Halt,
 		Istio:      c.Istio,
+		MemoryLimitMi: func(service, container string) (int, bool) {
+			return components.ContainerMemoryMi(c.Deployment, c.Istio, service, container)
+		},
+		NodeMemoryMi: components.DeploymentNodeMi(c.Deployment, c.Istio),
 	})
 	for _, fe := range errs {
 		p.errs = append(p.errs, inNamespace(fe))

@@ -111,9 +111,9 @@ func TestHaltPausesSchedulesAndAbortsWorkflows(t *testing.T) {
 	if exports["halted"].Value != true {
 		t.Errorf("halted output = %v", exports["halted"].Value)
 	}
-	// Flags are cleared by halt, and set without it.
-	if flags := flagOverrides(t, halted); len(flags) != 0 {
-		t.Errorf("halt must clear flag overrides, got %v", flags)
+	// Scenarios' flags are cleared by halt, and set without it; the load generator's users stay.
+	if flags := flagOverrides(t, halted); len(flags) != 1 || flags[components.LoadGeneratorVUsFlag] == nil {
+		t.Errorf("halt must clear the scenarios' flag overrides and keep %s, got %v", components.LoadGeneratorVUsFlag, flags)
 	}
 	if flags := flagOverrides(t, running); flags["adFailure"] == nil {
 		t.Errorf("ad-failure must override adFailure, got %v", flags)

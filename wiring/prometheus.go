@@ -22,9 +22,9 @@ const (
 
 // Scrape jobs of the prometheus chart that the dashboards rely on.
 const (
-	JobPods             = "kubernetes-pods"
-	JobServiceEndpoints = "kubernetes-service-endpoints"
-	JobCAdvisor         = "kubernetes-nodes-cadvisor"
+	JobPods             = components.JobPods
+	JobServiceEndpoints = components.JobServiceEndpoints
+	JobCAdvisor         = components.JobCAdvisor
 )
 
 // Scrape is one target that a scrape job finds among the objects: the workload behind it and the port.

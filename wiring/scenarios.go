@@ -291,7 +291,11 @@ func (r *ScenarioResult) checkFlags(objs *Objects, workloads []*workload) {
 			r.find(CheckScenarios, ref(cm), field+".flags."+name, "flag "+name+" in the demo's flagd config", "flagd would serve a flag that no service reads")
 			continue
 		}
-		if _, ok := variants[f.DefaultVariant]; !ok {
+		// The default variant is one of the demo's, or one that the override defines itself (the load
+		// generator's users, components.WithLoadGeneratorUsers).
+		_, demo := variants[f.DefaultVariant]
+		_, own := f.Variants[f.DefaultVariant]
+		if !demo && !own {
 			r.find(CheckScenarios, ref(cm), field+".flags."+name+".defaultVariant", fmt.Sprintf("variant %s of flag %s in the demo's flagd config", f.DefaultVariant, name), "")
 		}
 	}

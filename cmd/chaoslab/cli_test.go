@@ -197,7 +197,7 @@ func TestValidateEmptyFile(t *testing.T) {
 func TestValidateRefusesWhatPreviewRefuses(t *testing.T) {
 	for name, tc := range map[string]struct{ keys, want string }{
 		"runtime":          {"  chaos-mesh-otel:chaosRuntime: dockerd\n", `chaos-mesh-otel:chaosRuntime: Unsupported value: "dockerd": supported values: "containerd", "crio", "docker"`},
-		"users":            {"  chaos-mesh-otel:loadGeneratorUsers: 500\n", `chaos-mesh-otel:loadGeneratorUsers: Invalid value: "500": expected a whole number from 1 to 200`},
+		"users":            {"  chaos-mesh-otel:loadGeneratorUsers: 500\n", `chaos-mesh-otel:loadGeneratorUsers: Invalid value: "500": expected a whole number from 1 to 50`},
 		"slo not deployed": {"  chaos-mesh-otel:slos: [{name: docs, service: telemetry-docs, kind: availability, objective: 0.9}]\n", "chaos-mesh-otel:slos[0].service"},
 		"gate-off gameday": {"  chaos-mesh-otel:sloGate: \"off\"\n  chaos-mesh-otel:scenarios: {checkout-gameday: {enabled: true}}\n", `chaos-mesh-otel:scenarios.checkout-gameday.steadyState.slo: Invalid value: "frontend-proxy-availability": no SLO gate`},
 		"scenarioz":        {"  chaos-mesh-otel:scenarioz: {}\n", `chaos-mesh-otel:scenarioz: Forbidden: unknown key (did you mean "scenarios"?)`},

@@ -7,6 +7,8 @@
 #   e2e/tools/build.sh otelcol-validate  optional: the collector config validator (wiring tests, OTELCOL_VALIDATE)
 #   e2e/tools/build.sh chaos-controller  Chaos Mesh's controller manager, run out of cluster by the e2e harness
 #                                    (part of the default set)
+#   e2e/tools/build.sh spine         the telemetry spine that TestSpine runs: otelcol-validate (the collector),
+#                                    Prometheus v3 and Jaeger v2, built from source (make e2e builds them)
 #   e2e/tools/build.sh --print-bin   prints the bin dir of the current key and exits
 #
 # Environment: CHAOSLAB_TOOLS_CACHE (default $HOME/.cache/chaos-mesh-otel/tools), E2E_BUILD_NICE (default 10).
@@ -28,6 +30,12 @@ OTELCOL_VERSION=v0.165.0
 # Chaos Mesh's controller: the module proxy serves only master of 2026-09-02, whose controller, config and CRDs
 # are byte-identical to v2.8.3 (the lab's chart). Like the validator, it names the binary, not the key.
 CHAOS_MESH_VERSION=v0.9.1-0.20260902003049-47411975a8cb
+
+# The telemetry spine (tools/prometheus and tools/jaeger; bump with their go.mod). Prometheus v3.X.Y is the
+# module's v0.3XX.Y; Jaeger v2.N is released as the module's v1.(N+63), and v1.76.0 (= v2.13.0) is the newest
+# that the module proxy serves (the lab's chart runs 2.19.0). Like the validator, they name the binaries.
+PROMETHEUS_VERSION=v3.13.1
+JAEGER_VERSION=v2.13.0
 
 cache_root="${CHAOSLAB_TOOLS_CACHE:-$HOME/.cache/chaos-mesh-otel/tools}"
 
@@ -52,9 +60,9 @@ export CGO_ENABLED="${CGO_ENABLED:-0}"
 
 log() { echo "[build.sh $(date +%H:%M:%S)] $*" >&2; }
 
-# build NAME DIR PKG [LDFLAGS]: builds PKG inside module DIR to $bin/NAME unless it is there.
+# build NAME DIR PKG [LDFLAGS [TAGS]]: builds PKG inside module DIR to $bin/NAME unless it is there.
 build() {
-	local name="$1" dir="$2" pkg="$3" ldflags="${4:-}"
+	local name="$1" dir="$2" pkg="$3" ldflags="${4:-}" tags="${5:-}"
 	if [[ -x "$bin/$name" ]]; then
 		log "$name: cached"
 		return 0
@@ -62,7 +70,7 @@ build() {
 	log "$name: building $pkg"
 	local start end
 	start=$(date +%s)
-	(cd "$here/$dir" && nice -n "$nice_n" go build -ldflags "-s -w $ldflags" -o "$bin/$name.tmp" "$pkg")
+	(cd "$here/$dir" && nice -n "$nice_n" go build ${tags:+-tags "$tags"} -ldflags "-s -w $ldflags" -o "$bin/$name.tmp" "$pkg")
 	mv "$bin/$name.tmp" "$bin/$name"
 	end=$(date +%s)
 	echo "$name $((end - start))" >>"$times"
@@ -139,6 +147,22 @@ build_chaos_controller() {
 	ln -sfn "$name" "$bin/chaos-controller-manager"
 }
 
+# Prometheus with Kubernetes service discovery only (the lab's config uses no other) and without the React UI
+# (its assets are not in the module; the API, which the tests use, is complete).
+build_prometheus() {
+	local v="${PROMETHEUS_VERSION#v}" pkg=github.com/prometheus/common/version
+	build "prometheus-$PROMETHEUS_VERSION" prometheus github.com/prometheus/prometheus/cmd/prometheus \
+		"-X $pkg.Version=$v -X $pkg.BuildUser=build.sh -X $pkg.BuildDate=19700101-00:00:00" \
+		remove_all_sd,enable_kubernetes_sd
+	ln -sfn "prometheus-$PROMETHEUS_VERSION" "$bin/prometheus3"
+}
+
+build_jaeger() {
+	build "jaeger-$JAEGER_VERSION" jaeger github.com/jaegertracing/jaeger/cmd/jaeger \
+		"-X github.com/jaegertracing/jaeger/internal/version.latestVersion=$JAEGER_VERSION"
+	ln -sfn "jaeger-$JAEGER_VERSION" "$bin/jaeger"
+}
+
 tools=("$@")
 if [[ ${#tools[@]} -eq 0 ]]; then
 	tools=(kwok etcd kube provider pulumi chaos-controller)
@@ -148,6 +172,8 @@ for t in "${tools[@]}"; do
 	kwok | etcd | kube | kubectl | provider | pulumi | helm) "build_$t" ;;
 	otelcol-validate) build_otelcol_validate ;;
 	chaos-controller) build_chaos_controller ;;
+	prometheus | jaeger) "build_$t" ;;
+	spine) build_otelcol_validate && build_prometheus && build_jaeger ;;
 	*)
 		echo "unknown tool: $t" >&2
 		exit 2
