@@ -39,6 +39,10 @@ func (r *run) judge(ctx context.Context) int {
 	code := r.w.Judge(rctx, r.reportOptions(url, windows), r.stdout, r.stderr)
 	if rctx.Err() != nil {
 		code, _ = r.failf(ExitUnknown, "interrupted during the report: no verdict")
+	} else if failures := r.track.failuresToInject(); len(windows) == 0 && len(failures) > 0 {
+		// Nothing to judge because the fault never landed: that is the failure to report, with Chaos
+		// Mesh's own reasons (a missing kernel feature, an unreachable daemon ...).
+		code, _ = r.failf(ExitNoStrike, "a fault did not land: Chaos Mesh failed to inject it:\n  %s", strings.Join(failures, "\n  "))
 	}
 	r.out.say("verdict: %s (exit %d); report in %s", verdictWords(code), code, r.o.OutDir)
 	return code
@@ -123,6 +127,8 @@ func verdictWords(code int) string {
 		return "an SLO was violated"
 	case ExitUnknown:
 		return "could not judge"
+	case ExitNoStrike:
+		return "a fault did not land"
 	default:
 		return "the report failed"
 	}

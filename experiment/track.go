@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -28,6 +29,8 @@ type tracker struct {
 	changed    chan struct{}          // poked after every observation
 	injected   int                    // successful applies seen
 	failed     int                    // failed applies and recovers seen
+	// applyFailures are the failed applies seen, "<scenario>: <object>: <target>: <message>", each once.
+	applyFailures []string
 }
 
 // scenarioState is one scenario of the run as seen so far.
@@ -231,6 +234,12 @@ func (t *tracker) chaosChanges(so *seenObject, at time.Time) {
 				t.injected++
 			case ev.Type == v1alpha1.TypeFailed:
 				t.failed++
+				if ev.Operation == v1alpha1.Apply {
+					failure := fmt.Sprintf("%s: %s: %s: %s", s.Name, so, rec.Id, ev.Message)
+					if !slices.Contains(t.applyFailures, failure) {
+						t.applyFailures = append(t.applyFailures, failure)
+					}
+				}
 			}
 		}
 	}
@@ -332,6 +341,13 @@ func (t *tracker) counts() (runs, injected, failed int) {
 		runs += len(s.runs)
 	}
 	return runs, t.injected, t.failed
+}
+
+// failuresToInject are the distinct failed applies seen, with Chaos Mesh's messages, in order.
+func (t *tracker) failuresToInject() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.applyFailures)
 }
 
 // windows are the fault windows seen: each chaos object's, as report reads them, ending at its deletion
