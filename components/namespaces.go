@@ -7,11 +7,30 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
 )
 
 // ChaosInjectAnnotation is the namespace annotation that Chaos Mesh's namespace filter looks for: with
-// controllerManager.enableFilterNamespace on, only namespaces carrying it can be touched by chaos.
+// controllerManager.enableFilterNamespace on, only namespaces carrying it with the value "enabled" can be
+// touched by chaos.
 const ChaosInjectAnnotation = "chaos-mesh.org/inject"
+
+// Values of ChaosInjectAnnotation on the app's namespace: enabled, or disabled while the lab is halted.
+const (
+	ChaosInjectEnabled  = "enabled"
+	ChaosInjectDisabled = "disabled"
+)
+
+// AppNamespaceAnnotations are the annotations of the app's namespace. While halted, Chaos Mesh's namespace
+// filter selects no pod of it, so no fault of the lab can start, whatever is created: a Workflow that Chaos
+// Mesh starts although it was created aborted, a kick-off, a scheduled run. The halt annotation says why.
+func AppNamespaceAnnotations(halted bool) map[string]string {
+	if halted {
+		return map[string]string{ChaosInjectAnnotation: ChaosInjectDisabled, scenarios.HaltedAnnotation: "true"}
+	}
+	return map[string]string{ChaosInjectAnnotation: ChaosInjectEnabled}
+}
 
 // NamespacesArgs configures the lab's namespaces.
 type NamespacesArgs struct {
@@ -21,6 +40,8 @@ type NamespacesArgs struct {
 	Labels map[string]string
 	// Istio adds istio-system and labels the app's namespace, and only it, for sidecar injection.
 	Istio bool
+	// Halted closes the app's namespace to chaos (AppNamespaceAnnotations): the kill switch's first layer.
+	Halted bool
 }
 
 // Namespaces is the shop's, Chaos Mesh's and the observability stack's namespaces, each with a LimitRange
@@ -95,7 +116,7 @@ func NewNamespaces(ctx *pulumi.Context, name string, args *NamespacesArgs, opts 
 	if args.Istio {
 		injection = map[string]string{IstioInjectionLabel: IstioInjectionValue}
 	}
-	if n.Shop, err = create(args.AppNamespace, map[string]string{ChaosInjectAnnotation: "enabled"}, injection); err != nil {
+	if n.Shop, err = create(args.AppNamespace, AppNamespaceAnnotations(args.Halted), injection); err != nil {
 		return nil, err
 	}
 	if n.Chaos, err = create(ChaosNamespace, nil, nil); err != nil {

@@ -166,6 +166,8 @@ func runBench(t *testing.T, b labBench) {
 		if missed > 0 {
 			row("switch-ons without an injection within "+strikeDeadline.String(), fmt.Sprint(missed))
 		}
+		wall, windows, overhead := runOverhead(ctx, t, c, e, s)
+		row("chaoslab run overhead ("+b.flip+", --after 0s)", overheadRow(wall, windows, overhead))
 	}
 
 	destroy, err := Destroy(ctx, t, s)

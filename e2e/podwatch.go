@@ -109,3 +109,15 @@ func (w *PodWatch) Replacement(killed PodLife) (PodLife, error) {
 	}
 	return PodLife{}, fmt.Errorf("no Ready replacement of %s (owner %s) created after %s", killed.Name, killed.Owner, killed.Deleted.Format(time.RFC3339Nano))
 }
+
+// ComponentOf is the component label of a pod the watch has seen, by name; "" when it has seen none of that name.
+func (w *PodWatch) ComponentOf(name string) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, p := range w.pods {
+		if p.Name == name {
+			return p.Component
+		}
+	}
+	return ""
+}

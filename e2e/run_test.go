@@ -6,8 +6,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -15,6 +18,9 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/experiment"
@@ -82,9 +88,10 @@ func TestRun(t *testing.T) {
 	if err := os.WriteFile(cfgFile, handEdited, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// No collector runs on kwok: the experiment's trace is sent nowhere (unit tests send it to a receiver).
 	args := func(out string, extra ...string) []string {
 		return append([]string{"--stack", s.Name(), "--dir", RepoRoot(), "--out", out, "--prometheus", prom,
-			"--scenario", "checkout-pod-kill"}, extra...)
+			"--scenario", "checkout-pod-kill", "--otlp-endpoint", "off"}, extra...)
 	}
 	assertClean := func(t *testing.T, want []byte) {
 		t.Helper()
@@ -103,7 +110,8 @@ func TestRun(t *testing.T) {
 		var out, errOut syncBuffer
 		dir := t.TempDir()
 		started := time.Now()
-		code := labstack.Run(ctx, args(dir, "--after", "0s"), &out, &errOut, nil)
+		// --after one rate window: a recovery that was not watched is never judged held.
+		code := labstack.Run(ctx, args(dir, "--after", "30s"), &out, &errOut, nil)
 		t.Logf("chaoslab run (%s):\n%s%s", time.Since(started).Round(time.Second), out.String(), errOut.String())
 		if code != experiment.ExitOK {
 			t.Errorf("exit %d, want 0 (the SLOs of the synthetic shop held)", code)
@@ -154,6 +162,63 @@ func TestRun(t *testing.T) {
 		}
 	})
 
+	// Killed at once, the run dies before its update reaches the engine; killed later, the CLI, in its own
+	// process group, outlives it and ends the update; killed with its CLI (as a cancelled CI job kills the
+	// whole tree), the stack is left locked. --recover must cope with each.
+	for _, k := range []killAt{{after: 0}, {after: 1500 * time.Millisecond}, {withCLI: true, marker: "switch-on: create "}} {
+		name := fmt.Sprintf("kill-9-%s-into-switch-on", k.after)
+		if k.withCLI {
+			name = "kill-9-with-its-cli-mid-switch-on"
+		}
+		t.Run(name+"-then-recover", func(t *testing.T) {
+			setScenarios(ctx, t, s, `{"checkout-pod-kill":{"enabled":false}}`)
+			before := readFile(t, cfgFile)
+			bin := buildChaoslab(t)
+			result := killedRun(ctx, t, bin, e.Env, args(t.TempDir(), "--for", "10m"), s, k)
+			if bytes.Equal(readFile(t, cfgFile), before) {
+				t.Errorf("the killed run had not switched its scenario on in %s: the kill came too early to test anything", filepath.Base(cfgFile))
+			}
+			// A normal run now refuses and points to --recover, not to pulumi up.
+			var o, eo bytes.Buffer
+			if code := labstack.Run(ctx, args(t.TempDir()), &o, &eo, nil); code != experiment.ExitSetup || !strings.Contains(eo.String(), "--recover") {
+				t.Errorf("a run after the kill (update %s): exit %d, want 1 and a pointer to --recover:\n%s", result, code, eo.String())
+			}
+			recover := func() (int, string) {
+				cmd := exec.CommandContext(ctx, bin, "run", "--stack", s.Name(), "--dir", RepoRoot(), "--out", t.TempDir(), "--prometheus", prom,
+					"--otlp-endpoint", "off", "--recover")
+				cmd.Dir = RepoRoot()
+				cmd.Env = os.Environ()
+				for key, v := range e.Env {
+					cmd.Env = append(cmd.Env, key+"="+v)
+				}
+				out, _ := cmd.CombinedOutput()
+				t.Logf("chaoslab run --recover (the killed run's update %s): exit %d\n%s", result, cmd.ProcessState.ExitCode(), out)
+				return cmd.ProcessState.ExitCode(), string(out)
+			}
+			code, out := recover()
+			if k.withCLI {
+				// The CLI died holding the stack's lock: --recover says how to clear it, and that chaos is left.
+				if code != experiment.ExitChaosLeft || !strings.Contains(out, "pulumi cancel --stack "+s.Name()) {
+					t.Fatalf("--recover on the locked stack: exit %d, want 4 and the way to clear the lock", code)
+				}
+				if err := s.Cancel(ctx); err != nil {
+					t.Fatalf("pulumi cancel: %v", err)
+				}
+				code, _ = recover()
+			}
+			if code != experiment.ExitOK {
+				t.Fatalf("--recover after the kill: exit %d", code)
+			}
+			assertClean(t, before)
+			if rec, err := c.Client.CoreV1().ConfigMaps(apps.AstronomyShop.Namespace).Get(ctx, "chaoslab-run-"+strings.ToLower(s.Name()), metav1.GetOptions{}); err == nil {
+				t.Errorf("the run's record is still on the cluster: %v", rec.Data)
+			}
+			if res, _, out, err := Preview(ctx, s, optpreview.ExpectNoChanges()); err != nil {
+				t.Errorf("after the recovery the stack is not at rest (%v): %v\n%s", res.ChangeSummary, err, tail(out, 3000))
+			}
+		})
+	}
+
 	t.Run("second-run-refused-then-sigterm", func(t *testing.T) {
 		// The scenarios as one JSON string (pulumi config set scenarios '{...}'): the run rewrites the string.
 		// startNow false: no kick-off, so the Schedule (@every 10m) strikes nothing before the SIGTERM.
@@ -190,6 +255,98 @@ func TestRun(t *testing.T) {
 		assertInOrder(t, out.String(), "terminated: ending the experiment", "experiment over: interrupted",
 			"switch-off: delete Schedule scenarios-schedule-checkout-pod-kill", "restored ", "no chaos object left on the cluster")
 	})
+}
+
+// killAt is when and what a test kills of a `chaoslab run`: the run after that long into its switch-on
+// update, and, withCLI, the Pulumi CLI it started and the plugins under it too (as a cancelled CI job does).
+type killAt struct {
+	after   time.Duration
+	withCLI bool
+	// marker, when set, is the line of the run's output at which the kill comes (after that long):
+	// "switch-on: create " is printed while the update is still running.
+	marker string
+}
+
+// descendants are the processes under pid (children, grandchildren, ...), read from /proc.
+func descendants(pid int) []int {
+	parents := map[int][]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// The command in parentheses may hold spaces: the fields after its closing parenthesis are fixed.
+		fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		if len(fields) > 1 {
+			if ppid, err := strconv.Atoi(fields[1]); err == nil {
+				parents[ppid] = append(parents[ppid], child)
+			}
+		}
+	}
+	var out []int
+	for queue := []int{pid}; len(queue) > 0; queue = queue[1:] {
+		for _, c := range parents[queue[0]] {
+			out = append(out, c)
+			queue = append(queue, c)
+		}
+	}
+	return out
+}
+
+// killedRun starts `chaoslab run` as its own process (the built binary), kills it (k) during its switch-on
+// update, and waits until the update has ended, as the Pulumi CLI ends it when it outlives the run.
+func killedRun(ctx context.Context, t *testing.T, bin string, env map[string]string, args []string, s auto.Stack, k killAt) string {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, bin, append([]string{"run"}, args...)...)
+	cmd.Dir = RepoRoot()
+	cmd.Env = os.Environ()
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	killed := make(chan struct{})
+	marker := "switch-on: updating stack"
+	if k.marker != "" {
+		marker = k.marker
+	}
+	out.on(marker, func() {
+		time.Sleep(k.after)
+		victims := []int{cmd.Process.Pid}
+		if k.withCLI {
+			victims = append(victims, descendants(cmd.Process.Pid)...)
+		}
+		for _, pid := range victims {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		close(killed)
+	})
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	select {
+	case <-killed:
+	default:
+		t.Fatalf("chaoslab run ended before its switch-on update:\n%s", out.String())
+	}
+	// The CLI runs in its own process group and outlives the run; it fails the update once the inline
+	// program it was talking to is gone.
+	err := wait.PollUntilContextTimeout(ctx, time.Second, 3*time.Minute, true, func(ctx context.Context) (bool, error) {
+		h, err := s.History(ctx, 1, 1)
+		return err == nil && len(h) > 0 && h[0].Result != "in-progress", nil
+	})
+	if err != nil {
+		t.Fatalf("the update of the killed run is still in progress after 3 min: %v", err)
+	}
+	h, _ := s.History(ctx, 1, 1)
+	t.Logf("killed chaoslab run during its switch-on; the update then ended %s:\n%s", h[0].Result, out.String())
+	return h[0].Result
 }
 
 func readFile(t *testing.T, path string) []byte {

@@ -12,7 +12,8 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
-	"go.yaml.in/yaml/v3"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
 )
@@ -63,7 +64,7 @@ func assertStackFilesReadAsPulumiReadsThem(ctx context.Context, t *testing.T, s 
 			t.Errorf("restoring %s: %v", path, err)
 		}
 	})
-	salt, password := encryptedParts(t, original)
+	salt, password := encryptedParts(t, path)
 	chaoslab := buildChaoslab(t)
 	for _, tc := range trickyStackFiles {
 		t.Run(strings.ReplaceAll(tc.name, " ", "-"), func(t *testing.T) {
@@ -125,21 +126,26 @@ func readOffline(path string) (string, error) {
 	return strings.Join(lines, "\n"), err
 }
 
-// encryptedParts are the stack file's encryption salt and its encrypted password, as Pulumi wrote them.
-func encryptedParts(t *testing.T, file []byte) (salt, password string) {
+// encryptedParts are the stack file's encryption salt and its encrypted password, as Pulumi wrote them, read
+// with Pulumi's own loader.
+func encryptedParts(t *testing.T, path string) (salt, password string) {
 	t.Helper()
-	var raw map[string]any
-	if err := yaml.Unmarshal(file, &raw); err != nil {
+	project, err := workspace.LoadProject(filepath.Join(RepoRoot(), "Pulumi.yaml"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	salt, _ = raw["encryptionsalt"].(string)
-	config, _ := raw["config"].(map[string]any)
-	secure, _ := config[Key("grafanaAdminPassword")].(map[string]any)
-	password, _ = secure["secure"].(string)
-	if salt == "" || password == "" {
-		t.Fatalf("the stack file holds no salt or encrypted password:\n%s", file)
+	ps, err := workspace.LoadProjectStack(nil, project, path)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return salt, password
+	value, ok := ps.Config[config.MustMakeKey(ConfigNamespace, "grafanaAdminPassword")]
+	if ok && value.Secure() {
+		password, _ = value.Value(config.NopDecrypter) // the ciphertext, as the file holds it
+	}
+	if ps.EncryptionSalt == "" || password == "" {
+		t.Fatalf("%s holds no salt or encrypted password", path)
+	}
+	return ps.EncryptionSalt, password
 }
 
 // buildChaoslab builds the chaoslab binary into the test's temp dir (go's cache makes it cheap after make test).

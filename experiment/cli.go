@@ -35,6 +35,13 @@ type Options struct {
 	Prometheus string // base URL; empty: a port-forward to the lab's Prometheus
 	Dir        string // the Pulumi project directory (holding Pulumi.yaml)
 	Recover    bool   // finish an interrupted run: switch its scenarios off and restore the config
+	// StrikeWithin bounds the time from the end of the switch-on to each scenario's first injection; 0: its
+	// first run (at once, or one interval for a Schedule without kick-off) plus strikeMargin.
+	StrikeWithin time.Duration
+	JUnit        string // the JUnit XML file of the verdicts, for CI systems; empty: none
+	// OTLP is where the experiment's trace goes (host:port, OTLP over gRPC); empty: the lab's collector
+	// through a port-forward; OTLPOff: nowhere.
+	OTLP string
 }
 
 // longHelp is the description in `chaoslab run --help`.
@@ -53,9 +60,16 @@ const longHelp = `Runs chaos scenarios on a live lab from start to verdict, so t
 It needs the Pulumi CLI's state of the stack (the lab brought up with make up) and the cluster that the
 stack's config points at.
 
-A second run on the same stack is refused while one is in progress. If a run was killed (kill -9, power
-loss) before it finished, the next one says so; --recover then switches its scenarios off and restores the
-config from the copy that the run kept in .chaoslab/ beside the stack file.
+Every scenario must strike: Chaos Mesh must report an injection within --strike-within of the switch-on
+(default: its first run plus a minute), or the run ends at once with exit 5 and Chaos Mesh's reason; a failed
+injection exits 5 too. An interrupted run, or one whose chaos someone else deleted, never exits 0.
+
+A run is recorded on the cluster (a ConfigMap chaoslab-run-<stack> in the app's namespace, with a heartbeat)
+and beside the stack file (.chaoslab/): a second run on the stack, from any checkout, is refused while one is
+live. If a run was killed (kill -9, a lost machine) the next one says so, and --recover, from any checkout,
+switches its scenarios off and gives the stack file back: byte for byte, or, if a person edited it since,
+with only the run's keys reverted. Each run also sends its trace (the switch-on, every fault window, the
+judging, the switch-off) over OTLP to the lab's collector, so that Jaeger shows it beside the app's traces.
 
 The first Ctrl-C ends the experiment early (the scenarios are switched off, then the windows seen so far are
 judged without waiting for --after); a Ctrl-C while the scenarios are being switched off changes nothing, the
@@ -77,6 +91,9 @@ func bindFlags(fs *pflag.FlagSet, o *Options) {
 	fs.StringVar(&o.Prometheus, "prometheus", "", "Prometheus base URL (default: a port-forward to the lab's Prometheus, opened and closed by the run)")
 	fs.StringVar(&o.Dir, "dir", "", "the Pulumi project directory, holding Pulumi.yaml (default: the nearest one from the current directory up)")
 	fs.BoolVar(&o.Recover, "recover", false, "finish a run that was killed: switch its scenarios off and restore Pulumi.<stack>.yaml")
+	fs.DurationVar(&o.StrikeWithin, "strike-within", 0, "the longest from the switch-on to each scenario's first injection; a scenario that misses it ends the run with exit 5 (default: its first run plus "+strikeMargin.String()+")")
+	fs.StringVar(&o.OTLP, "otlp-endpoint", "", "where the experiment's trace goes, host:port of an OTLP/gRPC receiver (default: the lab's collector, through a port-forward; \""+OTLPOff+"\": send none)")
+	fs.StringVar(&o.JUnit, "junit", "", "also write the verdicts as JUnit XML to this file, one testcase per fault window (a violated one fails, one without data errs)")
 }
 
 // ParseArgs reads the flags of `chaoslab run` (without "run"); usage errors name the flag.
@@ -102,8 +119,8 @@ func checkArgs(o Options, rest []string) error {
 		return errors.New("--recover takes the scenarios from the unfinished run; give no --scenario")
 	case !o.Recover && len(o.Scenarios) == 0:
 		return errors.New("--scenario is required, such as --scenario checkout-pod-kill")
-	case o.For < 0 || o.After < 0 || o.Runs < 0:
-		return errors.New("--for, --after and --runs must not be negative")
+	case o.For < 0 || o.After < 0 || o.Runs < 0 || o.StrikeWithin < 0:
+		return errors.New("--for, --after, --runs and --strike-within must not be negative")
 	case o.Prometheus != "":
 		return report.CheckPrometheusURL(o.Prometheus)
 	}
@@ -171,6 +188,13 @@ func execute(ctx context.Context, o Options, w Wiring, stdout, stderr io.Writer)
 	if err != nil {
 		fmt.Fprintf(stderr, "chaoslab run: --out: %v\n", err)
 		return ExitSetup
+	}
+	// The stack is opened from its project directory: a relative --junit means the caller's directory.
+	if o.JUnit != "" {
+		if o.JUnit, err = filepath.Abs(o.JUnit); err != nil {
+			fmt.Fprintf(stderr, "chaoslab run: --junit: %v\n", err)
+			return ExitSetup
+		}
 	}
 	return newRun(o, w, stdout, stderr).execute(ctx)
 }

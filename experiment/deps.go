@@ -32,6 +32,9 @@ type Engine interface {
 	Config(ctx context.Context) (map[string]string, error)
 	// Switch sets chaos-mesh-otel:scenarios.<name>.enabled to on for each scenario in the stack's config file.
 	Switch(ctx context.Context, scenarios []string, on bool) error
+	// Revert sets each scenario's enabled key back to what it was before a run (removing what the run
+	// added), and touches nothing else of the stack's config file: a person's edits stay.
+	Revert(ctx context.Context, switches []Switch) error
 	// Update runs an update with the lab's program. log receives the engine's whole output; changed is called
 	// for each resource that the update changes.
 	Update(ctx context.Context, log io.Writer, changed func(Change)) (UpdateResult, error)
@@ -106,6 +109,21 @@ type Cluster interface {
 	// Prometheus makes Prometheus reachable and checks that it answers: at url when given, else through a
 	// port-forward that close ends.
 	Prometheus(ctx context.Context, url string) (base string, close func(), err error)
+	// Collector makes an OTLP/gRPC receiver reachable for the experiment's trace: endpoint when given, else
+	// the lab's collector through a port-forward that close ends. It returns host:port.
+	Collector(ctx context.Context, endpoint string) (addr string, close func(), err error)
+	// DeleteUntracked deletes these objects of the app's namespace ("Kind/name": Schedules and Workflows of
+	// the run) unless they are gone or already being deleted, and returns those it deleted.
+	DeleteUntracked(ctx context.Context, objects []string) ([]string, error)
+	// ClaimRun records a run on the cluster (see ledger.go); when a record of the stack is already there it
+	// changes nothing and returns that record.
+	ClaimRun(ctx context.Context, rec ClusterRecord) (held *ClusterRecord, err error)
+	// UpdateRun rewrites the run's record (its heartbeat and phase).
+	UpdateRun(ctx context.Context, rec ClusterRecord) error
+	// ReadRun returns the record of a stack's run, nil when there is none.
+	ReadRun(ctx context.Context, stack string) (*ClusterRecord, error)
+	// ReleaseRun deletes the record of a stack's run; none is no error.
+	ReleaseRun(ctx context.Context, stack string) error
 }
 
 // Observation is one thing the watch saw.

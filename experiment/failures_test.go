@@ -47,7 +47,7 @@ func TestEveryInterruptionPointRestoresTheConfigAndLeavesNoFault(t *testing.T) {
 				}
 			}
 		},
-		wantCode:  ExitOK,
+		wantCode:  ExitUnknown, // an interrupted run never passes
 		wantCalls: switchCycle,
 		wantLines: []string{"terminated: the update that switches the scenarios on finishes first; then they are switched off again",
 			"switch-on: update done", "switch-off: delete Schedule checkout-pod-kill", "restored Pulumi.dev.yaml"},
@@ -62,7 +62,7 @@ func TestEveryInterruptionPointRestoresTheConfigAndLeavesNoFault(t *testing.T) {
 			}
 			h.interruptOn("watching:")
 		},
-		wantCode:  ExitOK,
+		wantCode:  ExitUnknown, // an interrupted run never passes
 		wantCalls: switchCycle,
 		wantLines: []string{"terminated: ending the experiment: switching the scenarios off", "experiment over: interrupted",
 			"switch-off: delete Schedule checkout-pod-kill", "restored Pulumi.dev.yaml", "1 fault window(s)", "fake report: 1 window(s)"},
@@ -77,7 +77,7 @@ func TestEveryInterruptionPointRestoresTheConfigAndLeavesNoFault(t *testing.T) {
 				}
 			}
 		},
-		wantCode:  ExitOK,
+		wantCode:  ExitUnknown, // an interrupted run never passes
 		wantCalls: switchCycle,
 		wantLines: []string{"terminated: already switching the scenarios off and restoring Pulumi.dev.yaml; this finishes by itself",
 			"switch-off: update done", "restored Pulumi.dev.yaml", "fake report: 1 window(s)"},
@@ -87,7 +87,7 @@ func TestEveryInterruptionPointRestoresTheConfigAndLeavesNoFault(t *testing.T) {
 			h.cluster.controller = killsOnePod(h)
 			h.interruptOn("for recovery")
 		},
-		wantCode:  ExitOK,
+		wantCode:  ExitUnknown, // an interrupted run never passes
 		wantCalls: switchCycle,
 		wantLines: []string{"terminated: judging now, without the rest of the recovery period", "fake report: 1 window(s)"},
 	}, {
@@ -112,6 +112,9 @@ func TestEveryInterruptionPointRestoresTheConfigAndLeavesNoFault(t *testing.T) {
 			code := h.run("--scenario", "checkout-pod-kill", "--after", "1h")
 			if code != c.wantCode {
 				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, c.wantCode, h.stdout, h.stderr)
+			}
+			if c.wantCode == ExitUnknown && len(h.judged) > 0 && !strings.Contains(h.stderr.String(), "interrupted") {
+				t.Errorf("the judged run does not say that it was cut short:\n%s", h.stderr)
 			}
 			h.assertNothingLeft()
 			if got := h.engine.callList(); !slices.Equal(got, c.wantCalls) {

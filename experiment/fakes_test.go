@@ -87,6 +87,9 @@ type fakeEngine struct {
 	updates   int
 	updateErr func(n int) error // error of the n-th update (1-based), nil for success
 	onUpdate  func(n int)       // called inside the n-th update, before it deploys
+	// untracked are objects on the cluster that the stack's state does not know (an update killed with its
+	// CLI created them): no update deletes them.
+	untracked map[string]bool
 }
 
 var switchLine = regexp.MustCompile(`(?m)^# fake-switch (\S+)=(on|off)$`)
@@ -148,13 +151,32 @@ func (e *fakeEngine) Update(_ context.Context, log io.Writer, changed func(Chang
 			changed(Change{Op: "create", Type: "kubernetes:chaos-mesh.org/v1alpha1:" + s.Kind, Name: s.Object})
 			res.Changes["create"]++
 			e.h.cluster.deploy(s)
-		case !on[name] && present:
+		case !on[name] && present && !e.untracked[s.Kind+"/"+s.Object]:
 			changed(Change{Op: "delete", Type: "kubernetes:chaos-mesh.org/v1alpha1:" + s.Kind, Name: s.Object})
 			res.Changes["delete"]++
 			e.h.cluster.undeploy(s)
 		}
 	}
 	return res, nil
+}
+
+// Revert writes, for each switch, the line that sets the scenario back (off when it was absent): like
+// `pulumi config set --path`, it touches no other line of the file.
+func (e *fakeEngine) Revert(_ context.Context, switches []Switch) error {
+	e.mu.Lock()
+	for _, sw := range switches {
+		e.calls = append(e.calls, fmt.Sprintf("revert %s %t", sw.Scenario, sw.Set && sw.Enabled))
+	}
+	e.mu.Unlock()
+	f, err := os.OpenFile(e.info.ConfigFile, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for _, sw := range switches {
+		fmt.Fprintf(f, "\n# fake-switch %s=%s", sw.Scenario, map[bool]string{true: "on", false: "off"}[sw.Set && sw.Enabled])
+	}
+	return nil
 }
 
 func (e *fakeEngine) callList() []string {
@@ -176,6 +198,95 @@ type fakeCluster struct {
 	controller func(c *fakeCluster, top *unstructured.Unstructured)
 	stuck      bool // objects stay after undeploy (finalizers nobody removes)
 	onCall     func(method string)
+	// records are the run records on the fake cluster, by stack; ledgerErr fails every ledger call.
+	records   map[string]ClusterRecord
+	ledgerErr error
+	otlp      string // the address of a test's OTLP receiver
+}
+
+// Collector gives the test's OTLP receiver, or none: the fake run sends its trace nowhere unless a test
+// sets otlp.
+func (c *fakeCluster) Collector(_ context.Context, endpoint string) (string, func(), error) {
+	if endpoint != "" {
+		return endpoint, func() {}, nil
+	}
+	if c.otlp == "" {
+		return "", nil, errors.New("no collector in the fake cluster")
+	}
+	return c.otlp, func() {}, nil
+}
+
+// DeleteUntracked deletes what it is given that the fake cluster holds.
+func (c *fakeCluster) DeleteUntracked(_ context.Context, objects []string) ([]string, error) {
+	var deleted []string
+	for _, obj := range objects {
+		if c.has(obj) {
+			c.remove(obj)
+			deleted = append(deleted, obj)
+		}
+	}
+	return deleted, nil
+}
+
+func (c *fakeCluster) ClaimRun(_ context.Context, rec ClusterRecord) (*ClusterRecord, error) {
+	c.called("ClaimRun")
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ledgerErr != nil {
+		return nil, c.ledgerErr
+	}
+	if held, ok := c.records[rec.Stack]; ok {
+		return &held, nil
+	}
+	if c.records == nil {
+		c.records = map[string]ClusterRecord{}
+	}
+	c.records[rec.Stack] = rec
+	return nil, nil
+}
+
+func (c *fakeCluster) UpdateRun(_ context.Context, rec ClusterRecord) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ledgerErr != nil {
+		return c.ledgerErr
+	}
+	if _, ok := c.records[rec.Stack]; !ok {
+		return errors.New("configmaps \"chaoslab-run-" + rec.Stack + "\" not found")
+	}
+	c.records[rec.Stack] = rec
+	return nil
+}
+
+func (c *fakeCluster) ReadRun(_ context.Context, stack string) (*ClusterRecord, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ledgerErr != nil {
+		return nil, c.ledgerErr
+	}
+	if held, ok := c.records[stack]; ok {
+		return &held, nil
+	}
+	return nil, nil
+}
+
+func (c *fakeCluster) ReleaseRun(_ context.Context, stack string) error {
+	c.called("ReleaseRun")
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ledgerErr != nil {
+		return c.ledgerErr
+	}
+	delete(c.records, stack)
+	return nil
+}
+
+// record is the stack's run record on the fake cluster, if any.
+func (c *fakeCluster) record(stack string) (ClusterRecord, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rec, ok := c.records[stack]
+	return rec, ok
 }
 
 func (c *fakeCluster) called(method string) {
@@ -513,6 +624,9 @@ func (h *harness) assertNothingLeft() {
 	}
 	if h.cluster.promOpen != 0 {
 		h.t.Errorf("%d port-forward(s) to Prometheus left open", h.cluster.promOpen)
+	}
+	if rec, ok := h.cluster.record("dev"); ok {
+		h.t.Errorf("the run's record is still on the cluster: %s", rec)
 	}
 	f, err := lockStackFile(h.engine.info.ConfigFile, "dev", runRecord{Stack: "dev"})
 	if err != nil {

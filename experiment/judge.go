@@ -12,11 +12,14 @@ import (
 // judge waits for the recovery period, then runs the report on the windows the watch saw.
 func (r *run) judge(ctx context.Context) int {
 	now := r.w.Clock.Now()
+	r.times.judgeStart = now
+	defer func() { r.times.judgeEnd = r.w.Clock.Now() }()
 	windows, err := r.track.windows(now, r.started, r.flagOff)
 	if err != nil {
 		code, _ := r.failf(ExitUnknown, "reading the fault windows: %v", err)
 		return code
 	}
+	r.windows = windows
 	runs, injected, failed := r.track.counts()
 	r.out.say("seen: %d run(s), %d injection(s), %d failure(s) to inject or recover, %d fault window(s)", runs, injected, failed, len(windows))
 	for _, w := range windows {
@@ -39,13 +42,36 @@ func (r *run) judge(ctx context.Context) int {
 	code := r.w.Judge(rctx, r.reportOptions(url, windows), r.stdout, r.stderr)
 	if rctx.Err() != nil {
 		code, _ = r.failf(ExitUnknown, "interrupted during the report: no verdict")
-	} else if failures := r.track.failuresToInject(); len(windows) == 0 && len(failures) > 0 {
-		// Nothing to judge because the fault never landed: that is the failure to report, with Chaos
-		// Mesh's own reasons (a missing kernel feature, an unreachable daemon ...).
-		code, _ = r.failf(ExitNoStrike, "a fault did not land: Chaos Mesh failed to inject it:\n  %s", strings.Join(failures, "\n  "))
 	}
+	code = r.finalCode(code)
 	r.out.say("verdict: %s (exit %d); report in %s", verdictWords(code), code, r.o.OutDir)
 	return code
+}
+
+// finalCode is the run's exit code given the report's: a fault that did not land voids the experiment
+// (exit 5, whatever the SLOs did), and a run cut short, by an interrupt or by someone deleting its chaos,
+// never passes (exit 3 at best).
+func (r *run) finalCode(reportCode int) int {
+	if len(r.noStrike) > 0 {
+		for _, why := range r.noStrike {
+			fmt.Fprintf(r.stderr, "chaoslab run: %s\n", why)
+		}
+		return ExitNoStrike
+	}
+	if reportCode != ExitOK {
+		return reportCode
+	}
+	for _, st := range r.track.strikes() {
+		if st.DeletedByOther {
+			fmt.Fprintf(r.stderr, "chaoslab run: the chaos of %s was deleted by someone else than this run: the experiment was cut short, so it cannot pass\n", st.Scenario.Name)
+			return ExitUnknown
+		}
+	}
+	if r.intr.interrupted() {
+		fmt.Fprintln(r.stderr, "chaoslab run: interrupted: the experiment and its recovery were cut short, so it cannot pass")
+		return ExitUnknown
+	}
+	return ExitOK
 }
 
 func orNone(s string) string {
@@ -112,6 +138,7 @@ func (r *run) reportOptions(url string, windows []report.Window) report.Options 
 		Settings:   settings,
 		Title:      fmt.Sprintf("chaoslab run: %s on stack %s", strings.Join(r.names(), ", "), r.stack.Name),
 		Now:        r.w.Clock.Now,
+		JUnit:      r.o.JUnit,
 	}
 	if len(r.ours) == 1 {
 		o.Scenario = r.ours[0].Name
@@ -128,7 +155,7 @@ func verdictWords(code int) string {
 	case ExitUnknown:
 		return "could not judge"
 	case ExitNoStrike:
-		return "a fault did not land"
+		return "a fault did not land, so the experiment is void"
 	default:
 		return "the report failed"
 	}

@@ -141,3 +141,24 @@ func lookupWith(cfg map[string]string, entries map[string]any) func(string) (str
 		return v, ok
 	}
 }
+
+// originalSwitches are the scenarios' enabled keys as the config holds them before the run: what a revert
+// puts back.
+func originalSwitches(cfg map[string]string, names []string) []Switch {
+	entries, _ := scenarioEntries(cfg[configKeyScenarios])
+	out := make([]Switch, 0, len(names))
+	for _, name := range names {
+		sw := Switch{Scenario: name}
+		if v, ok := entries[name]; ok {
+			sw.Entry = true
+			if m, isMap := v.(map[string]any); isMap {
+				if enabled, set := m["enabled"]; set {
+					sw.Set = true
+					sw.Enabled, _ = enabled.(bool)
+				}
+			}
+		}
+		out = append(out, sw)
+	}
+	return out
+}

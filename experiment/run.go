@@ -9,7 +9,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/report"
 )
 
 // run is one `chaoslab run`: a state machine that goes
@@ -40,6 +43,25 @@ type run struct {
 	switchedOn bool      // the config has been edited: switch off must run
 	started    time.Time // the switch-on update ended
 	flagOff    time.Time // the switch-off update ended
+
+	began    time.Time // the run began
+	switched []Switch  // each scenario's enabled key before the run, which a revert puts back
+	// The run's record on the cluster (ledger.go): claimed once written, renewed by a heartbeat until the
+	// scenarios are off.
+	mu           sync.Mutex
+	claimed      bool
+	currentPhase string
+	stopBeat     context.CancelFunc
+	// noStrike says why the experiment is void: a scenario did not strike, or failed to inject (exit 5).
+	noStrike []string
+	// cfg is the stack's config as a recovery found it, to name the objects of the run's scenarios.
+	cfg map[string]string
+	// times are when the phases ran and windows the fault windows judged: the experiment's trace.
+	times   phaseTimes
+	windows []report.Window
+	// keepEdits says that someone else edited the config file during the run: the switch-off reverts only
+	// the run's keys and keeps their edits, instead of giving the original bytes back.
+	keepEdits bool
 }
 
 func newRun(o Options, w Wiring, stdout, stderr io.Writer) *run {
@@ -51,6 +73,8 @@ func newRun(o Options, w Wiring, stdout, stderr io.Writer) *run {
 	r.out = &progress{w: r.stdout, now: w.Clock.Now}
 	r.intr = newInterrupter(w.Interrupts, r.out)
 	r.stopWatch = func() {}
+	r.stopBeat = func() {}
+	r.began = w.Clock.Now().UTC()
 	return r
 }
 
@@ -70,6 +94,7 @@ func (r *run) execute(ctx context.Context) int {
 
 func (r *run) close() {
 	r.stopWatch()
+	r.stopBeat()
 	if r.file != nil {
 		r.file.unlock()
 	}
@@ -94,7 +119,7 @@ func (r *run) failf(code int, format string, a ...any) (int, bool) {
 func (r *run) prepare(ctx context.Context) (int, bool) {
 	pctx, done := r.intr.stoppable(ctx, "stopping before any change")
 	defer done()
-	steps := []func(context.Context) (int, bool){r.openStack, r.lockStack, r.planScenarios, r.checkCluster, r.startWatch}
+	steps := []func(context.Context) (int, bool){r.openStack, r.lockStack, r.planScenarios, r.checkCluster, r.claimLedger, r.startWatch}
 	for _, step := range steps {
 		code, ok := step(pctx)
 		if pctx.Err() != nil {
@@ -107,12 +132,17 @@ func (r *run) prepare(ctx context.Context) (int, bool) {
 	return 0, true
 }
 
-func (r *run) openStack(ctx context.Context) (int, bool) {
+// openEngine opens the stack and reads its last operation.
+func (r *run) openEngine(ctx context.Context) error {
 	var err error
 	if r.engine, err = r.w.OpenStack(ctx, r.o.Dir, r.o.Stack); err == nil {
 		r.stack, err = r.engine.Inspect(ctx)
 	}
-	if err != nil {
+	return err
+}
+
+func (r *run) openStack(ctx context.Context) (int, bool) {
+	if err := r.openEngine(ctx); err != nil {
 		return r.failf(ExitSetup, "stack %s: %v", r.o.Stack, err)
 	}
 	s := r.stack
@@ -123,9 +153,13 @@ func (r *run) openStack(ctx context.Context) (int, bool) {
 		return r.failf(ExitSetup, "stack %s was destroyed at %s: bring the lab up first (make up STACK=%s)", s.Name, stamp(s.LastEnd), s.Name)
 	case s.LastResult == "in-progress":
 		return r.failf(ExitSetup, "an %s of stack %s is in progress: wait for it to finish", s.LastKind, s.Name)
+	case s.LastResult != "succeeded" && journalExists(s.ConfigFile, s.Name):
+		return r.failf(ExitSetup, "the last %s of stack %s %s (%s), and an earlier chaoslab run on it did not finish: finish it with "+
+			"chaoslab run --stack %s --recover (not pulumi up, which would switch its scenarios on again)", s.LastKind, s.Name, s.LastResult, stamp(s.LastEnd), s.Name)
 	case s.LastResult != "succeeded":
-		return r.failf(ExitSetup, "the last %s of stack %s %s (%s): fix it and bring the lab up (pulumi up --stack %s) first",
-			s.LastKind, s.Name, s.LastResult, stamp(s.LastEnd), s.Name)
+		return r.failf(ExitSetup, "the last %s of stack %s %s (%s): fix it and bring the lab up (pulumi up --stack %s) first; "+
+			"if a chaoslab run was killed during it, from any checkout: chaoslab run --stack %s --recover",
+			s.LastKind, s.Name, s.LastResult, stamp(s.LastEnd), s.Name, s.Name)
 	case s.Resources == 0:
 		return r.failf(ExitSetup, "stack %s has no resources: bring the lab up first (make up STACK=%s)", s.Name, s.Name)
 	}
@@ -161,7 +195,8 @@ func (r *run) lockStack(ctx context.Context) (int, bool) {
 
 func (r *run) record() runRecord {
 	host, _ := os.Hostname()
-	return runRecord{Stack: r.o.Stack, PID: os.Getpid(), Host: host, Started: r.w.Clock.Now().UTC(), Scenarios: r.o.Scenarios}
+	return runRecord{Stack: r.o.Stack, PID: os.Getpid(), Host: host, Started: r.w.Clock.Now().UTC(), Scenarios: r.o.Scenarios,
+		Switched: r.switched}
 }
 
 // planScenarios parses the config as it will read with the scenarios on, and refuses what would spoil the
@@ -172,6 +207,7 @@ func (r *run) planScenarios(ctx context.Context) (int, bool) {
 		return r.failf(ExitSetup, "reading the config of stack %s: %v", r.stack.Name, err)
 	}
 	base := filepath.Base(r.stack.ConfigFile)
+	r.switched = originalSwitches(cfg, r.o.Scenarios)
 	r.plan, r.ours, err = planRun(cfg, r.o.Scenarios, r.w.Parse, base)
 	if ce, ok := err.(*configError); ok && ce.invalid {
 		return r.failf(ExitInvalid, "%v", err)
@@ -204,9 +240,17 @@ func (r *run) planScenarios(ctx context.Context) (int, bool) {
 		r.runs = r.o.Runs
 	}
 	for _, s := range r.ours {
-		r.out.say("scenario %s: %s", s.Name, describe(s))
+		r.out.say("scenario %s: %s%s", s.Name, describe(s), r.deadlineNote(s))
 	}
 	return 0, true
+}
+
+// deadlineNote says by when a scenario must strike.
+func (r *run) deadlineNote(s Scenario) string {
+	if d, ok := strikeDeadline(s, r.o.StrikeWithin, r.w.Clock.Now()); ok {
+		return fmt.Sprintf("; it must strike within %s of being switched on", d)
+	}
+	return ""
 }
 
 func describe(s Scenario) string {
@@ -229,6 +273,12 @@ func (r *run) checkCluster(ctx context.Context) (int, bool) {
 	var err error
 	if r.cluster, err = r.w.Connect(r.plan); err != nil {
 		return r.failf(ExitSetup, "cluster of stack %s: %v", r.stack.Name, err)
+	}
+	// A run from any checkout, live or killed, comes first: its chaos is not "someone else's".
+	if held, err := r.cluster.ReadRun(ctx, r.o.Stack); err != nil {
+		return r.failf(ExitSetup, "reading the run record on the cluster: %v", err)
+	} else if held != nil {
+		return r.refuseHeld(held)
 	}
 	problems, checked, err := r.awaitReady(ctx)
 	if err != nil {
@@ -283,6 +333,9 @@ func (r *run) awaitReady(ctx context.Context) ([]string, int, error) {
 
 // startWatch starts following the cluster. The watch outlives interrupts: it runs until the scenarios are off.
 func (r *run) startWatch(context.Context) (int, bool) {
+	beat, stop := context.WithCancel(context.Background())
+	r.stopBeat = stop
+	go r.beat(beat)
 	r.track = newTracker(r.out, r.ours, r.runs)
 	ctx, cancel := context.WithCancel(context.Background())
 	r.stopWatch = cancel
@@ -292,9 +345,20 @@ func (r *run) startWatch(context.Context) (int, bool) {
 	return 0, true
 }
 
-// experiment switches on, watches, switches off and judges. Whatever happens after the first edit of the
-// config, switch off runs before it returns.
+// experiment runs the experiment (runExperiment) and sends its trace.
 func (r *run) experiment(ctx context.Context) int {
+	code := r.runExperiment(ctx)
+	endpoint, closeFwd := r.traceTarget(context.WithoutCancel(ctx))
+	defer closeFwd()
+	if endpoint != "" {
+		r.exportTrace(ctx, endpoint, r.windows, code)
+	}
+	return code
+}
+
+// runExperiment switches on, watches, switches off and judges. Whatever happens after the first edit of the
+// config, switch off runs before it returns.
+func (r *run) runExperiment(ctx context.Context) int {
 	defer r.restoreOnPanic()
 	if err := r.file.begin(r.record()); err != nil {
 		code, _ := r.failf(ExitSetup, "writing the run's journal: %v; nothing was changed", err)
@@ -302,9 +366,11 @@ func (r *run) experiment(ctx context.Context) int {
 	}
 	onErr := r.switchOn(ctx)
 	if onErr == nil && !r.intr.interrupted() {
+		r.setPhase(ctx, PhaseWatching)
 		why := r.watchUntilEnd(ctx)
 		r.out.say("experiment over: %s", why)
 	}
+	r.noStrike = append(r.noStrike, failedInjections(r.track.strikes())...)
 	if err := r.switchOff(ctx); err != nil {
 		return r.leftBehind(err)
 	}
@@ -323,7 +389,7 @@ func (r *run) restoreOnPanic() {
 		return
 	}
 	if r.switchedOn {
-		if _, err := r.file.restore(r.w.Clock.Now()); err == nil {
+		if err := r.file.restore(); err == nil {
 			fmt.Fprintf(r.stderr, "chaoslab run: internal error; %s is restored, the scenarios may still be on: chaoslab run --stack %s --recover\n",
 				filepath.Base(r.stack.ConfigFile), r.stack.Name)
 		}
@@ -346,11 +412,21 @@ func (r *run) watchUntilEnd(ctx context.Context) string {
 	heartbeat := r.w.Clock.NewTimer(heartbeatEvery)
 	defer heartbeat.Stop()
 	for {
+		strikes := r.track.strikes()
+		if missed := missedStrikes(strikes, r.o.StrikeWithin, r.started, r.w.Clock.Now()); len(missed) > 0 {
+			r.noStrike = missed
+			return "a scenario did not strike in time, so the experiment is void: " + strings.Join(missed, "; ")
+		}
 		if ended, why := r.track.ended(); ended {
 			return why
 		}
+		var strikeCheck <-chan time.Time
+		if next := nextStrikeDeadline(strikes, r.o.StrikeWithin, r.started, r.w.Clock.Now()); !next.IsZero() {
+			strikeCheck = r.w.Clock.After(next.Sub(r.w.Clock.Now()) + time.Millisecond)
+		}
 		select {
 		case <-r.track.changed:
+		case <-strikeCheck:
 		case <-deadline:
 			return "--for " + r.o.For.String() + " is over"
 		case <-wctx.Done():

@@ -41,6 +41,11 @@ type runRecord struct {
 	Existed    bool      `json:"existed,omitempty"`
 	Mode       uint32    `json:"mode,omitempty"`
 	Original   []byte    `json:"original,omitempty"` // base64 in JSON; the file's bytes, secrets as the file holds them
+	// Written is the file as the run's switch-on left it: a recovery restores Original byte for byte only
+	// when the file still is exactly that; otherwise someone edited it, and only the run's keys are reverted.
+	Written []byte `json:"written,omitempty"`
+	// Switched are the run's keys with their values before it (see Switch).
+	Switched []Switch `json:"switched,omitempty"`
 }
 
 func (r runRecord) String() string {
@@ -64,6 +69,12 @@ func (e *errBusy) Error() string {
 
 // stateDir is where a stack file's lock and journal live: .chaoslab/ beside it.
 func stateDir(configFile string) string { return filepath.Join(filepath.Dir(configFile), ".chaoslab") }
+
+// journalExists says whether a run on the stack left its journal beside the config file: it did not finish.
+func journalExists(configFile, stack string) bool {
+	_, err := os.Stat(filepath.Join(stateDir(configFile), "run-"+safeName(stack)+".journal.json"))
+	return err == nil
+}
 
 // lockStackFile takes the run lock of the stack's config file, or returns *errBusy.
 func lockStackFile(configFile, stack string, me runRecord) (*stackFile, error) {
@@ -142,11 +153,15 @@ func (s *stackFile) snapshot() error {
 	return nil
 }
 
-// adopt takes the original from an unfinished run's journal (for --recover).
+// adopt takes the original, and the run's own edit, from an unfinished run's journal (for --recover).
 func (s *stackFile) adopt(r *runRecord) {
 	s.original, s.mode = nil, fs.FileMode(r.Mode)
 	if r.Existed {
 		s.original = append([]byte{}, r.Original...)
+	}
+	s.written = append([]byte(nil), r.Written...)
+	if len(r.Written) == 0 {
+		s.written = nil
 	}
 	if s.mode == 0 {
 		s.mode = 0o644
@@ -170,27 +185,53 @@ func (s *stackFile) noteWritten() {
 	}
 }
 
-// restore puts the original bytes back (or removes the file if there was none). If someone else edited the
-// file during the run, their version is kept beside it and kept says where.
-func (s *stackFile) restore(now time.Time) (kept string, err error) {
+// editedByOthers says whether the file holds edits that are neither the user's original nor the run's own:
+// someone edited it during the run (or after a killed run), and only the run's keys may be reverted.
+func (s *stackFile) editedByOthers() bool {
+	if s.written == nil {
+		return false
+	}
+	current, err := os.ReadFile(s.path)
+	if err != nil {
+		return s.original != nil // the file was removed by someone
+	}
+	return !bytes.Equal(current, s.written) && !bytes.Equal(current, s.original)
+}
+
+// recordWritten adds the file as the run's switch-on left it to the journal, so that a recovery can tell a
+// person's edits from the run's.
+func (s *stackFile) recordWritten() error {
+	raw, err := os.ReadFile(s.journal)
+	if err != nil {
+		return err
+	}
+	var rec runRecord
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return err
+	}
+	rec.Written = s.written
+	out, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileSynced(s.journal, out, 0o600)
+}
+
+// restore puts the original bytes back (or removes the file if there was none). The caller has made sure
+// that nobody else edited the file (editedByOthers): those edits are never overwritten.
+func (s *stackFile) restore() error {
 	current, rerr := os.ReadFile(s.path)
 	exists := rerr == nil
-	if exists && s.written != nil && !bytes.Equal(current, s.written) && !bytes.Equal(current, s.original) {
-		kept = fmt.Sprintf("%s.edited-during-run-%s", s.path, now.UTC().Format("20060102T150405Z"))
-		if err := os.WriteFile(kept, current, 0o600); err != nil {
-			return "", fmt.Errorf("keeping the edits made during the run: %w", err)
-		}
-	}
 	if s.original == nil {
 		if exists {
-			return kept, os.Remove(s.path)
+			return os.Remove(s.path)
 		}
-		return kept, nil
+		return nil
 	}
 	if exists && bytes.Equal(current, s.original) {
-		return kept, nil
+		return nil
 	}
-	return kept, writeFileSynced(s.path, s.original, s.mode)
+	return writeFileSynced(s.path, s.original, s.mode)
 }
 
 // end removes the journal: the run left nothing to recover.

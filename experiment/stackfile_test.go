@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestTheRunLockIsExclusiveAndSaysWhoHoldsIt(t *testing.T) {
@@ -52,11 +51,7 @@ func TestRestoreGivesBackTheExactBytesAndMode(t *testing.T) {
 	must(t, s.begin(runRecord{Stack: "dev", Scenarios: []string{"x"}}))
 	must(t, os.WriteFile(cfg, []byte("config:\n  chaos-mesh-otel:scenarios:\n    x: {enabled: true}\n"), 0o644))
 	s.noteWritten()
-	kept, err := s.restore(t0)
-	must(t, err)
-	if kept != "" {
-		t.Errorf("kept %s, but nobody else edited the file", kept)
-	}
+	must(t, s.restore())
 	got, _ := os.ReadFile(cfg)
 	st, _ := os.Stat(cfg)
 	if string(got) != string(original) || st.Mode().Perm() != 0o600 {
@@ -74,7 +69,8 @@ func TestRestoreGivesBackTheExactBytesAndMode(t *testing.T) {
 	}
 }
 
-func TestRestoreKeepsEditsThatSomeoneElseMadeDuringTheRun(t *testing.T) {
+// Edits that are neither the user's original nor the run's own are someone else's: the run must keep them.
+func TestEditsOfSomeoneElseAreTold(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "Pulumi.dev.yaml")
 	must(t, os.WriteFile(cfg, []byte("original\n"), 0o644))
@@ -82,19 +78,37 @@ func TestRestoreKeepsEditsThatSomeoneElseMadeDuringTheRun(t *testing.T) {
 	must(t, err)
 	defer s.unlock()
 	must(t, s.snapshot())
+	if s.editedByOthers() {
+		t.Error("before the run's edit, nothing is someone else's")
+	}
 	must(t, os.WriteFile(cfg, []byte("run's edit\n"), 0o644))
 	s.noteWritten()
+	if s.editedByOthers() {
+		t.Error("the run's own edit is not someone else's")
+	}
+	must(t, os.WriteFile(cfg, []byte("original\n"), 0o644))
+	if s.editedByOthers() {
+		t.Error("the original is not someone else's edit")
+	}
 	must(t, os.WriteFile(cfg, []byte("someone's edit\n"), 0o644))
-	kept, err := s.restore(time.Date(2026, 3, 2, 10, 5, 0, 0, time.UTC))
+	if !s.editedByOthers() {
+		t.Error("someone's edit was not told")
+	}
+	// The journal keeps the run's edit, so that a recovery in another process can tell the same.
+	must(t, s.begin(runRecord{Stack: "dev"}))
+	must(t, os.WriteFile(cfg, []byte("run's edit\n"), 0o644))
+	s.noteWritten()
+	must(t, s.recordWritten())
+	rec, err := s.unfinished()
 	must(t, err)
-	if got, _ := os.ReadFile(cfg); string(got) != "original\n" {
-		t.Errorf("restored %q", got)
+	if string(rec.Written) != "run's edit\n" || string(rec.Original) != "original\n" {
+		t.Errorf("journal: written %q, original %q", rec.Written, rec.Original)
 	}
-	if want := cfg + ".edited-during-run-20260302T100500Z"; kept != want {
-		t.Fatalf("kept %q, want %q", kept, want)
-	}
-	if got, _ := os.ReadFile(kept); string(got) != "someone's edit\n" {
-		t.Errorf("the other edit is lost: %q", got)
+	other := &stackFile{path: cfg}
+	other.adopt(rec)
+	must(t, os.WriteFile(cfg, []byte("someone's edit after a crash\n"), 0o644))
+	if !other.editedByOthers() {
+		t.Error("a recovery must see the edits made after the crash")
 	}
 }
 
@@ -106,7 +120,7 @@ func TestRestoreRemovesAFileThatDidNotExist(t *testing.T) {
 	defer s.unlock()
 	must(t, s.snapshot())
 	must(t, os.WriteFile(cfg, []byte("config: {}\n"), 0o644))
-	if _, err := s.restore(t0); err != nil {
+	if err := s.restore(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(cfg); !errors.Is(err, os.ErrNotExist) {

@@ -35,10 +35,15 @@ func (r *run) switchOn(ctx context.Context) error {
 	bg := context.WithoutCancel(ctx)
 	r.out.say("switch-on: %s in %s", strings.Join(r.names(), ", "), filepath.Base(r.stack.ConfigFile))
 	r.switchedOn = true // before the edit: even a half-done edit is undone
+	r.times.switchOnStart = r.w.Clock.Now()
+	defer func() { r.times.switchOnEnd = r.w.Clock.Now() }()
 	if err := r.engine.Switch(bg, r.names(), true); err != nil {
 		return fmt.Errorf("editing %s: %w", filepath.Base(r.stack.ConfigFile), err)
 	}
 	r.file.noteWritten()
+	if err := r.file.recordWritten(); err != nil {
+		r.out.say("could not note the run's edit in its journal: %v", err)
+	}
 	if err := r.update(bg, "switch-on"); err != nil {
 		return err
 	}
@@ -91,13 +96,22 @@ func summarize(changes map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
-// switchOff switches the scenarios off and updates, retrying; then restores the config file byte for byte
-// (also when every attempt failed) and waits until Chaos Mesh has removed every chaos object. An interrupt
-// changes nothing here.
+// switchOff switches the scenarios off and updates, retrying; then gives the config file back (byte for byte,
+// or, when someone edited it meanwhile, with only the run's keys reverted and their edits kept, also when
+// every attempt failed) and waits until Chaos Mesh has removed every chaos object. An interrupt changes
+// nothing here.
 func (r *run) switchOff(ctx context.Context) error {
 	file := filepath.Base(r.file.path)
 	r.intr.unstoppable(fmt.Sprintf("already switching the scenarios off and restoring %s; this finishes by itself", file))
 	bg := context.WithoutCancel(ctx)
+	if r.track != nil {
+		r.track.startSwitchOff()
+	}
+	r.setPhase(bg, PhaseSwitchingOff)
+	r.times.switchOffStart = r.w.Clock.Now()
+	defer func() { r.times.switchOffEnd = r.w.Clock.Now() }()
+	// Decided once: the file's bytes are given back only when nobody else has edited it.
+	r.keepEdits = r.file.editedByOthers()
 	r.out.say("switch-off: %s", strings.Join(r.names(), ", "))
 	attempts := len(switchOffRetries) + 1
 	var err error
@@ -110,33 +124,77 @@ func (r *run) switchOff(ctx context.Context) error {
 		if err = r.switchOffOnce(bg); err == nil {
 			break
 		}
+		if r.o.Recover && stackLocked(err) {
+			break // the lock of a killed update does not go away by waiting
+		}
 	}
 	r.flagOff = r.w.Clock.Now()
-	if kept, rerr := r.file.restore(r.w.Clock.Now()); rerr != nil {
-		r.out.say("could not restore %s: %v; its original bytes are in %s", file, rerr, r.file.journal)
+	if rerr := r.giveFileBack(bg); rerr != nil {
 		err = errors.Join(err, rerr)
-	} else {
-		r.out.say("restored %s: byte-identical to before the run", file)
-		if kept != "" {
-			r.out.say("%s was edited during the run by someone else; that version is kept in %s", file, kept)
-		}
 	}
 	if err != nil {
 		return err
+	}
+	if r.o.Recover {
+		r.deleteUntracked(bg)
 	}
 	if err := r.awaitNoChaos(bg); err != nil {
 		return err
 	}
 	r.stopWatch()
+	r.releaseLedger(bg)
 	if err := r.file.end(); err != nil {
 		r.out.say("removing the run's journal: %v", err)
 	}
 	return nil
 }
 
-// switchOffOnce starts from the user's own config, so that the update changes nothing but the switches.
+// giveFileBack leaves the config file as the user had it: byte for byte when nobody else touched it,
+// else their version with only the run's keys reverted.
+func (r *run) giveFileBack(ctx context.Context) error {
+	file := filepath.Base(r.file.path)
+	if r.keepEdits {
+		if err := r.engine.Revert(ctx, r.switched); err != nil {
+			r.out.say("could not revert the run's keys in %s: %v", file, err)
+			return err
+		}
+		r.out.say("%s was edited during the run by someone else: kept their edits, reverted only %s", file, switchKeys(r.switched))
+		return nil
+	}
+	if err := r.file.restore(); err != nil {
+		r.out.say("could not restore %s: %v; its original bytes are in %s", file, err, r.file.journal)
+		return err
+	}
+	r.out.say("restored %s: byte-identical to before the run", file)
+	return nil
+}
+
+// stackLocked says whether an update failed because another update holds the stack's lock.
+func stackLocked(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "currently locked")
+}
+
+// switchKeys names the keys that a revert sets back.
+func switchKeys(switches []Switch) string {
+	keys := make([]string, len(switches))
+	for i, sw := range switches {
+		keys[i] = "scenarios." + sw.Scenario + ".enabled"
+	}
+	return strings.Join(keys, ", ")
+}
+
+// switchOffOnce starts from the user's own config, so that the update changes nothing but the switches: the
+// file as it was before the run, or, when someone edited it meanwhile, their version with the run's keys
+// reverted.
 func (r *run) switchOffOnce(ctx context.Context) error {
-	if _, err := r.file.restore(r.w.Clock.Now()); err != nil {
+	if r.keepEdits {
+		if err := r.engine.Revert(ctx, r.switched); err != nil {
+			return fmt.Errorf("reverting the run's keys in %s: %w", filepath.Base(r.file.path), err)
+		}
+		r.file.noteWritten()
+		return r.update(ctx, "switch-off")
+	}
+	if err := r.file.restore(); err != nil {
 		return fmt.Errorf("restoring %s: %w", r.file.path, err)
 	}
 	if err := r.engine.Switch(ctx, r.names(), false); err != nil {
@@ -144,6 +202,35 @@ func (r *run) switchOffOnce(ctx context.Context) error {
 	}
 	r.file.noteWritten()
 	return r.update(ctx, "switch-off")
+}
+
+// deleteUntracked removes the run's Schedules and Workflows that the switch-off update left on the cluster
+// although it succeeded: an update killed with its Pulumi CLI can create an object and die before the
+// stack's state records it, so no later update knows to delete it. Only the run's own objects, by name, and
+// only in a recovery.
+func (r *run) deleteUntracked(ctx context.Context) {
+	if r.cluster == nil {
+		return
+	}
+	var objects []string
+	for _, s := range r.ours {
+		if s.Object != "" {
+			objects = append(objects, s.Kind+"/"+s.Object)
+		}
+		if s.KickOff != "" {
+			objects = append(objects, KindWorkflow+"/"+s.KickOff)
+		}
+	}
+	if len(objects) == 0 {
+		return
+	}
+	deleted, err := r.cluster.DeleteUntracked(ctx, objects)
+	if err != nil {
+		r.out.say("could not delete the run's objects that Pulumi does not track: %v", err)
+	}
+	for _, obj := range deleted {
+		r.out.say("deleted %s: the killed update had created it without recording it in the stack's state, so no update could delete it", obj)
+	}
 }
 
 // awaitNoChaos waits until no chaos object is left in the shop namespace (the run started with none).
@@ -176,8 +263,15 @@ func (r *run) awaitNoChaos(ctx context.Context) error {
 
 // leftBehind tells the user exactly what could not be switched off and how to remove it.
 func (r *run) leftBehind(cause error) int {
+	r.abandonLedger(context.Background())
 	e := r.stderr
 	fmt.Fprintf(e, "chaoslab run: the scenarios could not be switched off: %v\n", cause)
+	if stackLocked(cause) {
+		fmt.Fprintf(e, "The stack is locked by an update that never finished (a run, or its Pulumi CLI, was killed during it). Once no "+
+			"pulumi process works on stack %s, clear the lock with `pulumi cancel --stack %s --yes` (and, if Pulumi then reports pending "+
+			"operations, `pulumi refresh --stack %s --clear-pending-creates --yes`), then run chaoslab run --stack %s --recover again.\n",
+			r.stack.Name, r.stack.Name, r.stack.Name, r.stack.Name)
+	}
 	if r.cluster != nil {
 		left, err := r.cluster.ChaosObjects(context.Background())
 		switch {
@@ -209,10 +303,12 @@ func (r *run) leftBehind(cause error) int {
 	return ExitChaosLeft
 }
 
-// recoverRun finishes a run that was killed: from its journal, it switches its scenarios off and restores
-// the config.
+// recoverRun finishes a run that was killed, from any checkout: it finds the run in this checkout's journal
+// and in the record on the cluster, switches its scenarios off, and gives the config file back (byte for
+// byte when the journal is this checkout's and nobody edited the file since, else with only the run's keys
+// reverted).
 func (r *run) recoverRun(ctx context.Context) int {
-	if code, ok := r.openStack(ctx); !ok {
+	if code, ok := r.openStackForRecovery(ctx); !ok {
 		return code
 	}
 	file, err := lockStackFile(r.stack.ConfigFile, r.stack.Name, r.record())
@@ -221,22 +317,22 @@ func (r *run) recoverRun(ctx context.Context) int {
 		return code
 	}
 	r.file = file
-	prev, err := file.unfinished()
-	if err != nil || prev == nil {
-		if err == nil {
-			r.out.say("nothing to recover: no unfinished run on stack %s", r.stack.Name)
-			return ExitOK
-		}
+	local, err := file.unfinished()
+	if err != nil {
 		code, _ := r.failf(ExitSetup, "%v", err)
 		return code
 	}
-	r.out.say("recovering the run of %s", prev)
-	file.adopt(prev)
-	for _, name := range prev.Scenarios {
-		r.ours = append(r.ours, Scenario{Name: name})
-	}
 	r.plan = &Plan{}
 	r.connectForRecovery(ctx)
+	held, code, ok := r.recordToRecover(ctx)
+	if !ok {
+		return code
+	}
+	if local == nil && held == nil {
+		r.out.say("nothing to recover: no unfinished run on stack %s (in this checkout's journal or on the cluster)", r.stack.Name)
+		return ExitOK
+	}
+	r.adoptUnfinished(local, held)
 	if err := r.switchOff(ctx); err != nil {
 		return r.leftBehind(err)
 	}
@@ -244,17 +340,77 @@ func (r *run) recoverRun(ctx context.Context) int {
 	return ExitOK
 }
 
-// connectForRecovery reaches the cluster from the user's own config, to see that nothing is left; a recovery
-// goes on without it.
-func (r *run) connectForRecovery(ctx context.Context) {
-	if _, err := r.file.restore(r.w.Clock.Now()); err != nil {
-		r.out.say("restoring %s: %v", r.file.path, err)
-		return
+// openStackForRecovery opens the stack as openStack does, but goes on after a failed update (a run killed
+// during its switch-on leaves one); an update still marked in progress needs the user to clear it first.
+func (r *run) openStackForRecovery(ctx context.Context) (int, bool) {
+	if err := r.openEngine(ctx); err != nil {
+		return r.failf(ExitSetup, "stack %s: %v", r.o.Stack, err)
 	}
+	if r.stack.LastResult == "in-progress" {
+		return r.failf(ExitSetup, "the last %s of stack %s is still marked in progress: the run that started it was killed, "+
+			"or a pulumi command still works on the stack. Once none does, clear the stack's lock with `pulumi cancel --stack %s --yes` "+
+			"(and, if Pulumi then says that operations are pending, `pulumi refresh --stack %s --clear-pending-creates --yes`), "+
+			"then run chaoslab run --stack %s --recover again", r.stack.LastKind, r.stack.Name, r.stack.Name, r.stack.Name, r.stack.Name)
+	}
+	if r.stack.LastResult != "" && r.stack.LastResult != "succeeded" {
+		r.out.say("the last %s of stack %s %s (%s), as a run killed during an update leaves it; recovering anyway",
+			r.stack.LastKind, r.stack.Name, r.stack.LastResult, stamp(r.stack.LastEnd))
+	}
+	return 0, true
+}
+
+// recordToRecover reads the run's record on the cluster; a live run (its heartbeat fresh) is not for
+// --recover to touch.
+func (r *run) recordToRecover(ctx context.Context) (*ClusterRecord, int, bool) {
+	if r.cluster == nil {
+		return nil, 0, true
+	}
+	held, err := r.cluster.ReadRun(ctx, r.o.Stack)
+	if err != nil {
+		r.out.say("cannot read the run record on the cluster (%v); recovering from this checkout's journal", firstLine(err.Error()))
+		return nil, 0, true
+	}
+	if held != nil && held.live(r.w.Clock.Now()) {
+		code, _ := r.failf(ExitSetup, "a chaoslab run is live on stack %s: %s; --recover is for a run that was killed", r.o.Stack, held)
+		return nil, code, false
+	}
+	return held, 0, true
+}
+
+// adoptUnfinished takes over what the killed run left: its scenarios, the keys it set, and the file's
+// original bytes when the journal is this checkout's.
+func (r *run) adoptUnfinished(local *runRecord, held *ClusterRecord) {
+	var scenarios []string
+	switch {
+	case local != nil:
+		r.out.say("recovering the run of %s (this checkout's journal)", local)
+		r.file.adopt(local)
+		scenarios, r.switched = local.Scenarios, local.Switched
+	default:
+		r.out.say("recovering the run of %s (from the cluster: it ran from another checkout, so this checkout's %s only has its scenarios switched off)",
+			held, filepath.Base(r.file.path))
+		if err := r.file.snapshot(); err != nil {
+			r.out.say("reading %s: %v", r.file.path, err)
+		}
+		scenarios, r.switched = held.Scenarios, held.Switched
+	}
+	if held != nil {
+		r.claimed = true // released once nothing is left
+	}
+	r.ours = nil
+	for _, name := range scenarios {
+		r.ours = append(r.ours, Scenario{Name: name})
+	}
+	r.resolveObjects()
+}
+
+// connectForRecovery reaches the cluster from the user's own config, to read the run's record and see that
+// nothing is left; a recovery from this checkout's journal goes on without it.
+func (r *run) connectForRecovery(ctx context.Context) {
 	cfg, err := r.engine.Config(ctx)
 	if err == nil {
 		var plan *Plan
-		if plan, err = r.w.Parse(lookupWith(cfg, mustEntries(cfg))); err == nil {
+		if plan, err = r.w.Parse(lookupWith(cfg, switched(mustEntries(cfg), nil, true))); err == nil {
 			r.plan = plan
 			r.cluster, err = r.w.Connect(plan)
 		}
@@ -263,9 +419,16 @@ func (r *run) connectForRecovery(ctx context.Context) {
 		r.out.say("cannot reach the cluster (%v); going on without checking what is left on it", firstLine(err.Error()))
 		return
 	}
-	// The objects' names, for the hints if the switch-off fails again.
+	r.cfg = cfg
+}
+
+// resolveObjects names each scenario's object, for the hints if the switch-off fails again.
+func (r *run) resolveObjects() {
+	if r.cfg == nil {
+		return
+	}
 	for i, s := range r.ours {
-		alone, err := r.w.Parse(lookupWith(cfg, switched(mustEntries(cfg), []string{s.Name}, true)))
+		alone, err := r.w.Parse(lookupWith(r.cfg, switched(mustEntries(r.cfg), []string{s.Name}, true)))
 		if err != nil {
 			continue
 		}

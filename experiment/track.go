@@ -29,8 +29,9 @@ type tracker struct {
 	changed    chan struct{}          // poked after every observation
 	injected   int                    // successful applies seen
 	failed     int                    // failed applies and recovers seen
-	// applyFailures are the failed applies seen, "<scenario>: <object>: <target>: <message>", each once.
-	applyFailures []string
+	// switchingOff is set when the run starts deleting its objects: a deletion seen before that was made by
+	// someone else, and cuts the experiment short.
+	switchingOff bool
 }
 
 // scenarioState is one scenario of the run as seen so far.
@@ -40,6 +41,29 @@ type scenarioState struct {
 	runs     []*seenObject // what its Schedule spawned, in order
 	finished int           // runs that ended
 	ended    string        // why it ended; empty while it goes on
+	// struck is the time of its first successful injection; zero until Chaos Mesh reports one.
+	struck time.Time
+	// failures are Chaos Mesh's own words on what went wrong: failed records, warning events, a selector
+	// that selected nothing; the newest last.
+	failures []string
+	// failedInjections counts the failed Apply records.
+	failedInjections int
+	// deletedByOther is set when its object was deleted by someone else than the run.
+	deletedByOther bool
+}
+
+// maxFailures bounds the failure messages kept per scenario (Chaos Mesh repeats itself on every retry).
+const maxFailures = 5
+
+// noteFailure keeps a failure message of a scenario, once.
+func (s *scenarioState) noteFailure(msg string) {
+	if slices.Contains(s.failures, msg) {
+		return
+	}
+	s.failures = append(s.failures, msg)
+	if len(s.failures) > maxFailures {
+		s.failures = s.failures[len(s.failures)-maxFailures:]
+	}
 }
 
 // seenObject is one Chaos Mesh object of a scenario.
@@ -232,20 +256,22 @@ func (t *tracker) chaosChanges(so *seenObject, at time.Time) {
 			switch {
 			case ev.Type == v1alpha1.TypeSucceeded && ev.Operation == v1alpha1.Apply:
 				t.injected++
+				if s.struck.IsZero() {
+					s.struck = when
+				}
 			case ev.Type == v1alpha1.TypeFailed:
 				t.failed++
 				if ev.Operation == v1alpha1.Apply {
-					failure := fmt.Sprintf("%s: %s: %s: %s", s.Name, so, rec.Id, ev.Message)
-					if !slices.Contains(t.applyFailures, failure) {
-						t.applyFailures = append(t.applyFailures, failure)
-					}
+					s.failedInjections++
 				}
+				s.noteFailure(fmt.Sprintf("%s: %s", so, recordLine(rec.Id, ev)))
 			}
 		}
 	}
 	conds := conditions(so.obj)
 	if conds[string(v1alpha1.ConditionSelected)] == "False" && t.tell(so, "selected-none") {
 		t.out.at(at, "%s: %s selected no target%s", s.Name, so, reasonSuffix(so.obj, string(v1alpha1.ConditionSelected)))
+		s.noteFailure(fmt.Sprintf("%s selected no target%s", so, reasonSuffix(so.obj, string(v1alpha1.ConditionSelected))))
 	}
 	if so.obj.GetAnnotations()[pauseMark] == "true" && t.tell(so, "paused") {
 		t.out.at(at, "%s: %s paused", s.Name, so)
@@ -307,6 +333,9 @@ func (t *tracker) checkEnded(s *scenarioState, at time.Time) {
 		return
 	}
 	switch {
+	case !s.top.deleted.IsZero() && !t.switchingOff:
+		s.ended = s.Kind + " " + s.top.name + " deleted from the cluster by someone else than this run: the experiment was cut short"
+		s.deletedByOther = true
 	case !s.top.deleted.IsZero():
 		s.ended = s.Kind + " deleted from the cluster"
 	case s.Kind == KindWorkflow && workflowFinished(s.top.obj):
@@ -343,13 +372,6 @@ func (t *tracker) counts() (runs, injected, failed int) {
 	return runs, t.injected, t.failed
 }
 
-// failuresToInject are the distinct failed applies seen, with Chaos Mesh's messages, in order.
-func (t *tracker) failuresToInject() []string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return slices.Clone(t.applyFailures)
-}
-
 // windows are the fault windows seen: each chaos object's, as report reads them, ending at its deletion
 // or at now; and a flag's, from flagOn to flagOff (when the updates that switched it ended).
 func (t *tracker) windows(now, flagOn, flagOff time.Time) ([]report.Window, error) {
@@ -384,4 +406,32 @@ func (t *tracker) windows(now, flagOn, flagOff time.Time) ([]report.Window, erro
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
 	return out, nil
+}
+
+// startSwitchOff tells the tracker that the run deletes its objects from now on.
+func (t *tracker) startSwitchOff() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.switchingOff = true
+}
+
+// strike is what is known of one scenario's strike.
+type strike struct {
+	Scenario         Scenario
+	Struck           time.Time // zero when it has not struck
+	FailedInjections int
+	Failures         []string // Chaos Mesh's words, newest last
+	DeletedByOther   bool
+}
+
+// strikes reports each scenario's strike so far, in the run's order.
+func (t *tracker) strikes() []strike {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]strike, len(t.scenarios))
+	for i, s := range t.scenarios {
+		out[i] = strike{Scenario: s.Scenario, Struck: s.struck, FailedInjections: s.failedInjections,
+			Failures: slices.Clone(s.failures), DeletedByOther: s.deletedByOther}
+	}
+	return out
 }

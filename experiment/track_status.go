@@ -34,6 +34,7 @@ func (t *tracker) observeEvent(o Observation) {
 		repeat = fmt.Sprintf(" (%d times)", count)
 	}
 	t.out.at(o.Time, "%s: warning on %s: %s: %s%s", so.scenario.Name, so, ev.Reason, ev.Message, repeat)
+	so.scenario.noteFailure(fmt.Sprintf("warning on %s: %s: %s", so, ev.Reason, ev.Message))
 }
 
 // conditions maps an object's status.conditions types to their status (True, False, Unknown).

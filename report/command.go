@@ -27,8 +27,10 @@ func NewCommand() *cobra.Command {
 		Short: "judge a scenario's fault windows against the SLOs from Prometheus: report.md, report.json, PNG plots",
 		Long: `Judges chaos fault windows against the SLOs, from Prometheus. For each window: the SLIs over a baseline
 before the fault, during it and after it; the impact on the target service (p95, error ratio, pods not
-ready, restarts); the time to recover; a verdict (held, degraded, violated, or unknown when data is
-missing); and a resilience score. Writes report.md, report.json and PNG plots to --out.
+ready, restarts); the observed blast radius (every service whose server p95 or error ratio moved beyond
+tolerance against its own baseline, targeted or not); the time to recover; a verdict (held, degraded,
+violated, or unknown when data is missing or the recovery was not observed); and a resilience score.
+Writes report.md, report.json and PNG plots to --out, and JUnit XML with --junit.
 
 It needs a reachable Prometheus (the lab's, through a port-forward). The fault windows are read from the
 chaos objects' records on a cluster (--kubeconfig, --namespace), or, offline, from a YAML file given with
@@ -45,6 +47,7 @@ chaos objects' records on a cluster (--kubeconfig, --namespace), or, offline, fr
 Pulumi reads it). Without --slos, the SLO model's defaults are judged.`,
 		Example: `  chaoslab report --prometheus http://localhost:9090 --scenario checkout-pod-kill --since 2h --out out/report
   chaoslab report --prometheus http://localhost:9090 --windows windows.yaml --slos Pulumi.dev.yaml --out out/report
+  chaoslab report --prometheus http://localhost:9090 --scenario frontend-catalog-latency --out out/report --junit out/junit.xml
   # the lab's Prometheus on localhost:9090, first:
   kubectl -n observability port-forward svc/prometheus-server 9090:80 &`,
 		Args: cli.Args(0, 0, "no arguments (every input is a flag)"),
@@ -80,6 +83,13 @@ func bindFlags(fs *pflag.FlagSet, o *Options, v *flagValues) {
 	fs.Float64Var(&o.Settings.Tolerance, "tolerance", def.Tolerance, "share of the error budget an SLI may drift from its baseline")
 	fs.IntVar(&o.Settings.Consecutive, "consecutive", def.Consecutive, "good samples in a row that make a recovery")
 	fs.DurationVar(&o.Settings.RecoveryBudget, "recovery-budget", def.RecoveryBudget, "recovery time that costs the full 30 score points")
+	fs.DurationVar(&o.Settings.Observed.P95Floor, "observed-p95-floor", def.Observed.P95Floor,
+		"observed blast radius: a service's p95 moved when |Δ| reaches this, or --observed-p95-share of its baseline if more")
+	fs.Float64Var(&o.Settings.Observed.P95Share, "observed-p95-share", def.Observed.P95Share,
+		"observed blast radius: share of a service's baseline p95 that its p95 must move by (when above --observed-p95-floor)")
+	fs.Float64Var(&o.Settings.Observed.ErrorRatioFloor, "observed-error-floor", def.Observed.ErrorRatioFloor,
+		"observed blast radius: a service's error ratio moved when |Δ| reaches this (0.01 = 1 percentage point)")
+	fs.StringVar(&o.JUnit, "junit", "", "also write the verdicts as JUnit XML to this file, one testcase per window")
 	fs.DurationVar(&o.Timeout, "timeout", 30*time.Second, "deadline of each Prometheus query")
 	fs.StringVar(&o.Title, "title", "", "report title")
 }

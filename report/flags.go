@@ -35,6 +35,10 @@ func checkOptions(o *Options) error {
 	if st.Step <= 0 || st.RateWindow <= 0 || st.Baseline <= 0 || st.After < 0 || st.Consecutive < 1 || st.Tolerance < 0 || st.RecoveryBudget <= 0 {
 		return errors.New("--step, --rate-window, --baseline, --recovery-budget must be positive, --after and --tolerance not negative, --consecutive at least 1")
 	}
+	if mt := st.Observed; mt.P95Floor <= 0 || mt.P95Share < 0 || mt.ErrorRatioFloor <= 0 || mt.ErrorRatioFloor > 1 {
+		return errors.New("--observed-p95-floor must be positive, --observed-p95-share not negative, --observed-error-floor in (0, 1] " +
+			"(a ratio: 0.01 is one percentage point)")
+	}
 	return nil
 }
 

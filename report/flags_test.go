@@ -1,12 +1,11 @@
 package report
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/exitcode"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/testproject"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
 )
 
@@ -107,21 +106,13 @@ config:
 	}
 }
 
-// sloFile writes an SLO file named as a stack file, beside the project's Pulumi.yaml (a stack file is read
-// with the project's schema).
+// sloFile writes an SLO file beside the project's Pulumi.yaml (a stack file is read with the project's
+// schema): a stack file (one with config:) as Pulumi.dev.yaml, a list as slos.yaml.
 func sloFile(t *testing.T, body string) string {
 	t.Helper()
-	dir := t.TempDir()
-	project, err := os.ReadFile("../Pulumi.yaml")
-	if err != nil {
-		t.Fatal(err)
+	name := "slos.yaml"
+	if strings.Contains(body, "config:") {
+		name = "Pulumi.dev.yaml"
 	}
-	if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), project, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(dir, "Pulumi.dev.yaml")
-	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return testproject.StackFile(t, name, body)
 }

@@ -1,136 +1,68 @@
 package report
 
 import (
-	"context"
 	"fmt"
 	"math"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
-	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
 )
 
-// watch is the time around one fault window over which its SLIs are read.
-type watch struct {
-	Window
-	// during is the range of the "during" SLI: the window, or one rate window when the window is shorter.
-	during time.Duration
-	// afterEnd ends the "after" period: Settings.After past the window, or now if that is sooner.
-	afterEnd time.Time
-	// afterObserved says whether enough of "after" has passed (one rate window) to judge a recovery.
-	afterObserved bool
-}
-
-func (a *Analyzer) watchOf(w Window) (watch, []string) {
-	st := a.Settings
-	wt := watch{Window: w, during: w.End.Sub(w.Start), afterEnd: w.End.Add(st.After)}
-	if now := a.now(); wt.afterEnd.After(now) {
-		wt.afterEnd = now
-	}
-	observedAfter := wt.afterEnd.Sub(w.End)
-	wt.afterObserved = observedAfter >= st.RateWindow
-	var notes []string
-	if wt.during < st.RateWindow {
-		wt.during = st.RateWindow
-		notes = append(notes, fmt.Sprintf("window shorter than the rate window; SLIs during it read over the %s before its end", promRange(st.RateWindow)))
-	}
-	if w.Ongoing {
-		notes = append(notes, "the fault was still injected when the report was made")
-	}
-	if !wt.afterObserved {
-		notes = append(notes, fmt.Sprintf("only %s observed after the window; recovery cannot be judged yet", observedAfter.Round(time.Second)))
-	}
-	return wt, notes
-}
-
-// targetOf is the service whose impact a window shows: the window's own target, else --target, else the
-// target of the preset that the window's scenario names, else the first SLO's service. The note says which
-// guess was made, if any.
-func (a *Analyzer) targetOf(w Window) (string, string) {
-	switch {
-	case w.Target != "":
-		return w.Target, ""
-	case a.Settings.Target != "":
-		return a.Settings.Target, ""
-	}
-	if t, ok := scenarios.PresetTarget(w.Scenario); ok {
-		return t, fmt.Sprintf("target %s is the preset %s's; name a target in the windows file if your config changes it", t, w.Scenario)
-	}
-	if len(a.SLOs) > 0 {
-		return a.SLOs[0].Service, fmt.Sprintf("no target known for this window; impact is shown for %s", a.SLOs[0].Service)
-	}
-	return "", ""
-}
-
-// AnalyzeWindow judges one window.
-func (a *Analyzer) AnalyzeWindow(ctx context.Context, w Window) (WindowReport, error) {
-	wr := WindowReport{Window: w}
-	target, note := a.targetOf(w)
-	wr.Target = target
-	if note != "" {
-		wr.Notes = append(wr.Notes, note)
-	}
-	wt, notes := a.watchOf(wr.Window)
-	wr.Notes = append(wr.Notes, notes...)
-	for _, s := range a.SLOs {
-		r, err := a.judgeSLO(ctx, s, wt)
-		if err != nil {
-			return wr, err
-		}
-		wr.SLIs = append(wr.SLIs, r)
+// JudgeWindow judges one window from its data alone, without querying: each SLO's verdict and recovery, the
+// window's verdict (the worst SLO's) and recovery (the slowest SLO's), the impact on the target, the observed
+// blast radius and the score.
+func JudgeWindow(d WindowData, st Settings) WindowReport {
+	wr := WindowReport{Window: d.Span.Window}
+	for _, s := range d.SLIs {
+		wr.SLIs = append(wr.SLIs, judgeSLI(s, d.Span, st, d.Bounds[s.SLO.Service]))
 	}
 	wr.Verdict, wr.RecoverySeconds, wr.Recovery = combine(wr.SLIs)
-	if err := a.impact(ctx, &wr, wt); err != nil {
-		return wr, err
+	var notes []string
+	wr.Impact, notes = impactOf(d, st.Namespace)
+	wr.Notes = append(wr.Notes, notes...)
+	var uncompared []string
+	wr.Observed, wr.ServicesCompared, uncompared = ObservedBlastRadius(d.Services, d.Span.Target, st.Observed)
+	if len(uncompared) > 0 {
+		wr.Notes = append(wr.Notes, fmt.Sprintf("not compared for the observed blast radius (no server traffic before or during the window): %s",
+			strings.Join(uncompared, ", ")))
 	}
-	wr.Score = Score(wr, a.SLOs, a.Settings.RecoveryBudget)
-	return wr, nil
+	wr.Score = Score(wr, st.RecoveryBudget)
+	return wr
 }
 
-// judgeSLO reads one SLO's SLI before, during and after the window, and its rolling SLI from the start of
-// the window to the end of "after", and judges them.
-func (a *Analyzer) judgeSLO(ctx context.Context, s slo.SLO, wt watch) (SLIResult, error) {
-	st := a.Settings
-	r := SLIResult{SLO: s.Name, Service: s.Service, Kind: s.Kind, Objective: s.Objective}
-	var baseWhy, duringWhy string
-	var err error
-	if r.Baseline, baseWhy, err = a.instant(ctx, s.SLIQuery(promRange(st.Baseline)), wt.Start); err != nil {
-		return r, err
-	}
-	if r.During, duringWhy, err = a.instant(ctx, s.SLIQuery(promRange(wt.during)), wt.End); err != nil {
-		return r, err
-	}
-	if wt.afterObserved {
-		if r.After, _, err = a.instant(ctx, s.SLIQuery(promRange(wt.afterEnd.Sub(wt.End))), wt.afterEnd); err != nil {
-			return r, err
-		}
-	}
-	var rolling []Point
-	if wt.afterEnd.After(wt.Start) {
-		if rolling, err = a.series(ctx, s.SLIQuery(promRange(st.RateWindow)), wt.Start, wt.afterEnd, st.Step); err != nil {
-			return r, err
-		}
-	}
-	r.Worst = minFinite(rolling)
+// judgeSLI judges one SLO from its readings: unknown without a baseline or a reading during the window (with
+// the reason, naming a latency threshold that is no bound of the histogram), else its recovery and verdict.
+func judgeSLI(d SLIData, sp Span, st Settings, bounds []float64) SLIResult {
+	s := d.SLO
+	r := SLIResult{SLO: s.Name, Service: s.Service, Kind: s.Kind, Objective: s.Objective,
+		Baseline: d.SLI.Baseline.V, During: d.SLI.During.V, After: d.SLI.After.V, Worst: minFinite(d.Rolling)}
 	switch {
 	case r.Baseline == nil:
-		why, err := a.explainMissing(ctx, s, baseWhy, promRange(st.Baseline), wt.Start)
-		r.Verdict, r.Recovery, r.Reason = Unknown, NoData, "no baseline: "+why+" in the "+promRange(st.Baseline)+" before the window"
-		return r, err
+		r.Verdict, r.Recovery = Unknown, NoData
+		r.Reason = "no baseline: " + explainMissing(s, d.SLI.Baseline.Why, bounds) + " in the " + promRange(st.Baseline) + " before the window"
+		return r
 	case r.During == nil:
-		why, err := a.explainMissing(ctx, s, duringWhy, promRange(wt.during), wt.End)
-		r.Verdict, r.Recovery, r.Reason = Unknown, NoData, "no data during the window: "+why
-		return r, err
+		r.Verdict, r.Recovery = Unknown, NoData
+		r.Reason = "no data during the window: " + explainMissing(s, d.SLI.During.Why, bounds)
+		return r
 	}
 	tol := st.Tolerance * s.ErrorBudget()
-	r.RecoverySeconds = Recovery(rolling, wt.End, *r.Baseline-tol, st.Consecutive, st.RateWindow)
-	r.Recovery = recoveryStatus(r.RecoverySeconds, rolling, wt.End, wt.afterObserved)
-	r.Verdict, r.Reason = judge(s, r, tol, st.After)
-	return r, nil
+	secs := Recovery(d.Rolling, sp.End, *r.Baseline-tol, st.Consecutive, st.RateWindow)
+	if r.Recovery = recoveryStatus(secs, d.Rolling, sp.End, sp.AfterObserved); r.Recovery == Recovered {
+		r.RecoverySeconds = secs
+	}
+	r.Verdict, r.Reason = judge(s, r, tol, sp.AfterEnd.Sub(sp.End), st.After)
+	return r
 }
 
-// judge gives the verdict of an SLO whose baseline and "during" SLI were read.
-func judge(s slo.SLO, r SLIResult, tol float64, watched time.Duration) (string, string) {
+// judge gives the verdict of an SLO whose baseline and "during" SLI were read. A violation is certain as
+// soon as it is seen. Held and degraded are not: they need the recovery to have been watched with data, for
+// until then the SLI may still fall below its objective. So an SLO whose recovery was not observed, or had no
+// data, is unknown, never held. observed is how much of the watched time after the fault had passed.
+func judge(s slo.SLO, r SLIResult, tol float64, observed, watched time.Duration) (string, string) {
 	if *r.During < s.Objective {
 		return Violated, fmt.Sprintf("SLI %.4f during the fault is below the objective %.4f", *r.During, s.Objective)
 	}
@@ -140,14 +72,22 @@ func judge(s slo.SLO, r SLIResult, tol float64, watched time.Duration) (string, 
 	if *r.Baseline < s.Objective {
 		return Violated, fmt.Sprintf("the baseline %.4f was already below the objective %.4f", *r.Baseline, s.Objective)
 	}
-	if *r.During < *r.Baseline-tol {
-		return Degraded, fmt.Sprintf("SLI fell from %.4f to %.4f (tolerance %.4f) but met the objective %.4f", *r.Baseline, *r.During, tol, s.Objective)
+	fell := *r.During < *r.Baseline-tol
+	fall := ""
+	if fell {
+		fall = fmt.Sprintf("SLI fell from %.4f to %.4f (tolerance %.4f); ", *r.Baseline, *r.During, tol)
 	}
 	switch r.Recovery {
-	case NotRecovered:
-		return Degraded, fmt.Sprintf("SLI did not come back within %.4f of its baseline in the %s watched after the fault", tol, watched)
+	case NotObservedYet:
+		return Unknown, fmt.Sprintf("%srecovery not observed: only %s of the %s watched after the fault had passed "+
+			"(a run cut short, or a report made too soon); report again once it has", fall, observed.Round(time.Second), watched)
 	case NoData:
-		return Unknown, "no data after the fault: whether the SLI came back cannot be told"
+		return Unknown, fall + "no data after the fault: whether the SLI came back cannot be told"
+	case NotRecovered:
+		return Degraded, fmt.Sprintf("%sSLI did not come back within %.4f of its baseline in the %s watched after the fault", fall, tol, watched)
+	}
+	if fell {
+		return Degraded, fmt.Sprintf("SLI fell from %.4f to %.4f (tolerance %.4f) but met the objective %.4f and came back", *r.Baseline, *r.During, tol, s.Objective)
 	}
 	return Held, fmt.Sprintf("SLI stayed within %.4f of its baseline %.4f", tol, *r.Baseline)
 }
@@ -158,21 +98,18 @@ var verdictRank = map[string]int{Held: 0, Degraded: 1, Unknown: 2, Violated: 3}
 // recoveryRank orders what is known of recoveries from best to worst.
 var recoveryRank = map[RecoveryStatus]int{Recovered: 0, NotObservedYet: 1, NoData: 2, NotRecovered: 3}
 
-// combine gives the window's verdict (violated > unknown > degraded > held) and its recovery: the slowest
-// SLO's when every judged SLO recovered, else the worst status (not recovered > no data > not observed yet).
+// combine gives the window's verdict (violated > unknown > degraded > held; unknown without SLOs) and its
+// recovery: the slowest SLO's when every SLO recovered, else the worst status (not recovered > no data > not
+// observed yet), unknown SLOs included, since the slowest SLO's recovery is then not known.
 func combine(rs []SLIResult) (string, *float64, RecoveryStatus) {
-	verdict := Unknown
-	if len(rs) > 0 {
-		verdict = Held
+	if len(rs) == 0 {
+		return Unknown, nil, NoData
 	}
-	status := Recovered
+	verdict, status := Held, Recovered
 	var slowest *float64
 	for _, r := range rs {
 		if verdictRank[r.Verdict] > verdictRank[verdict] {
 			verdict = r.Verdict
-		}
-		if r.Verdict == Unknown {
-			continue
 		}
 		if recoveryRank[r.Recovery] > recoveryRank[status] {
 			status = r.Recovery
@@ -181,9 +118,6 @@ func combine(rs []SLIResult) (string, *float64, RecoveryStatus) {
 			v := *r.RecoverySeconds
 			slowest = &v
 		}
-	}
-	if verdict == Unknown {
-		return verdict, nil, NoData
 	}
 	if status != Recovered {
 		return verdict, nil, status
@@ -217,13 +151,15 @@ func Recovery(rolling []Point, end time.Time, floor float64, n int, rateWindow t
 	return nil
 }
 
-// recoveryStatus says what a missing recovery means: data that never came back, no data, or too little time.
+// recoveryStatus says what is known of a recovery: it came back (secs), it did not in the data after the
+// fault, there was no data, or too little time has passed. A recovery counts only once "after" has been
+// observed (one rate window): until then an SLI that came back may still fall below its objective.
 func recoveryStatus(secs *float64, rolling []Point, end time.Time, afterObserved bool) RecoveryStatus {
 	switch {
-	case secs != nil:
-		return Recovered
 	case !afterObserved:
 		return NotObservedYet
+	case secs != nil:
+		return Recovered
 	}
 	for _, p := range rolling {
 		if !p.T.Before(end) && !math.IsNaN(p.V) && !math.IsInf(p.V, 0) {
@@ -233,60 +169,19 @@ func recoveryStatus(secs *float64, rolling []Point, end time.Time, afterObserved
 	return NoData
 }
 
-// impact reads what the fault did to the window's target.
-func (a *Analyzer) impact(ctx context.Context, wr *WindowReport, wt watch) error {
-	st := a.Settings
-	svc := wr.Target
-	im := Impact{Service: svc}
-	var err error
-	if im.P95BaselineMs, _, err = a.instant(ctx, slo.P95Query(svc, promRange(st.Baseline)), wt.Start); err != nil {
-		return err
+// explainMissing says why an SLI read nothing, more precisely than "no data" where it can: a latency SLO whose
+// threshold is not one of the service's histogram bounds reads nothing although the histogram has series, and
+// the fix is in the collector's buckets or the SLO's threshold, not in the traffic.
+func explainMissing(s slo.SLO, why string, bounds []float64) string {
+	if s.Kind != slo.Latency || len(bounds) == 0 || slices.Contains(bounds, s.ThresholdMs) {
+		return why
 	}
-	if im.P95DuringMs, _, err = a.instant(ctx, slo.P95Query(svc, promRange(wt.during)), wt.End); err != nil {
-		return err
+	listed := make([]string, len(bounds))
+	for i, b := range bounds {
+		listed[i] = strconv.FormatFloat(b, 'f', -1, 64)
 	}
-	im.DeltaP95Ms = delta(im.P95DuringMs, im.P95BaselineMs)
-	if im.ErrorRatioBaseline, _, err = a.instant(ctx, ErrorRatioQuery(svc, promRange(st.Baseline)), wt.Start); err != nil {
-		return err
-	}
-	if im.ErrorRatioDuring, _, err = a.instant(ctx, ErrorRatioQuery(svc, promRange(wt.during)), wt.End); err != nil {
-		return err
-	}
-	im.DeltaErrorRatio = delta(im.ErrorRatioDuring, im.ErrorRatioBaseline)
-	if wt.afterEnd.After(wt.Start) {
-		notReady, err := a.series(ctx, NotReadyQuery(st.Namespace, svc), wt.Start, wt.afterEnd, st.Step)
-		if err != nil {
-			return err
-		}
-		im.PodsNotReadyMax = maxFinite(notReady)
-		if im.Restarts, _, err = a.instant(ctx, RestartsQuery(st.Namespace, svc, promRange(wt.afterEnd.Sub(wt.Start))), wt.afterEnd); err != nil {
-			return err
-		}
-		if im.Restarts != nil {
-			r := math.Round(*im.Restarts)
-			im.Restarts = &r
-		}
-	}
-	if im.PodsNotReadyMax == nil {
-		wr.Notes = append(wr.Notes, fmt.Sprintf("no kube-state-metrics series for deployment %s in %s", svc, st.Namespace))
-	}
-	wr.Impact = im
-	return nil
-}
-
-// Analyze judges every window and summarises them.
-func (a *Analyzer) Analyze(ctx context.Context, scenario string, ws []Window, from, to time.Time) (*Report, error) {
-	rep := &Report{SchemaVersion: 1, Scenario: scenario, From: from.UTC(), To: to.UTC(), GeneratedAt: a.now().UTC(),
-		Settings: a.Settings, Windows: []WindowReport{}, Plots: []string{}}
-	for _, w := range ws {
-		wr, err := a.AnalyzeWindow(ctx, w)
-		if err != nil {
-			return nil, err
-		}
-		rep.Windows = append(rep.Windows, wr)
-	}
-	rep.Verdict, rep.Score = Summarise(rep.Windows)
-	return rep, nil
+	return fmt.Sprintf("no le=%q bucket in %s's latency histogram; the collector's buckets are %s ms (a latency SLO's threshold must be one of them)",
+		strconv.FormatFloat(s.ThresholdMs, 'f', -1, 64), s.Service, strings.Join(listed, ", "))
 }
 
 func minFinite(ps []Point) *float64 {

@@ -31,33 +31,40 @@ type Chart struct {
 	Scale               float64 // multiply values for display (100 for percentages)
 }
 
-// Charts reads the series of the plots over [from, to]: p95 and error ratio of every SLO service and target,
-// and ready replicas of every target.
-func (a *Analyzer) Charts(ctx context.Context, ws []Window, from, to time.Time) ([]Chart, error) {
+// Charts reads the series of the plots over [from, to]: p95 and error ratio of every SLO's service, target
+// and observed service (one query each, grouped by service), and ready replicas of every target.
+func (a *Analyzer) Charts(ctx context.Context, wrs []WindowReport, from, to time.Time) ([]Chart, error) {
 	st := a.Settings
 	step := st.Step
 	if span := to.Sub(from); span/step > 5000 {
 		step = (span / 5000).Round(time.Second) + time.Second
 	}
-	var targets []string
-	for _, w := range ws {
-		if t, _ := a.targetOf(w); t != "" {
-			targets = append(targets, t)
+	var targets, observed []string
+	for _, wr := range wrs {
+		targets = append(targets, wr.Target, wr.Impact.Service)
+		for _, o := range wr.Observed {
+			observed = append(observed, o.Service)
 		}
 	}
 	rw := promRange(st.RateWindow)
 	p95 := Chart{File: "p95.png", Title: "Latency p95 of server spans (rate over " + rw + ")", YLabel: "ms", Scale: 1}
 	errs := Chart{File: "error-ratio.png", Title: "Error ratio of server spans (rate over " + rw + ")", YLabel: "%", Scale: 100}
-	for _, svc := range sortedServices(a.SLOs, targets...) {
-		pts, err := a.series(ctx, slo.P95Query(svc, rw), from, to, step)
+	services := sortedServices(a.SLOs, append(targets, observed...)...)
+	for _, c := range []struct {
+		chart *Chart
+		query string
+	}{{&p95, slo.P95ByServiceQuery(rw)}, {&errs, slo.ErrorRatioByServiceQuery(rw)}} {
+		bySvc, err := a.seriesByService(ctx, c.query, from, to, step)
 		if err != nil {
 			return nil, err
 		}
-		p95.Curves = append(p95.Curves, Curve{Name: svc, Points: pts})
-		if pts, err = a.series(ctx, ErrorRatioQuery(svc, rw), from, to, step); err != nil {
-			return nil, err
+		for _, svc := range services {
+			pts, ok := bySvc[svc]
+			if !ok {
+				pts = sampled(nil, from, to, step)
+			}
+			c.chart.Curves = append(c.chart.Curves, Curve{Name: svc, Points: pts})
 		}
-		errs.Curves = append(errs.Curves, Curve{Name: svc, Points: pts})
 	}
 	ready := Chart{File: "ready-pods.png", Title: "Ready replicas of the target Deployment (kube-state-metrics)", YLabel: "pods", Scale: 1}
 	for _, svc := range sortedServices(nil, targets...) {

@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
@@ -19,7 +16,7 @@ import (
 // ErrUnreachable wraps failures to talk to Prometheus at all.
 var ErrUnreachable = errors.New("prometheus unreachable")
 
-// Analyzer queries Prometheus.
+// Analyzer queries Prometheus. Its SLOs and Settings say what a window's data are (fetchWindow).
 type Analyzer struct {
 	API          v1.API
 	SLOs         []slo.SLO
@@ -44,20 +41,28 @@ func promRange(d time.Duration) string {
 	return fmt.Sprintf("%ds", s)
 }
 
-// instant runs one instant query that must give one finite number; otherwise nil and why.
-func (a *Analyzer) instant(ctx context.Context, q string, at time.Time) (*float64, string, error) {
+// reading runs one instant query that should give one number: the first sample, or why there is none.
+func (a *Analyzer) reading(ctx context.Context, q string, at time.Time) (Reading, error) {
+	vec, err := a.vector(ctx, q, at)
+	if err != nil || len(vec) == 0 {
+		return Reading{Why: whyNoData}, err
+	}
+	return readingOf(float64(vec[0].Value)), nil
+}
+
+// byService runs one instant query grouped by service (slo.ServiceLabel) and gives each service's reading.
+func (a *Analyzer) byService(ctx context.Context, q string, at time.Time) (map[string]Reading, error) {
 	vec, err := a.vector(ctx, q, at)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	if len(vec) == 0 {
-		return nil, "no data", nil
+	out := make(map[string]Reading, len(vec))
+	for _, s := range vec {
+		if svc := string(s.Metric[slo.ServiceLabel]); svc != "" { // a series of no service is no service's figure
+			out[svc] = readingOf(float64(s.Value))
+		}
 	}
-	v := float64(vec[0].Value)
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return nil, fmt.Sprintf("%v (no traffic)", v), nil
-	}
-	return &v, "", nil
+	return out, nil
 }
 
 // vector runs one instant query and returns its samples (none when the result is not a vector).
@@ -80,27 +85,51 @@ type Point struct {
 
 // series runs a range query that must give at most one series, sampled at every step (gaps are NaN).
 func (a *Analyzer) series(ctx context.Context, q string, from, to time.Time, step time.Duration) ([]Point, error) {
+	m, err := a.matrix(ctx, q, from, to, step)
+	if err != nil || len(m) == 0 {
+		return sampled(nil, from, to, step), err
+	}
+	return sampled(m[0].Values, from, to, step), nil
+}
+
+// seriesByService runs a range query grouped by service (slo.ServiceLabel) and samples each service's series
+// at every step (gaps are NaN).
+func (a *Analyzer) seriesByService(ctx context.Context, q string, from, to time.Time, step time.Duration) (map[string][]Point, error) {
+	m, err := a.matrix(ctx, q, from, to, step)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]Point, len(m))
+	for _, s := range m {
+		out[string(s.Metric[slo.ServiceLabel])] = sampled(s.Values, from, to, step)
+	}
+	return out, nil
+}
+
+func (a *Analyzer) matrix(ctx context.Context, q string, from, to time.Time, step time.Duration) (model.Matrix, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.QueryTimeout)
 	defer cancel()
 	val, _, _, err := a.API.QueryRange(ctx, q, v1.Range{Start: from, End: to, Step: step}, v1.WithTimeout(a.QueryTimeout))
 	if err != nil {
 		return nil, queryErr(err)
 	}
+	m, _ := val.(model.Matrix)
+	return m, nil
+}
+
+// sampled puts a series' samples on the grid from, from+step, … to; a step without a sample is NaN.
+func sampled(values []model.SamplePair, from, to time.Time, step time.Duration) []Point {
 	var out []Point
 	for t := from; !t.After(to); t = t.Add(step) {
 		out = append(out, Point{T: t, V: math.NaN()})
 	}
-	m, _ := val.(model.Matrix)
-	if len(m) == 0 {
-		return out, nil
-	}
-	for _, sp := range m[0].Values {
+	for _, sp := range values {
 		i := int(math.Round(float64(sp.Timestamp.Time().Sub(from)) / float64(step)))
 		if i >= 0 && i < len(out) {
 			out[i].V = float64(sp.Value)
 		}
 	}
-	return out, nil
+	return out
 }
 
 func queryErr(err error) error {
@@ -113,13 +142,8 @@ func queryErr(err error) error {
 
 // Ping checks that Prometheus answers.
 func (a *Analyzer) Ping(ctx context.Context) error {
-	_, _, err := a.instant(ctx, "vector(1)", a.now())
+	_, err := a.reading(ctx, "vector(1)", a.now())
 	return err
-}
-
-// ErrorRatioQuery is the share of a service's server spans that ended in error over the range.
-func ErrorRatioQuery(service, rng string) string {
-	return slo.SLO{Service: service, Kind: slo.Availability}.ErrorRatioQuery(rng)
 }
 
 // NotReadyQuery is desired minus ready replicas of the target Deployment (kube-state-metrics).
@@ -139,38 +163,8 @@ func RestartsQuery(ns, deployment, rng string) string {
 		ns, deployment+"-[a-z0-9]+-[a-z0-9]+", rng)
 }
 
-// BucketBoundsQuery gives one sample per histogram bound (le) that a service's server spans had over the range.
-func BucketBoundsQuery(service, rng string) string {
-	return fmt.Sprintf(`count by (le) (count_over_time(%s{%s}[%s]))`, slo.DurationBucket, slo.ServerSpans(service), rng)
-}
-
-// explainMissing says why an SLI read nothing, more precisely than "no data" where it can: a latency SLO whose
-// threshold is not a bound of the service's histogram reads nothing although the histogram has series, and
-// the fix is in the collector's buckets or the SLO's threshold, not in the traffic.
-func (a *Analyzer) explainMissing(ctx context.Context, s slo.SLO, why, rng string, at time.Time) (string, error) {
-	if s.Kind != slo.Latency {
-		return why, nil
-	}
-	vec, err := a.vector(ctx, BucketBoundsQuery(s.Service, rng), at)
-	if err != nil || len(vec) == 0 {
-		return why, err
-	}
-	var bounds []float64
-	for _, sample := range vec {
-		b, err := strconv.ParseFloat(string(sample.Metric[model.BucketLabel]), 64)
-		if err != nil || math.IsInf(b, 1) {
-			continue
-		}
-		if b == s.ThresholdMs {
-			return why, nil
-		}
-		bounds = append(bounds, b)
-	}
-	slices.Sort(bounds)
-	listed := make([]string, len(bounds))
-	for i, b := range bounds {
-		listed[i] = strconv.FormatFloat(b, 'f', -1, 64)
-	}
-	return fmt.Sprintf("no le=%q bucket in %s's latency histogram; the collector's buckets are %s ms (a latency SLO's threshold must be one of them)",
-		strconv.FormatFloat(s.ThresholdMs, 'f', -1, 64), s.Service, strings.Join(listed, ", ")), nil
+// BucketBoundsQuery gives one sample per service and histogram bound (le) that the services' server spans had
+// over the range.
+func BucketBoundsQuery(rng string) string {
+	return fmt.Sprintf(`count by (%s, le) (count_over_time(%s{%s}[%s]))`, slo.ServiceLabel, slo.DurationBucket, slo.AnyServerSpans(), rng)
 }

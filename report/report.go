@@ -2,9 +2,13 @@
 // window, SLIs during and after, impact on the target, time to recover, a verdict and a resilience score. It
 // writes report.md, report.json and PNG plots. `chaoslab report` is its command line (Run).
 //
-// The package is split by concern: queries.go reads Prometheus, judge.go turns the readings into verdicts,
-// score.go scores and summarises them, windows.go finds the fault windows, output.go and plot.go write the
-// report, and flags.go and run.go are the command line.
+// Each window goes one way (analyze.go): its span (the window with its baseline and "after" periods), then
+// fetch.go reads everything about it from Prometheus once, into plain data (WindowData), and JudgeWindow makes
+// the verdicts and recovery (judge.go), the impact on the target, the observed blast radius (blast.go) and the
+// score (score.go) from that data alone, without querying. queries.go holds the Prometheus client and the
+// report's own queries (the SLI and spanmetrics queries are package slo's), windows.go and events.go find the
+// fault windows, output.go, plot.go and junit.go write the report, and flags.go, command.go and run.go are
+// the command line.
 package report
 
 import (
@@ -47,6 +51,17 @@ type Settings struct {
 	RecoveryBudget time.Duration `json:"recoveryBudgetSeconds"` // recovery time that costs the full 30 score points
 	Namespace      string        `json:"namespace"`             // shop namespace, for kube-state-metrics
 	Target         string        `json:"target,omitempty"`      // default target service of windows that name none
+	Observed       MoveTolerance `json:"-"`                     // when a service counts in the observed blast radius
+}
+
+// MoveTolerance says when a service's server SLIs moved beyond noise against its own baseline, for the
+// observed blast radius: its p95 when |Δ| ≥ max(P95Floor, P95Share × its baseline p95), its error ratio when
+// |Δ| ≥ ErrorRatioFloor. The floor keeps the histogram's coarse buckets from making noise of fast services;
+// the share scales with slow ones. Error ratios sit near 0, where a share of the baseline means nothing.
+type MoveTolerance struct {
+	P95Floor        time.Duration
+	P95Share        float64
+	ErrorRatioFloor float64 // a ratio: 0.01 is one percentage point
 }
 
 // MarshalJSON writes durations as seconds.
@@ -55,13 +70,16 @@ func (s Settings) MarshalJSON() ([]byte, error) {
 		"stepSeconds": s.Step.Seconds(), "rateWindowSeconds": s.RateWindow.Seconds(), "baselineSeconds": s.Baseline.Seconds(),
 		"afterSeconds": s.After.Seconds(), "tolerance": s.Tolerance, "consecutive": s.Consecutive,
 		"recoveryBudgetSeconds": s.RecoveryBudget.Seconds(), "namespace": s.Namespace, "target": s.Target,
+		"observedP95FloorMs": float64(s.Observed.P95Floor) / float64(time.Millisecond), "observedP95Share": s.Observed.P95Share,
+		"observedErrorRatioFloor": s.Observed.ErrorRatioFloor,
 	})
 }
 
 // DefaultSettings suit the lab (Prometheus scrapes every 5 s).
 func DefaultSettings() Settings {
 	return Settings{Step: 5 * time.Second, RateWindow: 30 * time.Second, Baseline: 5 * time.Minute, After: 5 * time.Minute,
-		Tolerance: 0.25, Consecutive: 3, RecoveryBudget: 2 * time.Minute, Namespace: apps.AstronomyShop.Namespace}
+		Tolerance: 0.25, Consecutive: 3, RecoveryBudget: 2 * time.Minute, Namespace: apps.AstronomyShop.Namespace,
+		Observed: MoveTolerance{P95Floor: 50 * time.Millisecond, P95Share: 0.5, ErrorRatioFloor: 0.01}}
 }
 
 // SLIResult is one SLO judged over one window. SLIs are good-event ratios (comparable with Objective).
@@ -80,8 +98,9 @@ type SLIResult struct {
 	Reason          string         `json:"reason"`
 }
 
-// Impact is what the fault did to its target service.
-type Impact struct {
+// ServiceChange is how a service's server spans changed from the baseline to the window: p95 in ms and
+// error ratio, each null when unknown.
+type ServiceChange struct {
 	Service            string   `json:"service"`
 	P95BaselineMs      *float64 `json:"p95BaselineMs"`
 	P95DuringMs        *float64 `json:"p95DuringMs"`
@@ -89,9 +108,33 @@ type Impact struct {
 	ErrorRatioBaseline *float64 `json:"errorRatioBaseline"`
 	ErrorRatioDuring   *float64 `json:"errorRatioDuring"`
 	DeltaErrorRatio    *float64 `json:"deltaErrorRatio"`
-	PodsNotReadyMax    *float64 `json:"podsNotReadyMax"` // max of desired − ready replicas, window start to end of "after"
-	Restarts           *float64 `json:"restarts"`        // container restarts over the same span
 }
+
+// Impact is what the fault did to its target service.
+type Impact struct {
+	ServiceChange            // its fields appear inline in the JSON
+	PodsNotReadyMax *float64 `json:"podsNotReadyMax"` // max of desired − ready replicas, window start to end of "after"
+	Restarts        *float64 `json:"restarts"`        // container restarts over the same span
+}
+
+// ObservedService is one service of the observed blast radius: its server SLIs moved beyond
+// Settings.Observed against its own baseline during the window, whether the fault targeted it or not.
+type ObservedService struct {
+	ServiceChange                // its fields appear inline in the JSON
+	Targeted            bool     `json:"targeted"`            // the service is the window's declared target
+	RequestRateBaseline *float64 `json:"requestRateBaseline"` // server spans per second
+	RequestRateDuring   *float64 `json:"requestRateDuring"`
+	Moved               []string `json:"moved"` // what moved beyond tolerance: "p95", "errorRatio"
+	// Size is the larger of the two changes in units of its tolerance (|Δ| / tolerance, so at least 1): the
+	// sort key of the list.
+	Size float64 `json:"size"`
+}
+
+// Names of what can move in ObservedService.Moved.
+const (
+	MovedP95        = "p95"
+	MovedErrorRatio = "errorRatio"
+)
 
 // WindowReport is one judged window.
 type WindowReport struct {
@@ -101,8 +144,12 @@ type WindowReport struct {
 	Recovery        RecoveryStatus `json:"recovery"`
 	Score           *float64       `json:"score"` // null when the verdict is unknown
 	Impact          Impact         `json:"impact"`
-	SLIs            []SLIResult    `json:"slis"`
-	Notes           []string       `json:"notes,omitempty"`
+	// Observed is the observed blast radius: the services whose server SLIs moved, largest change first (ties
+	// by name); empty when none moved, null when no service could be compared (no spans before and during).
+	Observed         []ObservedService `json:"observed"`
+	ServicesCompared int               `json:"servicesCompared"` // services with server spans before and during the window
+	SLIs             []SLIResult       `json:"slis"`
+	Notes            []string          `json:"notes,omitempty"`
 }
 
 // Report is report.json.

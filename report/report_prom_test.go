@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -93,6 +94,7 @@ func near(t *testing.T, what string, got *float64, want, tol float64) {
 // TestReportAgainstRealPrometheus runs the synthetic experiment in real time (~52 s) and judges it.
 func TestReportAgainstRealPrometheus(t *testing.T) {
 	promtest.Binary(t)
+	t.Parallel()
 	script := syntheticScript()
 	exp := promtest.NewExporter(t, "otel-demo", script)
 	prom := promtest.Start(t, time.Second, exp.Addr)
@@ -212,11 +214,17 @@ func TestReportAgainstRealPrometheus(t *testing.T) {
 				t.Errorf("%s: %s, want %s", k, got[k], v)
 			}
 		}
+		// checkout broke (20.4 tolerances); product-catalog's wobble moved its p95 by 155 ms (3.1 tolerances of
+		// 50 ms) in the same window; frontend-proxy stayed; idle had no traffic to compare.
+		w := r.rep.Windows[0]
+		if got := observedNamesOf(w.Observed); !slices.Equal(got, []string{"checkout*", "product-catalog"}) || w.ServicesCompared != 3 {
+			t.Errorf("observed %v of %d compared; want checkout (targeted), product-catalog of 3", got, w.ServicesCompared)
+		}
 		if *update {
 			md, _ := os.ReadFile(filepath.Join(r.dir, "report.md"))
 			banner := "> **Synthetic data.** This report was produced by `go test ./report -run TestReportAgainstRealPrometheus -update` " +
 				"from a real Prometheus scraping a synthetic exporter (checkout: p95 80 → 1100 ms and 10% errors for 20 s, broken 5 s past the fault; " +
-				"product-catalog: a mild wobble; frontend-proxy: steady). Times are compressed: 1 s scrapes, a 10 s baseline, a 3 s rate window.\n\n"
+				"product-catalog: a mild wobble in the same window, which the observed blast radius lists as hit but not targeted; frontend-proxy: steady). Times are compressed: 1 s scrapes, a 10 s baseline, a 3 s rate window.\n\n"
 			md = []byte(strings.Replace(string(md), "\n\n", "\n\n"+banner, 1))
 			if err := os.MkdirAll("testdata", 0o755); err != nil {
 				t.Fatal(err)

@@ -188,18 +188,27 @@ func TestVerdictsAndScore(t *testing.T) {
 		if c.rec == nil {
 			r.Recovery = NotRecovered
 		}
-		if got, why := judge(avail, r, tol, 5*time.Minute); got != c.want {
+		if got, why := judge(avail, r, tol, 5*time.Minute, 5*time.Minute); got != c.want {
 			t.Errorf("case %d: %s (%s), want %s", i, got, why, c.want)
 		}
 	}
 	// Missing data after the fault is not a failure to recover: it cannot be judged.
 	noAfter := SLIResult{Objective: 0.99, Baseline: fp(1), During: fp(0.999), Recovery: NoData}
-	if got, why := judge(avail, noAfter, tol, 5*time.Minute); got != Unknown || !strings.Contains(why, "no data after the fault") {
+	if got, why := judge(avail, noAfter, tol, 5*time.Minute, 5*time.Minute); got != Unknown || !strings.Contains(why, "no data after the fault") {
 		t.Errorf("no data after the fault: %s (%s), want unknown", got, why)
 	}
+	// A recovery not observed is not "held": the SLI may yet fall below its objective.
 	notYet := SLIResult{Objective: 0.99, Baseline: fp(1), During: fp(0.999), Recovery: NotObservedYet}
-	if got, _ := judge(avail, notYet, tol, 5*time.Minute); got != Held {
-		t.Errorf("not observed yet: %s, want held", got)
+	if got, why := judge(avail, notYet, tol, 10*time.Second, 5*time.Minute); got != Unknown || !strings.Contains(why, "recovery not observed: only 10s of the 5m0s") {
+		t.Errorf("not observed yet: %s (%s), want unknown with the reason", got, why)
+	}
+	notYet.During = fp(0.995) // degraded so far, but whether it came back is not known either
+	if got, why := judge(avail, notYet, tol, 10*time.Second, 5*time.Minute); got != Unknown || !strings.Contains(why, "SLI fell from 1.0000 to 0.9950") {
+		t.Errorf("degraded, not observed yet: %s (%s), want unknown", got, why)
+	}
+	notYet.During = fp(0.98) // a violation seen is certain
+	if got, _ := judge(avail, notYet, tol, 10*time.Second, 5*time.Minute); got != Violated {
+		t.Errorf("violated, not observed yet: %s, want violated", got)
 	}
 	v, rec, st := combine([]SLIResult{{Verdict: Held, RecoverySeconds: fp(0), Recovery: Recovered}, {Verdict: Degraded, RecoverySeconds: fp(7), Recovery: Recovered}})
 	if v != Degraded || rec == nil || *rec != 7 || st != Recovered {
@@ -221,21 +230,21 @@ func TestVerdictsAndScore(t *testing.T) {
 	wr := WindowReport{Verdict: Degraded, RecoverySeconds: fp(30),
 		SLIs: []SLIResult{{Objective: 0.99, Baseline: fp(1), During: fp(0.995)}, {Objective: 0.95, Baseline: fp(1), During: fp(1)}}}
 	// D = 0.005/0.01 = 0.5, R = 30/120 = 0.25 → 100 × (1 − 0.35 − 0.075) = 57.5
-	if s := Score(wr, nil, 2*time.Minute); s == nil || *s != 57.5 {
+	if s := Score(wr, 2*time.Minute); s == nil || *s != 57.5 {
 		t.Errorf("score %v, want 57.5", s)
 	}
 	wr.Verdict, wr.RecoverySeconds = Violated, fp(0)
 	wr.SLIs[0].During = fp(0.999) // D = 0.1 → 93, capped at 50
-	if s := Score(wr, nil, 2*time.Minute); s == nil || *s != 50 {
+	if s := Score(wr, 2*time.Minute); s == nil || *s != 50 {
 		t.Errorf("violated score %v, want 50", s)
 	}
 	wr.Verdict = Unknown
-	if s := Score(wr, nil, 2*time.Minute); s != nil {
+	if s := Score(wr, 2*time.Minute); s != nil {
 		t.Errorf("unknown score %v, want null", *s)
 	}
 	wr.Verdict, wr.RecoverySeconds = Held, fp(0)
 	wr.SLIs[0].During = fp(1)
-	if s := Score(wr, nil, 2*time.Minute); s == nil || *s != 100 {
+	if s := Score(wr, 2*time.Minute); s == nil || *s != 100 {
 		t.Errorf("held score %v", s)
 	}
 

@@ -27,11 +27,14 @@ type Options struct {
 	WindowsFile string
 	Kubeconfig  string
 	OutDir      string
-	SLOs        []slo.SLO
-	Settings    Settings
-	Timeout     time.Duration
-	Title       string
-	Now         func() time.Time
+	// JUnit, when set, is a file to write the verdicts to as JUnit XML as well (one testcase per window), also
+	// when no verdict could be given.
+	JUnit    string
+	SLOs     []slo.SLO
+	Settings Settings
+	Timeout  time.Duration
+	Title    string
+	Now      func() time.Time
 	// Windows, when set, are used instead of the file or the cluster (tests).
 	Windows []Window
 }
@@ -101,22 +104,42 @@ func fail(code int, format string, a ...any) *failure {
 	return &failure{code: code, err: fmt.Errorf(format, a...)}
 }
 
-// Execute analyses the windows of o and writes the report; it returns the exit code.
+// Execute analyses the windows of o and writes the report (and o.JUnit); it returns the exit code.
 func Execute(ctx context.Context, o Options, stdout, stderr io.Writer) int {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	rep, f := execute(ctx, &o)
 	if f != nil {
 		fmt.Fprintf(stderr, "chaoslab report: %v\n", f.err)
-		return f.code
+		// CI reads the JUnit file: it must say that nothing was judged, and why.
+		return withJUnit(o, &Report{Scenario: o.Scenario, GeneratedAt: o.Now().UTC(), Verdict: Unknown, Notes: []string{f.err.Error()}},
+			f.code, stderr)
 	}
 	code := ExitCode(rep)
 	printVerdicts(rep, o, code, stdout, stderr)
+	return withJUnit(o, rep, code, stderr)
+}
+
+// withJUnit writes rep to o.JUnit, if asked, and returns code; a file that cannot be written turns a
+// success into a setup error.
+func withJUnit(o Options, rep *Report, code int, stderr io.Writer) int {
+	if o.JUnit == "" {
+		return code
+	}
+	if err := writeJUnit(o.JUnit, rep); err != nil {
+		fmt.Fprintf(stderr, "chaoslab report: --junit: %v\n", err)
+		if code == ExitOK {
+			return ExitUsage
+		}
+	}
 	return code
 }
 
 // execute judges the windows and writes the report.
 func execute(ctx context.Context, o *Options) (*Report, *failure) {
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Settings.Observed == (MoveTolerance{}) {
+		o.Settings.Observed = DefaultSettings().Observed // a caller that built its Settings by hand
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
@@ -150,7 +173,7 @@ func execute(ctx context.Context, o *Options) (*Report, *failure) {
 		return nil, fail(ExitMissingData, "%s %s: %v", what, o.Prometheus, err)
 	}
 	rep.Prometheus = o.Prometheus
-	charts, err := a.Charts(ctx, ws, o.From, o.To)
+	charts, err := a.Charts(ctx, rep.Windows, o.From, o.To)
 	if err != nil {
 		return nil, fail(ExitMissingData, "querying Prometheus at %s for the plots: %v", o.Prometheus, err)
 	}
@@ -210,8 +233,9 @@ func printVerdicts(rep *Report, o Options, code int, stdout, stderr io.Writer) {
 	fmt.Fprintf(stdout, "%s: verdict %s, score %s, %d window(s); report in %s\n", scenarioLabel(o.Scenario), rep.Verdict,
 		fnum(rep.Score, "%.1f"), len(rep.Windows), o.OutDir)
 	for i, w := range rep.Windows {
-		fmt.Fprintf(stdout, "  window %d %s → %s: %s, recovery %s\n", i+1, w.Start.Format(time.RFC3339), w.End.Format(time.RFC3339),
-			w.Verdict, recovery(w.RecoverySeconds, w.Recovery, o.Settings.After))
+		for _, l := range windowLines(i, w, o.Settings.After) {
+			fmt.Fprintf(stdout, "  %s\n", l)
+		}
 		for _, s := range w.SLIs {
 			if s.Verdict == Unknown {
 				fmt.Fprintf(stderr, "chaoslab report: window %d, %s: %s\n", i+1, s.SLO, s.Reason)

@@ -3,8 +3,6 @@ package report
 import (
 	"math"
 	"time"
-
-	"github.com/chaos-mesh-otel/chaos-mesh-otel/slo"
 )
 
 // Score is the window's resilience score, 0..100, or nil when the verdict is unknown:
@@ -14,7 +12,7 @@ import (
 //	score      = 100 × (1 − 0.7·D − 0.3·R), at most 50 when violated
 //
 // D is the share of the error budget the fault consumed at its worst SLO; R how slowly it healed.
-func Score(wr WindowReport, slos []slo.SLO, recoveryBudget time.Duration) *float64 {
+func Score(wr WindowReport, recoveryBudget time.Duration) *float64 {
 	if wr.Verdict == Unknown {
 		return nil
 	}

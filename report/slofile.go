@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -24,6 +25,9 @@ const appKey = "chaos-mesh-otel:app"
 // with Pulumi's own loader (package stackfile), whose config sets that key; a stack file that does not set
 // it means the defaults of its app, as it does for the program.
 func LoadSLOFile(path string) ([]slo.SLO, error) {
+	if isStackFile(path) {
+		return stackSLOs(path)
+	}
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -33,16 +37,25 @@ func LoadSLOFile(path string) ([]slo.SLO, error) {
 		return nil, fmt.Errorf("neither YAML nor JSON: %w", err)
 	}
 	if top, ok := doc.(map[string]any); ok {
-		if _, isStack := top["config"]; !isStack {
-			return nil, fmt.Errorf("expected a list of {name, service, kind, objective, thresholdMs, window}, or a Pulumi stack file with %s under config", SLOsKey)
+		hint := ""
+		if _, hasConfig := top["config"]; hasConfig {
+			hint = " (a stack file must be named Pulumi.<stack>.yaml, as Pulumi names it)"
 		}
-		return stackSLOs(path)
+		return nil, fmt.Errorf("expected a list of {name, service, kind, objective, thresholdMs, window}, or a Pulumi stack file with %s under config%s", SLOsKey, hint)
 	}
 	asJSON, err := json.Marshal(doc)
 	if err != nil {
 		return nil, err
 	}
 	return slo.Parse(asJSON, nil)
+}
+
+// isStackFile says whether a path names a Pulumi stack file (Pulumi.<stack>.yaml), which only Pulumi's own
+// loader reads (package stackfile).
+func isStackFile(path string) bool {
+	base := filepath.Base(path)
+	return strings.HasPrefix(base, "Pulumi.") && (strings.HasSuffix(base, ".yaml") || strings.HasSuffix(base, ".yml")) &&
+		strings.Count(base, ".") >= 2
 }
 
 // stackSLOs are the SLOs of a stack file.

@@ -18,3 +18,21 @@ func TestQuantileQueries(t *testing.T) {
 		t.Errorf("%s: %v", perService, err)
 	}
 }
+
+// The per-service queries group every service's server spans in one query each, by service_name.
+func TestByServiceQueries(t *testing.T) {
+	for q, want := range map[string]string{
+		P95ByServiceQuery("10s"):         `histogram_quantile(0.95, sum by (service_name, le) (rate(traces_span_metrics_duration_milliseconds_bucket{span_kind="SPAN_KIND_SERVER"}[10s])))`,
+		RequestRateByServiceQuery("10s"): `sum by (service_name) (rate(traces_span_metrics_calls_total{span_kind="SPAN_KIND_SERVER"}[10s]))`,
+		ErrorRatioByServiceQuery("10s"): `((sum by (service_name) (rate(traces_span_metrics_calls_total{span_kind="SPAN_KIND_SERVER", status_code="STATUS_CODE_ERROR"}[10s])) ` +
+			`or 0 * sum by (service_name) (rate(traces_span_metrics_calls_total{span_kind="SPAN_KIND_SERVER"}[10s]))) ` +
+			`/ sum by (service_name) (rate(traces_span_metrics_calls_total{span_kind="SPAN_KIND_SERVER"}[10s])))`,
+	} {
+		if q != want {
+			t.Errorf("\n got %s\nwant %s", q, want)
+		}
+		if _, err := promql.ParseExpr(q); err != nil {
+			t.Errorf("%s: %v", q, err)
+		}
+	}
+}

@@ -72,6 +72,7 @@ func Compose(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 		AppNamespace: cfg.Deployment.App.Namespace,
 		Labels:       apps.PartOf(),
 		Istio:        cfg.Istio,
+		Halted:       cfg.Halt,
 	}, onCluster)
 	if err != nil {
 		return nil, err

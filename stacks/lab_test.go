@@ -5,11 +5,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/apps"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/scenarios"
 )
 
 var releaseCharts = map[string]components.Chart{
@@ -184,6 +186,34 @@ func TestChaosMeshIsSecureAndFiltered(t *testing.T) {
 		injected := annotations[components.ChaosInjectAnnotation] == "enabled"
 		if injected != (meta["name"] == apps.AstronomyShop.Namespace) {
 			t.Errorf("namespace %v: chaos-mesh.org/inject=%v", meta["name"], annotations[components.ChaosInjectAnnotation])
+		}
+	}
+}
+
+// The kill switch's first layer: while halted, the app's namespace is closed to Chaos Mesh's namespace filter,
+// so nothing can select a pod of it, whatever Chaos Mesh starts; un-halted, it is open again.
+func TestHaltClosesTheAppNamespaceToChaos(t *testing.T) {
+	for _, halt := range []bool{true, false} {
+		rec, _ := runLab(t, testConfig(t, map[string]string{KeyHalt: strconv.FormatBool(halt),
+			KeyScenarios: `{"checkout-pod-kill":{"enabled":true},"checkout-gameday":{"enabled":true}}`}))
+		found := false
+		for _, ns := range rec.ofType("kubernetes:core/v1:Namespace") {
+			meta := ns.Inputs["metadata"].Mappable().(map[string]any)
+			if meta["name"] != apps.AstronomyShop.Namespace {
+				continue
+			}
+			found = true
+			annotations, _ := meta["annotations"].(map[string]any)
+			want, wantHalted := components.ChaosInjectEnabled, any(nil)
+			if halt {
+				want, wantHalted = components.ChaosInjectDisabled, "true"
+			}
+			if annotations[components.ChaosInjectAnnotation] != want || annotations[scenarios.HaltedAnnotation] != wantHalted {
+				t.Errorf("halt %v: the app's namespace has %v", halt, annotations)
+			}
+		}
+		if !found {
+			t.Fatalf("halt %v: no app namespace declared", halt)
 		}
 	}
 }

@@ -153,6 +153,15 @@ func findChaosSpecs(v any, path, parentKey string, out *[]chaosSpec) {
 	}
 }
 
+// halted says whether a chaos object and its namespace are both halted (chaos-mesh-otel:halt): the object
+// paused or aborted, the namespace closed to chaos.
+func halted(u, namespace *unstructured.Unstructured) bool {
+	a := u.GetAnnotations()
+	objectHalted := a[scenarios.PauseAnnotation] == "true" || a[scenarios.AbortAnnotation] == "true"
+	return objectHalted && namespace.GetAnnotations()[scenarios.HaltedAnnotation] == "true" &&
+		namespace.GetAnnotations()[components.ChaosInjectAnnotation] == components.ChaosInjectDisabled
+}
+
 // selectorMatches returns the workloads that a chaos selector matches, with findings for namespaces
 // that Chaos Mesh may not inject into and for selectors that match nothing.
 func (r *ScenarioResult) selectorMatches(objs *Objects, u *unstructured.Unstructured, workloads []*workload, spec map[string]any, field string) []*workload {
@@ -179,7 +188,8 @@ func (r *ScenarioResult) selectorMatches(objs *Objects, u *unstructured.Unstruct
 			r.find(CheckScenarios, ref(u), field+".namespaces", "Namespace "+ns, "")
 			continue
 		}
-		if nsObj.GetAnnotations()[components.ChaosInjectAnnotation] != "enabled" {
+		// A halted object in a namespace that halt has closed is the kill switch at work, not a miswiring.
+		if nsObj.GetAnnotations()[components.ChaosInjectAnnotation] != components.ChaosInjectEnabled && !halted(u, nsObj) {
 			r.find(CheckScenarios, ref(u), field+".namespaces", fmt.Sprintf("annotation %s=enabled on Namespace %s", components.ChaosInjectAnnotation, ns),
 				"Chaos Mesh filters namespaces: it will not inject there")
 		}

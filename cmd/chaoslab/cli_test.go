@@ -9,6 +9,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/testproject"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
 )
 
@@ -16,19 +17,7 @@ import (
 // (and so chaoslab) checks it against.
 func writeStack(t *testing.T, body string) string {
 	t.Helper()
-	dir := t.TempDir()
-	project, err := os.ReadFile("../../Pulumi.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(dir, "Pulumi.dev.yaml")
-	if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), project, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return testproject.StackFile(t, "Pulumi.dev.yaml", body)
 }
 
 func runCLI(args ...string) (int, string, string) {
@@ -176,12 +165,13 @@ func TestValidateBadFiles(t *testing.T) {
 	if code, out, errOut := runCLI("validate", writeStack(t, "config:\n"+encryptedPassword)); code != 0 || !strings.Contains(out, "no scenario enabled") {
 		t.Errorf("password only: exit %d, %s %s", code, out, errOut)
 	}
-	// Without a Pulumi.yaml there is no schema to check against: a setup error that says so.
+	// Without a Pulumi.yaml beside it, the lab's own (compiled in) is the schema, and a notice says so.
 	lone := filepath.Join(t.TempDir(), "Pulumi.dev.yaml")
-	if err := os.WriteFile(lone, []byte("config:\n"+encryptedPassword), 0o644); err != nil {
+	if err := os.WriteFile(lone, []byte("config:\n"+encryptedPassword+"  chaos-mesh-otel:halt: on\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, errOut := runCLI("validate", lone); code != 1 || !strings.Contains(errOut, "no Pulumi.yaml beside") {
+	if code, _, errOut := runCLI("validate", lone); code != 2 || !strings.Contains(errOut, "notice: no Pulumi.yaml beside") ||
+		!strings.Contains(errOut, `chaos-mesh-otel:halt: Invalid value: "on": must be of type boolean`) {
 		t.Errorf("no project file: exit %d, %s", code, errOut)
 	}
 }

@@ -32,6 +32,10 @@ func loadStack(path string, stderr io.Writer) (*loadedStack, error) {
 	case err != nil:
 		return nil, cli.Fail(exitcode.Usage, fmt.Errorf("%s: %w", path, err))
 	}
+	if file.ProjectFile == "" {
+		fmt.Fprintf(stderr, "notice: no Pulumi.yaml beside %s or above it: checked against the lab's own Pulumi.yaml (compiled into chaoslab), "+
+			"as pulumi preview would check it in the repository\n", path)
+	}
 	if len(file.ProjectKeys()) == 0 {
 		fmt.Fprintf(stderr, "notice: %s sets no %s key: every default applies and no scenario is enabled (the README's configuration reference lists the keys)\n",
 			path, stacks.ConfigNamespace)

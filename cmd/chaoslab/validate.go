@@ -27,7 +27,8 @@ the app under test and Istio, the scenarios (against the chosen app's services a
 mesh faults, Istio being on), the SLOs and the SLO gate. Every problem is printed at once, each at its key.
 On success it names the app and lists the enabled scenarios.
 
-Pulumi.yaml must be beside the stack file or in a directory above it, as for the Pulumi CLI.
+The config schema is the Pulumi.yaml beside the stack file or in a directory above it, as for the Pulumi CLI;
+without one, the lab's own Pulumi.yaml, compiled into chaoslab, is used (and a notice says so).
 
 Secrets are not decrypted: a grafanaAdminPassword stored encrypted counts as set, and only pulumi preview
 checks its length. On a fresh clone there is no password yet: that is a notice, not an error, because make

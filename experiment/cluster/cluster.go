@@ -27,6 +27,7 @@ type Lab struct {
 	ShopNamespace string   // where the chaos objects live
 	Namespaces    []string // whose workloads must be ready before a run
 	Prometheus    Service  // the Prometheus that the report queries
+	Collector     Service  // the OTLP/gRPC receiver that the experiment's trace goes to
 }
 
 // Service is a Kubernetes Service and one of its ports.
@@ -50,13 +51,13 @@ var _ experiment.Cluster = (*Cluster)(nil)
 // or the file's contents, as the stack's chaos-mesh-otel:kubeconfig allows; empty: $KUBECONFIG or
 // ~/.kube/config) and context (empty: the current one) point at, and reads the namespaces that the plan's
 // config deploys (they follow chaos-mesh-otel:app and :istio) and the lab's Prometheus.
-func Connect(prometheus Service) func(plan *experiment.Plan) (experiment.Cluster, error) {
+func Connect(prometheus, collector Service) func(plan *experiment.Plan) (experiment.Cluster, error) {
 	return func(plan *experiment.Plan) (experiment.Cluster, error) {
 		cfg, err := restConfig(plan.Kubeconfig, plan.Context)
 		if err != nil {
 			return nil, err
 		}
-		return New(cfg, Lab{ShopNamespace: plan.ShopNamespace, Namespaces: plan.Namespaces, Prometheus: prometheus})
+		return New(cfg, Lab{ShopNamespace: plan.ShopNamespace, Namespaces: plan.Namespaces, Prometheus: prometheus, Collector: collector})
 	}
 }
 
@@ -213,4 +214,36 @@ func replicas(p *int32) int32 {
 		return 1
 	}
 	return *p
+}
+
+// DeleteUntracked deletes the named Schedules and Workflows ("Kind/name") of the app's namespace that exist
+// and are not already being deleted (in the background, as the lab deletes its Workflows, so that Chaos Mesh
+// does not restart one), and returns those it deleted.
+func (c *Cluster) DeleteUntracked(ctx context.Context, objects []string) ([]string, error) {
+	resources := map[string]string{"Schedule": "schedules", "Workflow": "workflows"}
+	var deleted []string
+	for _, obj := range objects {
+		kind, name, _ := strings.Cut(obj, "/")
+		res, ok := resources[kind]
+		if !ok {
+			continue
+		}
+		client := c.dynamic.Resource(gvr(res)).Namespace(c.lab.ShopNamespace)
+		u, err := client.Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return deleted, err
+		}
+		if u.GetDeletionTimestamp() != nil {
+			continue
+		}
+		background := metav1.DeletePropagationBackground
+		if err := client.Delete(ctx, name, metav1.DeleteOptions{PropagationPolicy: &background}); err != nil && !apierrors.IsNotFound(err) {
+			return deleted, fmt.Errorf("deleting %s %s/%s: %w", kind, c.lab.ShopNamespace, name, err)
+		}
+		deleted = append(deleted, obj)
+	}
+	return deleted, nil
 }

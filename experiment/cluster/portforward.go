@@ -37,20 +37,45 @@ func (c *Cluster) Prometheus(ctx context.Context, url string) (string, func(), e
 		}
 		return url, func() {}, nil
 	}
-	svc := c.lab.Prometheus
-	pod, port, err := c.backend(ctx, svc)
+	base, pod, stop, err := c.forwardTo(ctx, c.lab.Prometheus)
 	if err != nil {
 		return "", nil, err
 	}
-	base, stop, err := c.forward(ctx, pod, port)
-	if err != nil {
-		return "", nil, fmt.Errorf("port-forward to pod %s/%s:%d (Service %s/%s): %w", svc.Namespace, pod.Name, port, svc.Namespace, svc.Name, err)
-	}
 	if err := ping(ctx, base); err != nil {
 		stop()
-		return "", nil, fmt.Errorf("Prometheus in pod %s/%s does not answer through the port-forward: %w", svc.Namespace, pod.Name, err)
+		return "", nil, fmt.Errorf("Prometheus in pod %s/%s does not answer through the port-forward: %w", c.lab.Prometheus.Namespace, pod, err)
 	}
 	return base, stop, nil
+}
+
+// forwardTo opens a port-forward to a ready pod behind the Service's port: the local base URL, the pod's
+// name, and the function that closes it.
+func (c *Cluster) forwardTo(ctx context.Context, svc Service) (base, pod string, stop func(), err error) {
+	p, port, err := c.backend(ctx, svc)
+	if err != nil {
+		return "", "", nil, err
+	}
+	base, stop, err = c.forward(ctx, p, port)
+	if err != nil {
+		return "", "", nil, fmt.Errorf("port-forward to pod %s/%s:%d (Service %s/%s): %w", svc.Namespace, p.Name, port, svc.Namespace, svc.Name, err)
+	}
+	return base, p.Name, stop, nil
+}
+
+// Collector gives the address (host:port) of an OTLP/gRPC receiver for the experiment's trace: endpoint
+// when given, else the lab's collector through a port-forward that close ends.
+func (c *Cluster) Collector(ctx context.Context, endpoint string) (string, func(), error) {
+	if endpoint != "" {
+		return endpoint, func() {}, nil
+	}
+	if c.lab.Collector.Name == "" {
+		return "", nil, fmt.Errorf("no collector known for this lab")
+	}
+	base, _, stop, err := c.forwardTo(ctx, c.lab.Collector)
+	if err != nil {
+		return "", nil, err
+	}
+	return strings.TrimPrefix(base, "http://"), stop, nil
 }
 
 // ping asks Prometheus a trivial query, as the report does before it starts.

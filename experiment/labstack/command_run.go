@@ -35,6 +35,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, interrupt
 var Prometheus = cluster.Service{Namespace: components.ObservabilityNamespace, Name: components.PrometheusService,
 	Port: components.PrometheusPort}
 
+// Collector is the lab's OpenTelemetry Collector, which receives the experiment's trace.
+var Collector = cluster.Service{Namespace: components.ObservabilityNamespace, Name: components.CollectorService,
+	Port: components.CollectorOTLPGRPCPort}
+
 // Wiring is the real run's dependencies.
 func Wiring(interrupts <-chan os.Signal) experiment.Wiring {
 	return experiment.Wiring{
@@ -42,7 +46,7 @@ func Wiring(interrupts <-chan os.Signal) experiment.Wiring {
 			return Open(ctx, dir, stack, Program(configFile(dir, stack)))
 		},
 		Parse:      Parse,
-		Connect:    cluster.Connect(Prometheus),
+		Connect:    cluster.Connect(Prometheus, Collector),
 		Judge:      report.Execute,
 		Clock:      clock.RealClock{},
 		Interrupts: interrupts,

@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/experiment"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/testproject"
 )
 
 // lookup is a stack config as the engine hands it over: the password set, the scenarios as JSON.
@@ -94,22 +95,8 @@ func TestUpdateErrorKeepsTheDiagnostics(t *testing.T) {
 	}
 }
 
-// projectDir is a temp directory holding the project's Pulumi.yaml, whose schema stack files are read with.
-func projectDir(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	project, err := os.ReadFile("../../Pulumi.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), project, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
 func TestScenariosFormAndConfigFile(t *testing.T) {
-	dir := projectDir(t)
+	dir := testproject.Dir(t)
 	write := func(name, body string) string {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {

@@ -9,12 +9,13 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/pulumimock"
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/internal/testproject"
 )
 
 // A run's update refuses a key that the program does not read, as pulumi preview does: the inline program
 // takes the key list from the stack file.
 func TestProgramRefusesUnknownKeysOfTheStackFile(t *testing.T) {
-	dir := projectDir(t)
+	dir := testproject.Dir(t)
 	file := filepath.Join(dir, "Pulumi.dev.yaml")
 	config := map[string]string{"chaos-mesh-otel:grafanaAdminPassword": "long-enough", "chaos-mesh-otel:hlat": "true"}
 	if err := os.WriteFile(file, []byte("config:\n  chaos-mesh-otel:grafanaAdminPassword: long-enough\n  chaos-mesh-otel:hlat: true\n"), 0o600); err != nil {

@@ -8,9 +8,11 @@ import (
 	"io/fs"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 
+	"github.com/chaos-mesh-otel/chaos-mesh-otel/experiment"
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/stacks"
 )
 
@@ -64,6 +66,21 @@ func scenariosForm(file string) (string, error) {
 }
 
 func (e *engine) switchInString(ctx context.Context, names []string, on bool) error {
+	return e.editString(ctx, func(entries map[string]any) {
+		for _, name := range names {
+			entry, _ := entries[name].(map[string]any)
+			if entry == nil {
+				entry = map[string]any{}
+			}
+			entry["enabled"] = on
+			entries[name] = entry
+		}
+	})
+}
+
+// editString rewrites the scenarios when they are one JSON string: it reads the map, lets edit change it,
+// and sets the string again.
+func (e *engine) editString(ctx context.Context, edit func(entries map[string]any)) error {
 	current, err := e.stack.GetConfig(ctx, scenariosKey)
 	if err != nil {
 		return err
@@ -74,17 +91,60 @@ func (e *engine) switchInString(ctx context.Context, names []string, on bool) er
 			return fmt.Errorf("%s in %s: expected a JSON map of scenarios: %w", scenariosKey, e.file, err)
 		}
 	}
-	for _, name := range names {
-		entry, _ := entries[name].(map[string]any)
-		if entry == nil {
-			entry = map[string]any{}
-		}
-		entry["enabled"] = on
-		entries[name] = entry
-	}
+	edit(entries)
 	raw, err := json.Marshal(entries)
 	if err != nil {
 		return err
 	}
 	return e.stack.SetConfig(ctx, scenariosKey, auto.ConfigValue{Value: string(raw)})
+}
+
+// Revert sets each scenario's enabled key back to what it was before a run, with `pulumi config set` or
+// `rm` on that one path, so that nothing else of the stack file changes: a person's edits stay. A scenario
+// that had no entry loses the entry the run added.
+func (e *engine) Revert(ctx context.Context, switches []experiment.Switch) error {
+	form, err := scenariosForm(e.file)
+	if err != nil {
+		return err
+	}
+	switch form {
+	case formSecret:
+		return fmt.Errorf("%s is a secret in %s; chaoslab run cannot revert scenarios in it", scenariosKey, e.file)
+	case formString:
+		return e.revertInString(ctx, switches)
+	}
+	opts := &auto.ConfigOptions{Path: true}
+	for _, sw := range switches {
+		entry := fmt.Sprintf("%s[%s]", scenariosKey, strconv.Quote(sw.Scenario))
+		var err error
+		switch {
+		case sw.Set:
+			err = e.stack.SetConfigWithOptions(ctx, entry+".enabled", auto.ConfigValue{Value: strconv.FormatBool(sw.Enabled)}, opts)
+		case sw.Entry:
+			err = e.stack.RemoveConfigWithOptions(ctx, entry+".enabled", opts)
+		default:
+			err = e.stack.RemoveConfigWithOptions(ctx, entry, opts)
+		}
+		if err != nil && !strings.Contains(err.Error(), "not found") {
+			return fmt.Errorf("reverting %s.enabled: %w", entry, err)
+		}
+	}
+	return nil
+}
+
+// revertInString is Revert when the scenarios are one JSON string.
+func (e *engine) revertInString(ctx context.Context, switches []experiment.Switch) error {
+	return e.editString(ctx, func(entries map[string]any) {
+		for _, sw := range switches {
+			entry, _ := entries[sw.Scenario].(map[string]any)
+			switch {
+			case sw.Set && entry != nil:
+				entry["enabled"] = sw.Enabled
+			case sw.Entry && entry != nil:
+				delete(entry, "enabled")
+			default:
+				delete(entries, sw.Scenario)
+			}
+		}
+	})
 }

@@ -266,3 +266,41 @@ func Degraded(rps, errorRatio float64) Phase {
 	tail := 0.05 * 15 / 14
 	return Phase{RPS: rps, ErrorRatio: errorRatio, Latency: map[float64]float64{1000: 1 - tail, 2500: tail}, Desired: 1, Ready: 0}
 }
+
+// Change is a phase that a service has from From to To into the script, and not before or after.
+type Change struct {
+	From, To time.Duration
+	Phase    Phase
+}
+
+// Timeline is a service's script: base from the start, and each change over its span, back to base after it.
+// Changes must come in order and not overlap.
+func Timeline(base Phase, changes ...Change) []Step {
+	steps := []Step{{At: 0, Phase: base}}
+	for i, c := range changes {
+		if c.From <= 0 || c.To <= c.From || (i > 0 && c.From < changes[i-1].To) {
+			panic(fmt.Sprintf("promtest.Timeline: change %d (%s..%s) must start after 0, end after its start and after the change before it", i, c.From, c.To))
+		}
+		steps = append(steps, Step{At: c.From, Phase: c.Phase}, Step{At: c.To, Phase: base})
+	}
+	return steps
+}
+
+// Delayed is p with every request ms slower, as a delay on the wire makes the server spans of its callers:
+// each bucket's share moves to the bucket that holds its upper bound plus ms.
+func (p Phase) Delayed(ms float64) Phase {
+	bounds := Bounds()
+	latency := map[float64]float64{}
+	for b, share := range p.Latency {
+		i := sort.SearchFloat64s(bounds, b+ms) // the first bound at or above b+ms; +Inf holds the rest
+		latency[bounds[i]] += share
+	}
+	p.Latency = latency
+	return p
+}
+
+// WithErrors is p with the given share of requests in error.
+func (p Phase) WithErrors(ratio float64) Phase {
+	p.ErrorRatio = ratio
+	return p
+}

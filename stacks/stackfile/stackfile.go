@@ -9,6 +9,7 @@
 package stackfile
 
 import (
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/encoding"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -46,6 +48,9 @@ type File struct {
 	// Problems are what the CLI refuses before the program runs, each at its full key: a value of the wrong
 	// type for Pulumi.yaml's schema, a key declared secret given in plain text.
 	Problems field.ErrorList
+	// ProjectFile is the Pulumi.yaml whose schema the file was read with; empty when it had none beside it or
+	// above it, and the lab's own (compiled in) was used.
+	ProjectFile string
 }
 
 // ContentError is a stack file that cannot be read as a stack file: not YAML 1.2, a duplicate key, a
@@ -89,25 +94,46 @@ func fileExists(p string) bool {
 	return err == nil && !st.IsDir()
 }
 
-// Read reads a stack file with the project file that governs it (FindProject). An error that is a
-// *ContentError means the file's content is refused; any other error means it could not be read at all.
+// labProjectFile is a copy of the lab's own Pulumi.yaml, compiled in (a test keeps it byte-identical to the
+// repository's): the schema for a stack file that has no project file beside it or above it.
+//
+//go:embed lab-project.yaml
+var labProjectFile []byte
+
+// LabProject is the lab's own project definition, as compiled into the program.
+func LabProject() (*workspace.Project, error) {
+	return workspace.LoadProjectBytes(labProjectFile, "Pulumi.yaml", encoding.YAML)
+}
+
+// Read reads a stack file with the project file that governs it (FindProject), or, when it has none, with
+// the lab's own (LabProject; ProjectFile then says so). An error that is a *ContentError means the file's
+// content is refused; any other error means it could not be read at all.
 func Read(path string) (*File, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, err
 	}
+	var project *workspace.Project
 	projectFile, err := FindProject(path)
-	if err != nil {
-		return nil, err
-	}
-	project, err := workspace.LoadProject(projectFile)
-	if err != nil {
-		return nil, fmt.Errorf("reading the project file: %w", err)
+	switch {
+	case err == nil:
+		if project, err = workspace.LoadProject(projectFile); err != nil {
+			return nil, fmt.Errorf("reading the project file: %w", err)
+		}
+	default:
+		projectFile = ""
+		if project, err = LabProject(); err != nil {
+			return nil, err
+		}
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(project, data, path)
+	f, err := Parse(project, data, path)
+	if f != nil {
+		f.ProjectFile = projectFile
+	}
+	return f, err
 }
 
 // Parse reads the contents of a stack file for the project. path names the file in messages and gives the

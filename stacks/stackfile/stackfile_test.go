@@ -151,8 +151,9 @@ func TestReadFindsTheProjectFile(t *testing.T) {
 	if err := os.WriteFile(stack, []byte("config:\n  chaos-mesh-otel:halt: true\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Read(stack); err == nil || !strings.Contains(err.Error(), "no Pulumi.yaml beside") {
-		t.Errorf("without a project file: %v", err)
+	// Without a project file beside it, the lab's own (compiled in) is the schema.
+	if f, err := Read(stack); err != nil || f.ProjectFile != "" || f.Values["chaos-mesh-otel:halt"] != "true" || f.Values["chaos-mesh-otel:sloGate"] != "build" {
+		t.Errorf("without a project file: %+v %v", f, err)
 	}
 	project, err := os.ReadFile("../../Pulumi.yaml")
 	if err != nil {
@@ -164,6 +165,9 @@ func TestReadFindsTheProjectFile(t *testing.T) {
 	f, err := Read(stack)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if f.ProjectFile != filepath.Join(dir, "Pulumi.yaml") {
+		t.Errorf("read with %q", f.ProjectFile)
 	}
 	if f.Stack != "ci" || f.Project != "chaos-mesh-otel" {
 		t.Errorf("stack %q project %q", f.Stack, f.Project)
@@ -178,5 +182,20 @@ func TestOddContentNeverPanics(t *testing.T) {
 		if _, err := parse(t, doc); err != nil {
 			t.Logf("%q: %v", doc, err)
 		}
+	}
+}
+
+// The compiled-in project is the repository's Pulumi.yaml, byte for byte (after a change to it: cp
+// Pulumi.yaml stacks/stackfile/lab-project.yaml).
+func TestTheCompiledInProjectIsTheRepositorys(t *testing.T) {
+	repo, err := os.ReadFile("../../Pulumi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(repo) != string(labProjectFile) {
+		t.Error("stacks/stackfile/lab-project.yaml differs from Pulumi.yaml: cp Pulumi.yaml stacks/stackfile/lab-project.yaml")
+	}
+	if _, err := LabProject(); err != nil {
+		t.Error(err)
 	}
 }
