@@ -122,10 +122,10 @@ func nodeImages(ctx context.Context, bin, dir string) (map[string]string, error)
 
 // daemonImage is chaos-daemon with what it runs: Chaos Mesh's pause, the stand-ins for nsexec and memStress
 // (upstream's are a Rust program and a module the proxy does not serve), and the host's Debian programs with
-// every library they load. Files keep their real paths, with /bin, /sbin, /lib and /lib64 linked into /usr as
-// on Debian 12.
+// every library they load. Files keep their paths, symbolic links included, with /bin, /sbin, /lib and
+// /lib64 linked into /usr as on Debian 12.
 func daemonImage(ctx context.Context, daemonBin string, built map[string]string) (ociimage.Image, error) {
-	img := ociimage.Image{
+	img := &hostFiles{Image: ociimage.Image{
 		Names:      []string{ChaosDaemonImage},
 		Entrypoint: []string{"/usr/local/bin/chaos-daemon"},
 		Env:        []string{imagePath},
@@ -140,21 +140,18 @@ func daemonImage(ctx context.Context, daemonBin string, built map[string]string)
 			{Path: "/run", Dir: true, Mode: 0o755}, {Path: "/tmp", Dir: true, Mode: 0o1777},
 			fileOf("/etc/protocols", "/etc/protocols"), fileOf("/etc/services", "/etc/services"),
 		},
-	}
+	}}
 	// The dynamic ones: chaos-daemon is cgo, the Debian programs and iptables' plugins.
-	var dynamic []string
-	dynamic = append(dynamic, daemonBin)
+	dynamic := []string{daemonBin}
 	for _, tool := range daemonTools {
 		p, err := exec.LookPath(tool)
 		if err != nil {
-			return img, fmt.Errorf("%s (for the chaos-daemon image): %w", tool, err)
+			return img.Image, fmt.Errorf("%s (for the chaos-daemon image): %w", tool, err)
 		}
-		real, err := filepath.EvalSymlinks(p)
-		if err != nil {
-			return img, err
+		if err := img.add(p); err != nil {
+			return img.Image, err
 		}
-		img.Files = append(img.Files, fileOf(real, real))
-		dynamic = append(dynamic, real)
+		dynamic = append(dynamic, p)
 	}
 	// iptables, iptables-save and iptables-restore are the legacy multi-binary under their names.
 	for _, name := range []string{"iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save", "ip6tables-restore"} {
@@ -162,33 +159,87 @@ func daemonImage(ctx context.Context, daemonBin string, built map[string]string)
 	}
 	plugins, err := filepath.Glob(filepath.Join(xtablesPlugins, "*.so"))
 	if err != nil || len(plugins) == 0 {
-		return img, fmt.Errorf("no iptables plugins in %s (%v)", xtablesPlugins, err)
+		return img.Image, fmt.Errorf("no iptables plugins in %s (%v)", xtablesPlugins, err)
 	}
 	for _, p := range plugins {
-		img.Files = append(img.Files, fileOf(p, p))
+		if err := img.add(p); err != nil {
+			return img.Image, err
+		}
 	}
 	dynamic = append(dynamic, plugins...)
 	libs, err := sharedLibraries(ctx, dynamic)
 	if err != nil {
-		return img, err
-	}
-	have := map[string]bool{}
-	for _, f := range img.Files {
-		have[filepath.Clean(f.Path)] = true
+		return img.Image, err
 	}
 	for _, lib := range libs {
-		if !have[lib] {
-			have[lib] = true
-			img.Files = append(img.Files, fileOf(lib, lib))
+		if err := img.add(lib); err != nil {
+			return img.Image, err
 		}
 	}
-	return img, nil
+	return img.Image, nil
+}
+
+// hostFiles assembles an image from the host's files.
+type hostFiles struct {
+	ociimage.Image
+	have map[string]bool
+}
+
+// add puts a host path into the image under the same path: a symbolic link as a link (and what it points
+// to), a file with its content and mode. Paths through the merged-usr links (/lib64/ld-linux-x86-64.so.2)
+// are added under /usr, which the image's own links lead to.
+func (h *hostFiles) add(p string) error {
+	if h.have == nil {
+		h.have = map[string]bool{}
+		for _, f := range h.Files {
+			h.have[filepath.Clean(f.Path)] = true
+		}
+	}
+	for range 16 {
+		p = usrMerged(filepath.Clean(p))
+		if h.have[p] {
+			return nil
+		}
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return err
+		}
+		h.have[p] = true
+		if fi.Mode()&os.ModeSymlink == 0 {
+			f := fileOf(p, p)
+			if f.Data == nil {
+				return fmt.Errorf("cannot read %s for the chaos-daemon image", p)
+			}
+			h.Files = append(h.Files, f)
+			return nil
+		}
+		target, err := os.Readlink(p)
+		if err != nil {
+			return err
+		}
+		h.Files = append(h.Files, ociimage.File{Path: p, Link: target})
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(p), target)
+		}
+		p = target
+	}
+	return fmt.Errorf("%s: too many symbolic links", p)
+}
+
+// usrMerged is the path under /usr that /bin, /sbin, /lib and /lib64 lead to on Debian 12.
+func usrMerged(p string) string {
+	for _, top := range []string{"/bin/", "/sbin/", "/lib/", "/lib64/"} {
+		if strings.HasPrefix(p, top) {
+			return "/usr" + p
+		}
+	}
+	return p
 }
 
 // lddLine matches "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" and "/lib64/ld-linux-x86-64.so.2 (0x...)".
 var lddLine = regexp.MustCompile(`(?:=>\s*)?(/\S+)\s+\(0x[0-9a-f]+\)`)
 
-// sharedLibraries lists the real paths of every library that the programs load, as ldd resolves them.
+// sharedLibraries lists every library that the programs load, by the path ldd resolves it to.
 func sharedLibraries(ctx context.Context, programs []string) ([]string, error) {
 	seen := map[string]bool{}
 	for _, p := range programs {
@@ -198,24 +249,10 @@ func sharedLibraries(ctx context.Context, programs []string) ([]string, error) {
 			continue
 		}
 		for _, m := range lddLine.FindAllStringSubmatch(string(out), -1) {
-			real, err := filepath.EvalSymlinks(m[1])
-			if err != nil {
-				return nil, fmt.Errorf("ldd %s: %w", p, err)
-			}
-			seen[real] = true
-			// The loader is looked up under the path the program names.
 			seen[m[1]] = true
 		}
 	}
-	var out []string
-	for p := range seen {
-		// Paths through the merged-usr links (/lib64/...) come from the links in the image.
-		if real, _ := filepath.EvalSymlinks(p); real == p {
-			out = append(out, p)
-		}
-	}
-	slices.Sort(out)
-	return out, nil
+	return slices.Sorted(maps.Keys(seen)), nil
 }
 
 // fileOf is a host file (its content and permissions) at path in the image. A file that cannot be read

@@ -167,8 +167,9 @@ func iptablesRules(dump string) []string {
 	return out
 }
 
-// v1Hierarchies are the mounted cgroup v1 hierarchies (cpu, memory, pids ...).
-func v1Hierarchies() []string {
+// cgroupHierarchies are the mounted cgroup hierarchies: the v1 ones (cpu, memory, pids ...) and, on a hybrid
+// host like this one, the unified v2 one, where runc creates each container's cgroup too.
+func cgroupHierarchies() []string {
 	var out []string
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
@@ -178,18 +179,18 @@ func v1Hierarchies() []string {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		pre, post, ok := strings.Cut(sc.Text(), " - ")
-		if ok && strings.HasPrefix(post, "cgroup ") {
+		if ok && (strings.HasPrefix(post, "cgroup ") || strings.HasPrefix(post, "cgroup2 ")) {
 			out = append(out, strings.Fields(pre)[4])
 		}
 	}
 	return out
 }
 
-// kubepodsCgroups lists the kubelet's cgroup trees: /kubepods in every v1 hierarchy (cgroupfs driver, the
+// kubepodsCgroups lists the kubelet's cgroup trees: /kubepods in every hierarchy (cgroupfs driver, the
 // default cgroup root).
 func kubepodsCgroups() []string {
 	var out []string
-	for _, h := range v1Hierarchies() {
+	for _, h := range cgroupHierarchies() {
 		if _, err := os.Stat(filepath.Join(h, "kubepods")); err == nil {
 			out = append(out, filepath.Join(h, "kubepods"))
 		}
