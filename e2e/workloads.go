@@ -32,8 +32,9 @@ func pinToRealNode(spec *corev1.PodSpec) {
 }
 
 // WorkloadContainer runs the workload: no command or args (a pod-failure swaps the image for pause, which must
-// run its own entrypoint), its readiness probe on /healthz, and no CPU limit, so that a CPU stress can take
-// what it asks for. Its memory limit leaves room for the memory stress of the data-plane test.
+// run its own entrypoint), and its readiness probe on /healthz. Its limits are one core, which a one-worker
+// CPU stress can fill (and which the dashboards' CPU-per-limit panel divides by), and 512 MiB, room for the
+// data-plane test's memory stress.
 func WorkloadContainer(name string, env map[string]string) corev1.Container {
 	c := corev1.Container{
 		Name:            name,
@@ -47,7 +48,7 @@ func WorkloadContainer(name string, env map[string]string) corev1.Container {
 		},
 		Resources: corev1.ResourceRequirements{
 			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("32Mi")},
-			Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("512Mi")},
+			Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("512Mi")},
 		},
 	}
 	for _, k := range sortedKeys(env) {
