@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/chaos-mesh-otel/chaos-mesh-otel/components"
@@ -154,4 +157,32 @@ func WaitDaemonOnNode(ctx context.Context, c *Cluster, node string, d time.Durat
 		return nil, fmt.Errorf("chaos-daemon on %s not Ready with %s within %s: %s", node, ChaosDaemonImage, d, state)
 	}
 	return found, nil
+}
+
+// KeepPartitionBehavior adds NetworkChaos's spec.partitionBehavior to the live CRD, as a string. The controller
+// that the harness builds uses Chaos Mesh's api module at a later commit (the one the module proxy serves,
+// see e2e/README.md, Toolchain), whose defaulting webhook sets partitionBehavior: drop on every NetworkChaos;
+// the 2.8.3 chart's CRD does not know the field, so the API server prunes it, and the validating webhook then
+// refuses every later update of the object ("Cannot update chaos spec"): the controller cannot record a single
+// injection. Chaos Mesh 2.8.3's own controller neither sets nor needs the field; adding it to the schema makes
+// the stored object what this controller writes, and changes nothing else.
+func KeepPartitionBehavior(ctx context.Context, c *Cluster) error {
+	const name = "networkchaos.chaos-mesh.org"
+	crd, err := c.Dynamic.Resource(crdGVR).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
+	var patch []map[string]any
+	for i := range versions {
+		patch = append(patch, map[string]any{"op": "add",
+			"path":  fmt.Sprintf("/spec/versions/%d/schema/openAPIV3Schema/properties/spec/properties/partitionBehavior", i),
+			"value": map[string]any{"type": "string"}})
+	}
+	body, err := json.Marshal(patch)
+	if err != nil {
+		return err
+	}
+	_, err = c.Dynamic.Resource(crdGVR).Patch(ctx, name, types.JSONPatchType, body, metav1.PatchOptions{})
+	return err
 }
