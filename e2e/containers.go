@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -107,45 +108,128 @@ func (w *DeathWatch) Died() time.Time {
 // Stop ends the watch.
 func (w *DeathWatch) Stop() { close(w.stop) }
 
-// FaultResidue lists what chaos-daemon's network and stress faults leave in the container's namespaces, read
-// from this machine through nsenter: iptables rules and chains (legacy, the backend of the daemon's image),
-// ipsets, qdiscs on the pod's interfaces other than the kernel's default, and stress processes. Empty when
-// the container is clean.
-func (ct Container) FaultResidue(ctx context.Context) ([]string, error) {
-	var out []string
+// FaultResidue lists what of chaos-daemon's network and stress faults is still in effect in the container's
+// namespaces, read from this machine through nsenter: iptables rules that act on packets (DROP, CLASSIFY ...)
+// in a chain that a built-in chain reaches (legacy iptables, the backend of the daemon's image), ipsets that
+// such a rule matches, qdiscs on the pod's interfaces other than the kernel's default, and stress processes.
+// Empty when nothing acts on the container. inert lists the rest of what a fault left: Chaos Mesh's recovery
+// empties its CHAOS-INPUT and CHAOS-OUTPUT chains but keeps them, their jumps, the per-fault chains it no
+// longer reaches and their ipsets (upstream's behaviour; they act on no packet).
+func (ct Container) FaultResidue(ctx context.Context) (residue []string, err error) {
+	residue, _, err = ct.faultState(ctx)
+	return residue, err
+}
+
+// faultState is FaultResidue with the inert leftovers.
+func (ct Container) faultState(ctx context.Context) (residue, inert []string, err error) {
 	net := fmt.Sprintf("--net=/proc/%d/ns/net", ct.PID)
 	dump, err := exec.CommandContext(ctx, "nsenter", net, "xtables-legacy-multi", "iptables-save").Output()
 	if err != nil {
-		return nil, fmt.Errorf("iptables-save in %s: %w", ct.Pod, err)
+		return nil, nil, fmt.Errorf("iptables-save in %s: %w", ct.Pod, err)
 	}
-	for _, r := range iptablesRules(string(dump)) {
-		out = append(out, "iptables: "+r)
+	active, other, matched := effectiveRules(string(dump))
+	for _, r := range active {
+		residue = append(residue, "iptables: "+r)
+	}
+	for _, r := range other {
+		inert = append(inert, "iptables: "+r)
 	}
 	sets, err := exec.CommandContext(ctx, "nsenter", net, "ipset", "list", "-name").Output()
 	if err != nil {
-		return nil, fmt.Errorf("ipset list in %s: %w", ct.Pod, err)
+		return nil, nil, fmt.Errorf("ipset list in %s: %w", ct.Pod, err)
 	}
 	for _, s := range strings.Fields(string(sets)) {
-		out = append(out, "ipset: "+s)
+		if matched[s] {
+			residue = append(residue, "ipset: "+s)
+		} else {
+			inert = append(inert, "ipset: "+s)
+		}
 	}
 	qdiscs, err := exec.CommandContext(ctx, "nsenter", net, "tc", "qdisc", "show").Output()
 	if err != nil {
-		return nil, fmt.Errorf("tc qdisc show in %s: %w", ct.Pod, err)
+		return nil, nil, fmt.Errorf("tc qdisc show in %s: %w", ct.Pod, err)
 	}
 	for _, q := range strings.Split(strings.TrimSpace(string(qdiscs)), "\n") {
 		// A veth's and loopback's default is noqueue; anything else was added.
 		if q != "" && !strings.HasPrefix(q, "qdisc noqueue 0: ") {
-			out = append(out, "tc: "+q)
+			residue = append(residue, "tc: "+q)
 		}
 	}
 	procs, err := ct.stressProcesses()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, p := range procs {
-		out = append(out, "process: "+p)
+		residue = append(residue, "process: "+p)
 	}
-	return out, nil
+	return residue, inert, nil
+}
+
+// effectiveRules splits an iptables-save dump's rules into those that act on packets from a chain that a
+// built-in chain reaches (through -j/-g jumps) and the rest (jumps, unreachable chains); matched are the
+// ipsets that the acting rules match.
+func effectiveRules(dump string) (active, other []string, matched map[string]bool) {
+	type rule struct{ table, chain, line, target string }
+	var rules []rule
+	chains := map[string]bool{} // table/chain of every chain that is not built in
+	table := ""
+	for _, line := range strings.Split(dump, "\n") {
+		switch {
+		case strings.HasPrefix(line, "*"):
+			table = line[1:]
+		case strings.HasPrefix(line, ":"):
+			if f := strings.Fields(line[1:]); len(f) >= 2 && f[1] == "-" {
+				chains[table+"/"+f[0]] = true
+			}
+		case strings.HasPrefix(line, "-A "):
+			f := strings.Fields(line)
+			r := rule{table: table, chain: f[1], line: line}
+			for i := 2; i+1 < len(f); i++ {
+				if f[i] == "-j" || f[i] == "-g" {
+					r.target = f[i+1]
+				}
+			}
+			rules = append(rules, r)
+		}
+	}
+	reached := map[string]bool{}
+	var visit func(string)
+	visit = func(tc string) {
+		if reached[tc] {
+			return
+		}
+		reached[tc] = true
+		for _, r := range rules {
+			if r.table+"/"+r.chain == tc && chains[r.table+"/"+r.target] {
+				visit(r.table + "/" + r.target)
+			}
+		}
+	}
+	for _, r := range rules {
+		if !chains[r.table+"/"+r.chain] {
+			visit(r.table + "/" + r.chain)
+		}
+	}
+	matched = map[string]bool{}
+	for _, r := range rules {
+		if reached[r.table+"/"+r.chain] && !chains[r.table+"/"+r.target] {
+			active = append(active, r.table+" "+r.line)
+			f := strings.Fields(r.line)
+			for i := 0; i+1 < len(f); i++ {
+				if f[i] == "--match-set" {
+					matched[f[i+1]] = true
+				}
+			}
+		} else {
+			other = append(other, r.table+" "+r.line)
+		}
+	}
+	for c := range chains {
+		other = append(other, "chain "+c)
+	}
+	sort.Strings(active)
+	sort.Strings(other)
+	return active, other, matched
 }
 
 // stressPrograms are what chaos-daemon starts in a target's pid namespace for a StressChaos.

@@ -4,7 +4,8 @@
 #   make e2e        the end-to-end tests (harness, engine, whole lab) on a simulated cluster, after the
 #                   collector config check (wiring tests with the real collector libraries, otelcol-validate)
 #   make bench      the figures of the shop and of the Boutique with Istio (wall times, floor, footprint,
-#                   and a helm CLI script of the same lab; builds helm into the tool cache)
+#                   and a helm CLI script of the same lab; builds helm into the tool cache), and of faults on
+#                   the real node's containers (TestBenchDataPlane: strike, recovery, CPU reached)
 E2E_GO_TEST_FLAGS ?= -count=1 -timeout 75m -v
 E2E_RUN ?= .
 
@@ -25,4 +26,4 @@ e2e: e2e-tools e2e-otelcol-validate
 	E2E_TOOLS_BIN="$$(bash e2e/tools/build.sh --print-bin)" go test -tags e2e -run '$(E2E_RUN)' $(E2E_GO_TEST_FLAGS) ./e2e/
 
 bench: e2e-tools e2e-tools-helm
-	E2E_TOOLS_BIN="$$(bash e2e/tools/build.sh --print-bin)" go test -tags 'e2e bench' -run '^TestBench(BoutiqueIstio)?$$' $(E2E_GO_TEST_FLAGS) ./e2e/
+	E2E_TOOLS_BIN="$$(bash e2e/tools/build.sh --print-bin)" go test -tags 'e2e bench' -run '^TestBench(BoutiqueIstio|DataPlane)?$$' $(E2E_GO_TEST_FLAGS) ./e2e/
