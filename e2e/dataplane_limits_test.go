@@ -69,15 +69,14 @@ func (r *dataPlane) haltClean(t *testing.T) {
 	r.assertClean(t, "after halt, un-halt and switch-off", affected...)
 }
 
-// netemMessage is what tc answers on a kernel without the netem qdisc, which chaos-daemon passes on to the
-// pod's PodNetworkChaos; tcFailure is what the NetworkChaos's records and events say.
+// netemMessage is what tc answers on a kernel without the netem qdisc, which chaos-daemon logs; tcFailure is
+// what Chaos Mesh records instead, in the NetworkChaos's records and events and the pod's PodNetworkChaos.
 const (
 	netemMessage = "Specified qdisc kind is unknown"
 	tcFailure    = "unable to set tcs for pod"
 )
 
-// podNetworkChaosFailure is status.failedMessage of a pod's PodNetworkChaos (named after the pod), where
-// Chaos Mesh keeps chaos-daemon's error.
+// podNetworkChaosFailure is status.failedMessage of a pod's PodNetworkChaos (named after the pod).
 func (r *dataPlane) podNetworkChaosFailure(t *testing.T, pod string) string {
 	t.Helper()
 	gvr := schema.GroupVersionResource{Group: "chaos-mesh.org", Version: "v1alpha1", Resource: "podnetworkchaos"}
@@ -117,18 +116,28 @@ func (r *dataPlane) netem(t *testing.T) {
 		if exp.Injected || len(exp.Applied) > 0 {
 			t.Errorf("%s reports an injection on a kernel without netem: %v", exp, exp.Applied)
 		}
-		// The NetworkChaos says which pod's tc failed; tc's own words are in that pod's PodNetworkChaos.
+		// The NetworkChaos and the pod's PodNetworkChaos say that tc failed on the pod (Chaos Mesh logs the
+		// daemon's error and returns its own); tc's words are in chaos-daemon's log.
 		if !slices.ContainsFunc(exp.Failures, func(f string) bool { return strings.Contains(f, tcFailure) }) {
 			t.Errorf("%s: its failures do not say that tc failed (%q): %v", exp, tcFailure, exp.Failures)
 		}
 		for _, target := range exp.Targets {
 			_, pod, _ := strings.Cut(target, "/")
 			msg := r.podNetworkChaosFailure(t, pod)
-			if !strings.Contains(msg, netemMessage) {
-				t.Errorf("PodNetworkChaos %s/%s: failedMessage %q, want tc's %q", dpNamespace, pod, msg, netemMessage)
+			if !strings.Contains(msg, tcFailure) {
+				t.Errorf("PodNetworkChaos %s/%s: failedMessage %q, want %q", dpNamespace, pod, msg, tcFailure)
 			} else {
 				t.Logf("kubectl get podnetworkchaos -n %s %s -o jsonpath={.status.failedMessage}: %s", dpNamespace, pod, msg)
 			}
+		}
+		// The controller logs the daemon's answer ("error while setting tcs for container ..."), tc's words in it.
+		if log, err := os.ReadFile(r.cc.Log); err != nil || !strings.Contains(string(log), netemMessage) {
+			t.Errorf("the controller's log does not quote tc's %q (%v)", netemMessage, err)
+		} else {
+			t.Logf("the controller's log (kubectl logs -n chaos-mesh deploy/chaos-controller-manager) quotes tc: %q", netemMessage)
+		}
+		if strings.Contains(r.daemonLog(), netemMessage) {
+			t.Logf("chaos-daemon's log quotes it too")
 		}
 		t.Logf("%s fails as a user sees it:\nrecords: %s\nevents (kubectl describe %s -n %s %s):\n%s", name,
 			strings.Join(exp.Failures, "\n         "), strings.ToLower(exp.Kind), dpNamespace, exp.Name, describeEvents(events))
