@@ -30,6 +30,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/yaml"
 )
 
 // The lab's laptop target: one node of this size decides honestly whether the lab fits.
@@ -53,6 +54,8 @@ type Cluster struct {
 
 	workdir  string
 	webhooks bool
+	// extraArgs are flags of the components (component=flag=value), from options such as WithRealNode.
+	extraArgs []string
 }
 
 // ClusterOption changes how StartCluster starts the control plane.
@@ -145,7 +148,7 @@ options:
   bindAddress: 127.0.0.1
   kubeVersion: ` + KubeVersion() + `
   disableQPSLimits: true
-`
+` + componentsPatches(c.extraArgs)
 	if err := os.WriteFile(filepath.Join(c.Dir, "kwokctl.yaml"), []byte(conf), 0o600); err != nil {
 		return err
 	}
@@ -173,6 +176,34 @@ options:
 		return fmt.Errorf("%w\n%s", err, out)
 	}
 	return nil
+}
+
+// componentsPatches renders flags of the components (component=flag=value) as kwokctl.yaml's
+// componentsPatches: kwokctl 0.7's --extra-args files the flags of a second component under the wrong one.
+func componentsPatches(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	type flag struct {
+		Key   string `json:"key"`
+		Value string `json:"value"`
+	}
+	type patch struct {
+		Name      string `json:"name"`
+		ExtraArgs []flag `json:"extraArgs"`
+	}
+	var patches []patch
+	for _, a := range args {
+		parts := strings.SplitN(a, "=", 3)
+		i := slices.IndexFunc(patches, func(p patch) bool { return p.Name == parts[0] })
+		if i < 0 {
+			patches = append(patches, patch{Name: parts[0]})
+			i = len(patches) - 1
+		}
+		patches[i].ExtraArgs = append(patches[i].ExtraArgs, flag{Key: parts[1], Value: parts[2]})
+	}
+	out, _ := yaml.Marshal(map[string]any{"componentsPatches": patches})
+	return string(out)
 }
 
 // KubeVersion is the version of the built control plane (kept in step with e2e/tools/build.sh).

@@ -4,8 +4,9 @@
 #   make e2e        the end-to-end tests (harness, engine, whole lab) on a simulated cluster, after the
 #                   collector config check (wiring tests with the real collector libraries, otelcol-validate)
 #   make bench      the figures of the shop and of the Boutique with Istio (wall times, floor, footprint,
-#                   and a helm CLI script of the same lab; builds helm into the tool cache), and the spine's
-#                   measured footprint under the shop's load (TestSpineBench, writes e2e/results/telemetry.json)
+#                   and a helm CLI script of the same lab; builds helm into the tool cache), the spine's
+#                   measured footprint under the shop's load (TestSpineBench, writes e2e/results/telemetry.json),
+#                   and faults on the real node's containers (TestBenchDataPlane: strike, recovery, CPU reached)
 #   make e2e-tools-spine  the telemetry spine that TestSpine runs: the collector, Prometheus v3, Jaeger v2
 E2E_GO_TEST_FLAGS ?= -count=1 -timeout 75m -v
 E2E_RUN ?= .
@@ -30,4 +31,4 @@ e2e: e2e-tools e2e-otelcol-validate e2e-tools-spine
 	E2E_TOOLS_BIN="$$(bash e2e/tools/build.sh --print-bin)" go test -tags e2e -run '$(E2E_RUN)' $(E2E_GO_TEST_FLAGS) ./e2e/
 
 bench: e2e-tools e2e-tools-helm e2e-tools-spine
-	E2E_TOOLS_BIN="$$(bash e2e/tools/build.sh --print-bin)" go test -tags 'e2e bench' -run '^Test(Bench(BoutiqueIstio)?|SpineBench)$$' $(E2E_GO_TEST_FLAGS) ./e2e/
+	E2E_TOOLS_BIN="$$(bash e2e/tools/build.sh --print-bin)" go test -tags 'e2e bench' -run '^Test(Bench(BoutiqueIstio|DataPlane)?|SpineBench)$$' $(E2E_GO_TEST_FLAGS) ./e2e/

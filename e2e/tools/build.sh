@@ -9,6 +9,9 @@
 #                                    (part of the default set)
 #   e2e/tools/build.sh spine         the telemetry spine that TestSpine runs: otelcol-validate (the collector),
 #                                    Prometheus v3 and Jaeger v2, built from source (make e2e builds them)
+#   e2e/tools/build.sh node          the real node: kubelet and kube-proxy (same module and version as the
+#                                    control plane), chaos-daemon (cgo, with TimeChaos's fakeclock objects)
+#                                    and kube-state-metrics (part of the default set)
 #   e2e/tools/build.sh --print-bin   prints the bin dir of the current key and exits
 #
 # Environment: CHAOSLAB_TOOLS_CACHE (default $HOME/.cache/chaos-mesh-otel/tools), E2E_BUILD_NICE (default 10).
@@ -30,6 +33,10 @@ OTELCOL_VERSION=v0.165.0
 # Chaos Mesh's controller: the module proxy serves only master of 2026-09-02, whose controller, config and CRDs
 # are byte-identical to v2.8.3 (the lab's chart). Like the validator, it names the binary, not the key.
 CHAOS_MESH_VERSION=v0.9.1-0.20260902003049-47411975a8cb
+# kube-state-metrics: the release that the lab's prometheus chart bundles (its kube-state-metrics subchart's
+# appVersion), with the client-go its go.mod requires. Names the binary, not the key.
+KSM_VERSION=v2.19.1
+KSM_CLIENT_GO_VERSION=v0.35.4
 
 # The telemetry spine (tools/prometheus and tools/jaeger; bump with their go.mod). Prometheus v3.X.Y is the
 # module's v0.3XX.Y; Jaeger v2.N is released as the module's v1.(N+63), and v1.76.0 (= v2.13.0) is the newest
@@ -163,9 +170,66 @@ build_jaeger() {
 	ln -sfn "jaeger-$JAEGER_VERSION" "$bin/jaeger"
 }
 
+# --- The real node (issue 22): kubelet, kube-proxy, chaos-daemon, kube-state-metrics ---
+
+build_kubelet() {
+	local flags
+	flags="$(kube_ldflags)"
+	build kubelet kube k8s.io/kubernetes/cmd/kubelet "$flags"
+	build kube-proxy kube k8s.io/kubernetes/cmd/kube-proxy "$flags"
+}
+
+# chaos-daemon needs cgo (pkg/ptrace; its !cgo stub does not compile) and embeds TimeChaos's fakeclock objects,
+# which Chaos Mesh's Makefile compiles and the module zip lacks: without them the daemon builds but every
+# TimeChaos fails ("read file from embedded fs fakeclock/fake_clock_gettime.o"). So it is built from a
+# writable copy of the module with the two objects compiled in, through a temporary copy of
+# tools/chaos-mesh's go.mod that replaces the module by that copy. Needs gcc and libc6-dev.
+build_chaos_daemon() {
+	local commit="${CHAOS_MESH_VERSION##*-}"
+	local name="chaos-daemon-$commit"
+	if [[ -x "$bin/$name" ]]; then
+		log "$name: cached"
+		ln -sfn "$name" "$bin/chaos-daemon"
+		return 0
+	fi
+	log "$name: building github.com/chaos-mesh/chaos-mesh/cmd/chaos-daemon (cgo)"
+	local start end src dst tmp f
+	start=$(date +%s)
+	(cd "$here/chaos-mesh" && go mod download github.com/chaos-mesh/chaos-mesh)
+	src="$(cd "$here/chaos-mesh" && go list -m -f '{{.Dir}}' github.com/chaos-mesh/chaos-mesh)"
+	dst="$cache_root/$key/src/chaos-mesh-$commit"
+	rm -rf "$dst" && mkdir -p "$(dirname "$dst")"
+	cp -r "$src" "$dst" && chmod -R u+w "$dst"
+	for f in fake_clock_gettime fake_gettimeofday; do
+		cc -c "$dst/pkg/time/fakeclock/$f.c" -fPIE -O2 -o "$dst/pkg/time/fakeclock/$f.o"
+	done
+	tmp="$(mktemp -d)"
+	cp "$here/chaos-mesh/go.mod" "$here/chaos-mesh/go.sum" "$tmp/"
+	(cd "$tmp" && go mod edit -replace "github.com/chaos-mesh/chaos-mesh=$dst" &&
+		CGO_ENABLED=1 nice -n "$nice_n" go build -ldflags "-s -w" -o "$bin/$name.tmp" github.com/chaos-mesh/chaos-mesh/cmd/chaos-daemon)
+	rm -rf "$tmp"
+	mv "$bin/$name.tmp" "$bin/$name"
+	ln -sfn "$name" "$bin/chaos-daemon"
+	end=$(date +%s)
+	echo "$name $((end - start))" >>"$times"
+	log "$name: built in $((end - start))s"
+}
+
+build_kube_state_metrics() {
+	build "kube-state-metrics-$KSM_VERSION" kube-state-metrics k8s.io/kube-state-metrics/v2 \
+		"-X github.com/prometheus/common/version.Version=$KSM_VERSION -X k8s.io/kube-state-metrics/v2/pkg/app.ClientGoVersion=$KSM_CLIENT_GO_VERSION"
+	ln -sfn "kube-state-metrics-$KSM_VERSION" "$bin/kube-state-metrics"
+}
+
+build_node() {
+	build_kubelet
+	build_chaos_daemon
+	build_kube_state_metrics
+}
+
 tools=("$@")
 if [[ ${#tools[@]} -eq 0 ]]; then
-	tools=(kwok etcd kube provider pulumi chaos-controller)
+	tools=(kwok etcd kube provider pulumi chaos-controller node)
 fi
 for t in "${tools[@]}"; do
 	case "$t" in
@@ -174,6 +238,7 @@ for t in "${tools[@]}"; do
 	chaos-controller) build_chaos_controller ;;
 	prometheus | jaeger) "build_$t" ;;
 	spine) build_otelcol_validate && build_prometheus && build_jaeger ;;
+	node) build_node ;;
 	*)
 		echo "unknown tool: $t" >&2
 		exit 2
