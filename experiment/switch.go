@@ -124,6 +124,11 @@ func (r *run) switchOff(ctx context.Context) error {
 		if err = r.switchOffOnce(bg); err == nil {
 			break
 		}
+		if pid, live := liveLockHolder(err); live && r.awaitLockHolder(pid) {
+			if err = r.switchOffOnce(bg); err == nil {
+				break
+			}
+		}
 		if r.o.Recover && stackLocked(err) {
 			break // the lock of a killed update does not go away by waiting
 		}
