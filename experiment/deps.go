@@ -38,6 +38,8 @@ type Engine interface {
 	// Update runs an update with the lab's program. log receives the engine's whole output; changed is called
 	// for each resource that the update changes.
 	Update(ctx context.Context, log io.Writer, changed func(Change)) (UpdateResult, error)
+	// Unlock clears the stack's lock (pulumi cancel). Called only for a lock whose holder has ended.
+	Unlock(ctx context.Context) error
 }
 
 // StackInfo is what Inspect finds.

@@ -98,6 +98,21 @@ func (e *fakeEngine) Inspect(context.Context) (StackInfo, error) { return e.info
 
 func (e *fakeEngine) Config(context.Context) (map[string]string, error) { return e.values, nil }
 
+// Unlock records the call; updateErr sees it in calls.
+func (e *fakeEngine) Unlock(context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.calls = append(e.calls, "unlock")
+	return nil
+}
+
+// unlocked says whether Unlock was called.
+func (e *fakeEngine) unlocked() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Contains(e.calls, "unlock")
+}
+
 func (e *fakeEngine) Switch(_ context.Context, names []string, on bool) error {
 	e.mu.Lock()
 	e.calls = append(e.calls, fmt.Sprintf("switch %s %t", strings.Join(names, ","), on))

@@ -68,3 +68,47 @@ func TestAwaitLockHolder(t *testing.T) {
 		t.Errorf("output: %s", out.String())
 	}
 }
+
+// A lock left by a Pulumi CLI of this machine that has ended after its update succeeded (it died on its
+// closed output pipe before removing the lock: TestRun saw it) is cleared, and the switch-off goes on.
+func TestRecoverClearsTheLockOfAnEndedCLI(t *testing.T) {
+	host, err := os.Hostname()
+	must(t, err)
+	gone := exec.Command("true")
+	must(t, gone.Run())
+	h := newHarness(t)
+	killedDuring(t, h, "succeeded")
+	h.engine.updateErr = func(int) error {
+		if h.engine.unlocked() {
+			return nil
+		}
+		return lockError(host, gone.Process.Pid)
+	}
+	if code := h.run("--recover"); code != ExitOK {
+		t.Fatalf("exit %d, want 0\n%s%s", code, h.stdout, h.stderr)
+	}
+	assertInOrder(t, h.stdout.String(), fmt.Sprintf("the stack's lock was left by pid %d of this machine, which has ended", gone.Process.Pid),
+		"recovered: the scenarios are off")
+	h.assertNothingLeft()
+}
+
+// An update still marked in progress keeps its lock: it may have left pending operations, which the user
+// clears (TestRecoverOnALockedStackSaysHowToClearIt covers the message).
+func TestRecoverKeepsTheLockOfAnUpdateInProgress(t *testing.T) {
+	host, err := os.Hostname()
+	must(t, err)
+	gone := exec.Command("true")
+	must(t, gone.Run())
+	h := newHarness(t)
+	killedDuring(t, h, "succeeded")
+	h.engine.updateErr = func(int) error {
+		h.engine.info.LastResult = "in-progress" // what Inspect says from now on
+		return lockError(host, gone.Process.Pid)
+	}
+	if code := h.run("--recover"); code != ExitChaosLeft {
+		t.Fatalf("exit %d, want 4\n%s%s", code, h.stdout, h.stderr)
+	}
+	if h.engine.unlocked() {
+		t.Error("cleared the lock of an update in progress")
+	}
+}

@@ -124,7 +124,7 @@ func (r *run) switchOff(ctx context.Context) error {
 		if err = r.switchOffOnce(bg); err == nil {
 			break
 		}
-		if pid, live := liveLockHolder(err); live && r.awaitLockHolder(pid) {
+		if pid, live := liveLockHolder(err); (live && r.awaitLockHolder(pid)) || (!live && r.clearDeadLock(bg, err)) {
 			if err = r.switchOffOnce(bg); err == nil {
 				break
 			}

@@ -166,6 +166,9 @@ func (e *engine) Update(ctx context.Context, log io.Writer, changed func(experim
 	return out, nil
 }
 
+// Unlock runs `pulumi cancel`, which removes the stack's lock.
+func (e *engine) Unlock(ctx context.Context) error { return e.stack.Cancel(ctx) }
+
 // changeOf turns an engine event about a finished or failed step into a Change.
 func changeOf(ev events.EngineEvent) (experiment.Change, bool) {
 	var meta *struct{ op, urn, typ string }
