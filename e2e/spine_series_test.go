@@ -198,10 +198,14 @@ func (r *spineRun) rules(t *testing.T) {
 	if n == 0 {
 		t.Fatal("Prometheus loaded no rule from the lab's rule files")
 	}
+	// A service's ratio exists once its first span has been turned into spanmetrics and scraped twice; at
+	// the default 5 users the checkout's first order can take a minute or more (CI once waited longer than
+	// one minute), so the SLOs share one deadline instead of a minute each.
+	deadline := time.Now().Add(4 * time.Minute)
 	for _, s := range slo.Defaults() {
 		for _, w := range slo.RecordedWindows() {
 			q := fmt.Sprintf(`%s{%s=%q}`, slo.ErrorRatioRecord(w), slo.LabelSLO, s.Name)
-			if vec := r.waitSeries(t, q, time.Minute); len(vec) != 1 {
+			if vec := r.waitSeries(t, q, max(time.Until(deadline), 10*time.Second)); len(vec) != 1 {
 				t.Errorf("%s: %d series", q, len(vec))
 			}
 		}
