@@ -6,16 +6,12 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/api"
-	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -191,17 +187,7 @@ func StartLabPrometheus(tb testing.TB, dir string, interval time.Duration, jobs 
 	addr := freeLoopbackAddr(tb)
 	cmd := exec.Command(bin, "--config.file="+cfgPath, "--storage.tsdb.path="+filepath.Join(home, "data"),
 		"--web.listen-address="+addr, "--log.level=warn")
-	p := &Prometheus{URL: "http://" + addr}
-	p.Process = StartProcess(tb, dir, "lab-prometheus", cmd, nil)
-	client, err := api.NewClient(api.Config{Address: p.URL, Client: &http.Client{Timeout: 10 * time.Second}})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	p.API = promv1.NewAPI(client)
-	if err := p.waitReady(30 * time.Second); err != nil {
-		tb.Fatal(err)
-	}
-	return p
+	return runPrometheus(tb, dir, "lab-prometheus", addr, cmd)
 }
 
 func splitHostPort(addr string) (host, port string, err error) { return net.SplitHostPort(addr) }

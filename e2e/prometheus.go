@@ -69,8 +69,14 @@ func StartPrometheus(tb testing.TB, dir string, interval time.Duration, jobs ...
 		"--web.listen-address="+addr,
 		"--log.level=warn",
 	)
+	return runPrometheus(tb, dir, "prometheus", addr, cmd)
+}
+
+// runPrometheus starts a Prometheus command listening on addr and waits until it is ready.
+func runPrometheus(tb testing.TB, dir, name, addr string, cmd *exec.Cmd) *Prometheus {
+	tb.Helper()
 	p := &Prometheus{URL: "http://" + addr}
-	p.Process = StartProcess(tb, dir, "prometheus", cmd, nil)
+	p.Process = StartProcess(tb, dir, name, cmd, nil)
 	client, err := api.NewClient(api.Config{Address: p.URL, Client: &http.Client{Timeout: 10 * time.Second}})
 	if err != nil {
 		tb.Fatal(err)
